@@ -1,0 +1,70 @@
+# Streaming chat: `make run` to chat, `make test` to test. Both set themselves up.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+PORT ?= 8501
+GATEWAY_PORT ?= 8000
+STUB_PORT ?= 8100
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+.PHONY: install
+install: $(STAMP) ## create .venv and install the project (done by run/test when missing)
+
+.PHONY: run
+run: $(STAMP) ## start the app (offline model when no key is set) on http://localhost:$(PORT)
+	$(VENV)/bin/streamlit run streamlit_app.py --server.port $(PORT)
+
+.PHONY: gateway
+gateway: $(STAMP) ## start the SSE gateway with the offline back end on :$(GATEWAY_PORT)
+	CHAT_BACKEND=offline $(PY) -m chat_core.gateway --host 127.0.0.1 --port $(GATEWAY_PORT)
+
+.PHONY: stub
+stub: $(STAMP) ## start the OpenAI-compatible stub on :$(STUB_PORT)
+	$(PY) -m chat_core.openai_stub --port $(STUB_PORT)
+
+.PHONY: browser
+browser: ## install Debian's chromium for the browser tests when missing
+	@command -v chromium >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	@chromium --version
+
+.PHONY: test
+test: $(STAMP) browser ## run the whole test suite (unit, integration, app, browser)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+.PHONY: test-fast
+test-fast: $(STAMP) ## the suite without the browser tests
+	$(PY) -m pytest -m "not e2e" $(PYTEST_ARGS)
+
+.PHONY: lint
+lint: $(STAMP) ## ruff (lint and format check) and mypy --strict over chat_core
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+.PHONY: format
+format: $(STAMP) ## apply ruff's fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+.PHONY: bench
+bench: $(STAMP) browser ## run the benchmarks and write docs/benchmarks.md
+	$(PY) -m bench
+
+.PHONY: clean
+clean: ## remove the virtualenv and caches
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,204 @@
+"""The embedded offline model: scripted, deterministic, no key, no network.
+
+The same prompt always gives the same answer. Tokens come at a steady rate
+(``CHAT_OFFLINE_TPS``); the first is never delayed. Directives (see
+``chat_core.directives``) inject errors and stalls for demos and tests.
+The answer is computed up front as a *plan* of (time offset, event) pairs, so
+the logic is pure and the sync and async streams only differ in how they sleep.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import re
+import threading
+import time
+import zlib
+from collections.abc import AsyncIterator, Iterator
+
+from chat_core.directives import Directives, parse_directives
+from chat_core.events import Done, StreamError, StreamEvent, TextDelta, Usage
+from chat_core.messages import Conversation, GenerationParams
+
+_TOKEN = re.compile(r"\s*\S{1,6}|\s+")
+_ERROR_MESSAGES = {
+    "rate_limit": ("Rate limit reached (simulated). Wait a moment, then retry.", True),
+    "server": ("The model server failed (simulated 500). Retry in a moment.", True),
+    "auth": ("The API key was rejected (simulated 401). Check the key in settings.", False),
+    "timeout": ("The model took too long to answer (simulated timeout). Retry.", True),
+    "connection": ("The connection to the model was lost (simulated). Retry.", True),
+    "bad_request": ("The request was refused as invalid (simulated 400).", False),
+}
+_WORDS = (
+    "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor "
+    "incididunt ut labore et dolore magna aliqua enim ad minim veniam quis nostrud "
+    "exercitation ullamco laboris nisi aliquip ex ea commodo consequat duis aute irure "
+    "in reprehenderit voluptate velit esse cillum fugiat nulla pariatur excepteur sint "
+    "occaecat cupidatat non proident sunt culpa qui officia deserunt mollit anim id est"
+).split()
+
+Plan = list[tuple[float, StreamEvent]]
+
+
+def tokenize(text: str) -> list[str]:
+    """Split text into model-like tokens whose concatenation is the text."""
+    return _TOKEN.findall(text)
+
+
+def estimate_tokens(text: str) -> int:
+    """A rough token count (about four characters a token)."""
+    return max(1, (len(text) + 3) // 4) if text else 0
+
+
+def lorem_tokens(count: int, seed: int) -> list[str]:
+    """Exactly ``count`` tokens of markdown: paragraphs, lists and fenced code."""
+    rng = random.Random(seed)
+    out: list[str] = []
+
+    def words(n: int, lead: str) -> list[str]:
+        ws = [rng.choice(_WORDS) for _ in range(n)]
+        ws[0] = ws[0].capitalize()
+        return [lead + ws[0]] + [" " + w for w in ws[1:]]
+
+    kinds = ("para", "para", "list", "code", "numbered")
+    while len(out) < count:
+        left = count - len(out)
+        lead = "\n\n" if out else ""
+        kind = rng.choice(kinds)
+        block: list[str]
+        if kind == "list":
+            block = []
+            for j in range(rng.randint(3, 5)):
+                item = words(rng.randint(3, 8), (lead if j == 0 else "\n") + "- ")
+                block += item
+        elif kind == "numbered":
+            block = []
+            for j in range(rng.randint(2, 4)):
+                block += words(rng.randint(3, 8), (lead if j == 0 else "\n") + f"{j + 1}. ")
+        elif kind == "code":
+            block = [lead + "```python"]
+            for _ in range(rng.randint(2, 5)):
+                name, value = rng.choice(_WORDS), rng.randint(0, 99)
+                block += ["\n" + name, " =", f" {value}"]
+            block += ["\n```"]
+        else:
+            block = words(rng.randint(20, 60), lead)
+            block[-1] += "."
+        if len(block) > left:
+            block = words(left, lead)
+        out += block
+    return out
+
+
+def scripted_reply(conversation: Conversation, directives: Directives) -> str:
+    """A short markdown answer that shows the prompt was read."""
+    prompt = directives.text
+    words = re.findall(r"[\w'-]+", prompt)
+    keywords = sorted({w.lower() for w in words if len(w) > 3}, key=lambda w: (-len(w), w))[:5]
+    quoted = " ".join(prompt.split())
+    if len(quoted) > 160:
+        quoted = quoted[:157] + "..."
+    earlier = len(conversation.messages) - 1
+    lines = [
+        "**Offline model**: no API key is configured, so this answer is scripted.",
+        "",
+        f"You wrote {len(words)} words ({len(prompt)} characters)"
+        + (f", after {earlier} earlier messages" if earlier else "")
+        + ":",
+        "",
+        f"> {quoted}" if quoted else "> (only directives)",
+        "",
+        "What I picked out:",
+        "",
+        "- **Key words:** " + (", ".join(f"`{k}`" for k in keywords) or "none"),
+        "- **A question?** " + ("yes" if prompt.rstrip().endswith("?") else "no"),
+    ]
+    if directives.invalid:
+        lines.append("- **Not understood:** " + ", ".join(f"`{d}`" for d in directives.invalid))
+    lines += [
+        "",
+        "To chat with a real model, set `OPENAI_API_KEY` (or `OPENAI_BASE_URL` for Ollama, "
+        "vLLM or LM Studio) in `.env` or `.streamlit/secrets.toml`, or enter a key in the "
+        "sidebar. Try `/lorem 300` for a long answer or `/error rate_limit` for an error.",
+    ]
+    return "\n".join(lines)
+
+
+class OfflineBackend:
+    """The scripted offline model."""
+
+    name = "offline"
+
+    def __init__(self, tokens_per_second: float = 40.0) -> None:
+        self.tokens_per_second = tokens_per_second
+        self._tries: dict[int, int] = {}
+        self._lock = threading.Lock()
+
+    def list_models(self) -> list[str]:
+        return ["offline-scripted"]
+
+    def _should_fail(self, key: int, times: int | None) -> bool:
+        if times is None:
+            return True
+        with self._lock:
+            seen = self._tries.get(key, 0)
+            self._tries[key] = seen + 1
+        return seen < times
+
+    def plan(self, conversation: Conversation, params: GenerationParams) -> Plan:
+        """The answer as (seconds after start, event) pairs."""
+        d = parse_directives(conversation.prompt)
+        seed = zlib.crc32(conversation.prompt.encode())
+        limit: int | None = params.max_tokens
+        if d.lorem is not None:
+            tokens, limit = lorem_tokens(d.lorem, seed), None  # /lorem N means exactly N
+        elif d.echo is not None:
+            tokens = tokenize(d.echo)
+        else:
+            tokens = tokenize(scripted_reply(conversation, d))
+        finish = "stop"
+        if limit is not None and len(tokens) > limit:
+            tokens, finish = tokens[:limit], "length"
+        error_at: int | None = None
+        if d.error and self._should_fail(seed, d.error.times):
+            error_at = min(d.error.after, len(tokens))
+            tokens = tokens[:error_at]
+        interval = 1.0 / self.tokens_per_second
+        stall_by_index: dict[int, float] = {}
+        for after, seconds in d.stalls:
+            stall_by_index[after] = stall_by_index.get(after, 0.0) + seconds
+        plan: Plan = []
+        extra = 0.0
+        for i, tok in enumerate(tokens):
+            extra += stall_by_index.get(i, 0.0)
+            plan.append((i * interval + extra, TextDelta(tok)))
+        end = len(tokens) * interval + extra + stall_by_index.get(len(tokens), 0.0)
+        if error_at is not None and d.error:
+            message, retryable = _ERROR_MESSAGES[d.error.kind]
+            plan.append((end, StreamError(d.error.kind, message, retryable)))
+            plan.append((end, Done("error")))
+            return plan
+        prompt_tokens = sum(estimate_tokens(m.content) + 4 for m in conversation.messages)
+        plan.append((end, Usage(prompt_tokens, len(tokens))))
+        plan.append((end, Done(finish)))  # type: ignore[arg-type]
+        return plan
+
+    def stream(self, conversation: Conversation, params: GenerationParams) -> Iterator[StreamEvent]:
+        start = time.monotonic()
+        for offset, event in self.plan(conversation, params):
+            delay = start + offset - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            yield event
+
+    async def astream(
+        self, conversation: Conversation, params: GenerationParams
+    ) -> AsyncIterator[StreamEvent]:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        for offset, event in self.plan(conversation, params):
+            delay = start + offset - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            yield event

@@ -1,0 +1,50 @@
+"""The error hierarchy of chat_core.
+
+    ChatError                 base of everything raised on purpose here
+    ├── ConfigError           settings that cannot work (bad back end name, missing URL)
+    ├── ValidationError       bad input, with the offending ``field`` (HTTP 422)
+    │   └── LimitError        input over a size limit (HTTP 413)
+    └── BackendError          an upstream failure, carrying a ``StreamError``'s code
+
+Third-party exceptions are converted at the boundary with ``raise ... from exc``;
+``str(error)`` is always short and safe to show a user.
+"""
+
+from __future__ import annotations
+
+from chat_core.events import ErrorCode, StreamError
+
+
+class ChatError(Exception):
+    """Base class of every error chat_core raises on purpose."""
+
+
+class ConfigError(ChatError):
+    """Settings that cannot work, for example an unknown back end."""
+
+
+class ValidationError(ChatError):
+    """Bad input; ``field`` names what was wrong."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+class LimitError(ValidationError):
+    """Input over a size limit."""
+
+
+class BackendError(ChatError):
+    """An upstream failure with a stable ``code`` and a ``retryable`` flag."""
+
+    def __init__(self, code: ErrorCode, message: str, *, retryable: bool) -> None:
+        super().__init__(message)
+        self.code: ErrorCode = code
+        self.message = message
+        self.retryable = retryable
+
+    def to_event(self) -> StreamError:
+        """This error as a stream event."""
+        return StreamError(self.code, self.message, self.retryable)

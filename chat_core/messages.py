@@ -1,0 +1,133 @@
+"""Chat messages, conversations and generation parameters, with validation and limits.
+
+Everything a back end receives goes through ``build_conversation`` (or the
+``Conversation`` constructor), so bad input is refused before any upstream call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, cast
+
+from chat_core.errors import LimitError, ValidationError
+
+Role = Literal["system", "user", "assistant"]
+ROLES: tuple[Role, ...] = ("system", "user", "assistant")
+
+MAX_MESSAGE_CHARS = 32_000
+MAX_HISTORY_ITEMS = 100
+MAX_TOTAL_CHARS = 400_000
+MAX_SYSTEM_CHARS = 8_000
+MAX_MODEL_CHARS = 200
+MAX_TOKENS_LIMIT = 32_768
+
+
+@dataclass(frozen=True, slots=True)
+class ChatMessage:
+    """One message: a role and its text."""
+
+    role: Role
+    content: str
+
+    def to_dict(self) -> dict[str, str]:
+        """The OpenAI-style dict of this message."""
+        return {"role": self.role, "content": self.content}
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationParams:
+    """How to generate: model, sampling and limits. ``None`` means the back end's default."""
+
+    model: str | None = None
+    temperature: float = 0.7
+    max_tokens: int = 1000
+    system: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.model is not None and not (0 < len(self.model) <= MAX_MODEL_CHARS):
+            raise ValidationError("model", f"model must be 1 to {MAX_MODEL_CHARS} characters")
+        if isinstance(self.temperature, bool) or not isinstance(self.temperature, int | float):
+            raise ValidationError("temperature", "temperature must be a number")
+        if not 0.0 <= float(self.temperature) <= 2.0:
+            raise ValidationError("temperature", "temperature must be between 0 and 2")
+        if isinstance(self.max_tokens, bool) or not isinstance(self.max_tokens, int):
+            raise ValidationError("max_tokens", "max_tokens must be an integer")
+        if not 1 <= self.max_tokens <= MAX_TOKENS_LIMIT:
+            raise ValidationError("max_tokens", f"max_tokens must be between 1 and {MAX_TOKENS_LIMIT}")
+        if self.system is not None and len(self.system) > MAX_SYSTEM_CHARS:
+            raise LimitError("system", f"system prompt is over {MAX_SYSTEM_CHARS} characters")
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    """The messages sent to a model, oldest first; the last one is the user's prompt."""
+
+    messages: tuple[ChatMessage, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        if not self.messages:
+            raise ValidationError("message", "the conversation is empty")
+        if self.messages[-1].role != "user":
+            raise ValidationError("message", "the last message must be the user's")
+        if len(self.messages) - 1 > MAX_HISTORY_ITEMS:
+            raise LimitError("history", f"history has more than {MAX_HISTORY_ITEMS} items")
+        total = sum(len(m.content) for m in self.messages)
+        if total > MAX_TOTAL_CHARS:
+            raise LimitError("history", f"the conversation is over {MAX_TOTAL_CHARS} characters")
+
+    @property
+    def prompt(self) -> str:
+        """The text of the last user message."""
+        return self.messages[-1].content
+
+    def to_openai(self, system: str | None = None) -> list[dict[str, str]]:
+        """OpenAI-style message dicts, with an optional system prompt first."""
+        out = [{"role": "system", "content": system}] if system else []
+        out.extend(m.to_dict() for m in self.messages)
+        return out
+
+
+def validate_message(role: object, content: object, *, field_name: str) -> ChatMessage:
+    """Check one message's role and content; raise ValidationError naming the field."""
+    if role not in ROLES:
+        raise ValidationError(f"{field_name}.role", f"role must be one of {', '.join(ROLES)}")
+    if not isinstance(content, str):
+        raise ValidationError(f"{field_name}.content", "content must be a string")
+    if len(content) > MAX_MESSAGE_CHARS:
+        raise LimitError(f"{field_name}.content", f"content is over {MAX_MESSAGE_CHARS} characters")
+    return ChatMessage(cast(Role, role), content)
+
+
+def parse_history(items: object) -> list[ChatMessage]:
+    """Validate a history list of ``{"role", "content"}`` mappings (as sent on the wire)."""
+    if not isinstance(items, Sequence) or isinstance(items, str | bytes):
+        raise ValidationError("history", "history must be a list of {role, content} objects")
+    if len(items) > MAX_HISTORY_ITEMS:
+        raise LimitError("history", f"history has more than {MAX_HISTORY_ITEMS} items")
+    out: list[ChatMessage] = []
+    for i, item in enumerate(items):
+        if isinstance(item, ChatMessage):
+            out.append(validate_message(item.role, item.content, field_name=f"history[{i}]"))
+            continue
+        if not isinstance(item, Mapping):
+            raise ValidationError(f"history[{i}]", "each history item must be an object")
+        extra = set(cast(Mapping[str, Any], item)) - {"role", "content"}
+        if extra:
+            raise ValidationError(f"history[{i}]", f"unknown key {sorted(extra)[0]!r}")
+        out.append(validate_message(item.get("role"), item.get("content"), field_name=f"history[{i}]"))
+    return out
+
+
+def build_conversation(message: object, history: Iterable[object] | object = ()) -> Conversation:
+    """Validate a prompt and its history into a Conversation."""
+    if not isinstance(message, str):
+        raise ValidationError("message", "message must be a string")
+    if not message.strip():
+        raise ValidationError("message", "message is empty")
+    if len(message) > MAX_MESSAGE_CHARS:
+        raise LimitError("message", f"message is over {MAX_MESSAGE_CHARS} characters")
+    if isinstance(history, Iterable) and not isinstance(history, str | bytes | Mapping | Sequence):
+        history = list(history)  # a generator of messages
+    past = parse_history(history)
+    return Conversation((*past, ChatMessage("user", message)))

@@ -1,0 +1,149 @@
+"""Settings from explicit arguments, Streamlit secrets, the environment and ``.env``.
+
+Precedence, highest first: explicit arguments > ``st.secrets`` > environment >
+``.env``. Streamlit is only consulted when it is already imported (the app), so
+the gateway and the tests never pay for importing it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any, Literal, cast
+
+from dotenv import dotenv_values
+
+from chat_core.errors import ConfigError
+
+BackendName = Literal["offline", "openai", "remote"]
+BACKEND_CHOICES = ("auto", "offline", "openai", "remote")
+DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
+DEFAULT_OFFLINE_MODEL = "offline-scripted"
+
+# field name -> (setting name, parser)
+_NAMES: dict[str, str] = {
+    "backend": "CHAT_BACKEND",
+    "openai_api_key": "OPENAI_API_KEY",
+    "openai_base_url": "OPENAI_BASE_URL",
+    "model": "CHAT_MODEL",
+    "remote_url": "CHAT_REMOTE_URL",
+    "remote_method": "CHAT_REMOTE_METHOD",
+    "gateway_token": "CHAT_GATEWAY_TOKEN",
+    "offline_tps": "CHAT_OFFLINE_TPS",
+    "db_path": "CHAT_DB_PATH",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable, already parsed. Secrets are kept out of ``repr``."""
+
+    backend: str = "auto"
+    openai_api_key: str | None = None
+    openai_base_url: str | None = None
+    model: str | None = None
+    remote_url: str | None = None
+    remote_method: str = "POST"
+    gateway_token: str | None = None
+    offline_tps: float = 40.0
+    db_path: str = ".chat_data/chats.sqlite3"
+
+    def __post_init__(self) -> None:
+        if self.backend not in BACKEND_CHOICES:
+            raise ConfigError(
+                f"CHAT_BACKEND must be one of {', '.join(BACKEND_CHOICES)}, not {self.backend!r}"
+            )
+        if not 0 < self.offline_tps <= 10_000:
+            raise ConfigError("CHAT_OFFLINE_TPS must be a number between 0 and 10000")
+        if self.remote_method.upper() not in ("GET", "POST"):
+            raise ConfigError("CHAT_REMOTE_METHOD must be GET or POST")
+
+    def __repr__(self) -> str:
+        shown = {
+            f.name: ("***" if f.name in ("openai_api_key", "gateway_token") and getattr(self, f.name)
+                     else getattr(self, f.name))
+            for f in fields(self)
+        }
+        return f"Settings({', '.join(f'{k}={v!r}' for k, v in shown.items())})"
+
+    @property
+    def resolved_backend(self) -> BackendName:
+        """The back end to use: ``auto`` picks remote, then OpenAI, then offline."""
+        if self.backend != "auto":
+            return cast(BackendName, self.backend)
+        if self.remote_url:
+            return "remote"
+        if self.openai_api_key or self.openai_base_url:
+            return "openai"
+        return "offline"
+
+    @property
+    def resolved_model(self) -> str:
+        """The model name, or the back end's default."""
+        if self.model:
+            return self.model
+        return DEFAULT_OFFLINE_MODEL if self.resolved_backend == "offline" else DEFAULT_OPENAI_MODEL
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        """A copy with the non-empty overrides applied (the sidebar's per-session values)."""
+        clean = {k: v for k, v in overrides.items() if v not in (None, "")}
+        return replace(self, **clean)
+
+
+def _streamlit_secrets() -> Mapping[str, Any]:
+    if "streamlit" not in sys.modules:
+        return {}
+    try:
+        import streamlit as st
+
+        return {k: st.secrets[k] for k in _NAMES.values() if k in st.secrets}
+    except Exception:  # no secrets.toml, or not running under Streamlit
+        return {}
+
+
+_PARSERS: dict[str, Callable[[str], Any]] = {"offline_tps": float}
+
+
+def load_settings(
+    *,
+    env: Mapping[str, str] | None = None,
+    dotenv_path: str | Path | None = ".env",
+    secrets: Mapping[str, Any] | None = None,
+    **explicit: Any,
+) -> Settings:
+    """Read settings; ``env``/``secrets`` default to ``os.environ``/``st.secrets``.
+
+    Args:
+        env: the environment to read (``os.environ`` when None).
+        dotenv_path: the ``.env`` file, or None to skip it.
+        secrets: Streamlit secrets (read from ``st.secrets`` when None and Streamlit is loaded).
+        **explicit: field values that win over everything else.
+    """
+    unknown = set(explicit) - set(_NAMES)
+    if unknown:
+        raise TypeError(f"unknown setting {sorted(unknown)[0]!r}")
+    dot: Mapping[str, str | None] = {}
+    if dotenv_path is not None and Path(dotenv_path).is_file():
+        dot = dotenv_values(dotenv_path)
+    layers: list[Mapping[str, Any]] = [
+        secrets if secrets is not None else _streamlit_secrets(),
+        os.environ if env is None else env,
+        dot,
+    ]
+    values: dict[str, Any] = {}
+    for attr, name in _NAMES.items():
+        if explicit.get(attr) not in (None, ""):
+            values[attr] = explicit[attr]
+            continue
+        for layer in layers:
+            raw = layer.get(name)
+            if raw not in (None, ""):
+                try:
+                    values[attr] = _PARSERS.get(attr, str)(str(raw).strip())
+                except ValueError as exc:
+                    raise ConfigError(f"{name} is not valid: {raw!r}") from exc
+                break
+    return Settings(**values)
