@@ -154,6 +154,11 @@ def safe_markdown(text: str) -> str:
     return n.feed(text) + n.flush()
 
 
+def user_markdown(text: str) -> str:
+    """A user's message as typed: line breaks kept (markdown would join the lines)."""
+    return safe_markdown(text).replace("\n", "  \n")
+
+
 def render_run(
     run: Run,
     after: int = 0,

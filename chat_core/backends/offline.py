@@ -103,7 +103,7 @@ def scripted_reply(conversation: Conversation, directives: Directives) -> str:
     lines = [
         "**Offline model**: no API key is configured, so this answer is scripted.",
         "",
-        f"You wrote {len(words)} words ({len(prompt)} characters)"
+        f"You wrote {len(words)} word{'s' if len(words) != 1 else ''} ({len(prompt)} characters)"
         + (f", after {earlier} earlier messages" if earlier else "")
         + ":",
         "",

@@ -1,0 +1,10 @@
+"""Entry point: page config and navigation. Run with `make run` or `streamlit run streamlit_app.py`."""
+
+import streamlit as st
+
+st.set_page_config(page_title="Streaming chat", page_icon=":material/forum:", layout="centered")
+
+pages = [
+    st.Page("pages/chat.py", title="Chat", icon=":material/chat:", default=True),
+]
+st.navigation(pages).run()
