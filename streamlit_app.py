@@ -1,4 +1,4 @@
-"""Entry point: page config and navigation. Run with `make run` or `streamlit run streamlit_app.py`."""
+"""Entry point: page config and navigation (`make run` or `streamlit run streamlit_app.py`)."""
 
 import streamlit as st
 

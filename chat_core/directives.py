@@ -73,7 +73,7 @@ def parse_directives(prompt: str) -> Directives:
     drop_after: int | None = None
     invalid: list[str] = []
     i = 0
-    for i, raw in enumerate(lines):  # noqa: B007 - i is used after the loop
+    for i, raw in enumerate(lines):
         line = raw.strip()
         if not line.startswith("/"):
             break
@@ -84,7 +84,7 @@ def parse_directives(prompt: str) -> Directives:
             lorem = min(int(m[1]), MAX_LOREM_TOKENS)
         elif (m := _ERROR.fullmatch(line)) and m[1] in ERROR_KINDS:
             times = int(m[3]) if m[3] else None
-            error = ErrorDirective(m[1], int(m[2] or 0), times)  # type: ignore[arg-type]
+            error = ErrorDirective(m[1], int(m[2] or 0), times)
         elif m := _STALL.fullmatch(line):
             stalls.append((int(m[2] or 0), min(float(m[1]), MAX_STALL_S)))
         elif m := _DROP.fullmatch(line):

@@ -54,7 +54,9 @@ class GenerationParams:
         if isinstance(self.max_tokens, bool) or not isinstance(self.max_tokens, int):
             raise ValidationError("max_tokens", "max_tokens must be an integer")
         if not 1 <= self.max_tokens <= MAX_TOKENS_LIMIT:
-            raise ValidationError("max_tokens", f"max_tokens must be between 1 and {MAX_TOKENS_LIMIT}")
+            raise ValidationError(
+                "max_tokens", f"max_tokens must be between 1 and {MAX_TOKENS_LIMIT}"
+            )
         if self.system is not None and len(self.system) > MAX_SYSTEM_CHARS:
             raise LimitError("system", f"system prompt is over {MAX_SYSTEM_CHARS} characters")
 
@@ -96,7 +98,7 @@ def validate_message(role: object, content: object, *, field_name: str) -> ChatM
         raise ValidationError(f"{field_name}.content", "content must be a string")
     if len(content) > MAX_MESSAGE_CHARS:
         raise LimitError(f"{field_name}.content", f"content is over {MAX_MESSAGE_CHARS} characters")
-    return ChatMessage(cast(Role, role), content)
+    return ChatMessage(role, content)
 
 
 def parse_history(items: object) -> list[ChatMessage]:
@@ -115,7 +117,9 @@ def parse_history(items: object) -> list[ChatMessage]:
         extra = set(cast(Mapping[str, Any], item)) - {"role", "content"}
         if extra:
             raise ValidationError(f"history[{i}]", f"unknown key {sorted(extra)[0]!r}")
-        out.append(validate_message(item.get("role"), item.get("content"), field_name=f"history[{i}]"))
+        out.append(
+            validate_message(item.get("role"), item.get("content"), field_name=f"history[{i}]")
+        )
     return out
 
 

@@ -54,8 +54,11 @@ class ChatSession:
 
     def model_history(self, turns: list[ChatTurn] | None = None) -> list[ChatMessage]:
         """What the model is sent: the texts exactly as produced, empty answers left out."""
-        return [ChatMessage(t.role, t.content) for t in (self.turns if turns is None else turns)
-                if t.content]
+        return [
+            ChatMessage(t.role, t.content)
+            for t in (self.turns if turns is None else turns)
+            if t.content
+        ]
 
     def submit(self, prompt: str, backend: Backend, params: GenerationParams) -> Run:
         """Validate and send a prompt; raises ValidationError and changes nothing if bad."""

@@ -63,8 +63,11 @@ class Settings:
 
     def __repr__(self) -> str:
         shown = {
-            f.name: ("***" if f.name in ("openai_api_key", "gateway_token") and getattr(self, f.name)
-                     else getattr(self, f.name))
+            f.name: (
+                "***"
+                if f.name in ("openai_api_key", "gateway_token") and getattr(self, f.name)
+                else getattr(self, f.name)
+            )
             for f in fields(self)
         }
         return f"Settings({', '.join(f'{k}={v!r}' for k, v in shown.items())})"

@@ -28,7 +28,8 @@ AUTO_SCROLL_JS = """
 (() => {
   if (window.__chatAutoScroll) return;
   window.__chatAutoScroll = true;
-  const scroller = () => document.querySelector('[data-testid="stMain"]') || document.scrollingElement;
+  const scroller = () =>
+    document.querySelector('[data-testid="stMain"]') || document.scrollingElement;
   let pinned = true;
   document.addEventListener('scroll', () => {
     const s = scroller();
@@ -54,7 +55,9 @@ base = load_settings()
 with st.sidebar:
     st.header("Settings")
     choice = st.selectbox(
-        "Back end", BACKEND_CHOICES, index=BACKEND_CHOICES.index(base.backend),
+        "Back end",
+        BACKEND_CHOICES,
+        index=BACKEND_CHOICES.index(base.backend),
         help="auto: a remote URL, else OpenAI when a key or base URL is set, else offline.",
     )
     model = st.text_input("Model", placeholder=base.resolved_model)
@@ -62,25 +65,35 @@ with st.sidebar:
         "OpenAI API key", type="password", help="Kept in this browser session only; never stored."
     )
     base_url = st.text_input(
-        "Base URL", value=base.openai_base_url or "", placeholder="https://api.openai.com/v1",
+        "Base URL",
+        value=base.openai_base_url or "",
+        placeholder="https://api.openai.com/v1",
         help="Any OpenAI-compatible server: Ollama, vLLM, LM Studio, ...",
     )
     remote_url = st.text_input(
-        "Remote SSE URL", value=base.remote_url or "",
+        "Remote SSE URL",
+        value=base.remote_url or "",
         placeholder="http://127.0.0.1:8000/api/chat/stream",
     )
     system = st.text_area("System prompt", placeholder="You are a helpful assistant.")
     temperature = st.slider("Temperature", 0.0, 2.0, 0.7, 0.1)
     max_tokens = st.number_input("Max tokens", 1, 32_768, 1000, 100)
-    st.button("Clear chat", on_click=session.clear, icon=":material/delete_sweep:",
-              disabled=not session.turns and not session.streaming)
+    st.button(
+        "Clear chat",
+        on_click=session.clear,
+        icon=":material/delete_sweep:",
+        disabled=not session.turns and not session.streaming,
+    )
 
 settings: Settings | None = None
 backend = None
 try:
     settings = base.with_overrides(
-        backend=choice, model=model, openai_api_key=api_key,
-        openai_base_url=base_url, remote_url=remote_url,
+        backend=choice,
+        model=model,
+        openai_api_key=api_key,
+        openai_base_url=base_url,
+        remote_url=remote_url,
     )
     cache = st.session_state.setdefault("backends", {})
     if settings not in cache:
@@ -88,7 +101,9 @@ try:
         cache[settings] = make_backend(settings)
     backend = cache[settings]
     params = GenerationParams(
-        model=settings.resolved_model, temperature=temperature, max_tokens=int(max_tokens),
+        model=settings.resolved_model,
+        temperature=temperature,
+        max_tokens=int(max_tokens),
         system=system or None,
     )
 except ChatError as exc:
@@ -110,23 +125,39 @@ st.html(AUTO_SCROLL_JS, unsafe_allow_javascript=True)
 def show_turn(turn: ChatTurn, last: bool) -> None:
     with st.chat_message(turn.role):
         if turn.content:
-            st.markdown(safe_markdown(turn.content) if turn.role == "assistant"
-                        else user_markdown(turn.content))
+            st.markdown(
+                safe_markdown(turn.content)
+                if turn.role == "assistant"
+                else user_markdown(turn.content)
+            )
         if turn.role != "assistant":
             return
-        line = " · ".join(x for x in (STATUS_LABELS[turn.status],
-                                      turn.metrics.caption() if turn.metrics else "") if x)
+        line = " · ".join(
+            x
+            for x in (STATUS_LABELS[turn.status], turn.metrics.caption() if turn.metrics else "")
+            if x
+        )
         if line:
             st.caption(line)
         if turn.error is not None:
             st.error(turn.error.message, icon=":material/error:")
         if last and turn.resumable and backend is not None and not session.streaming:
             left, right = st.columns(2, width=260)
-            left.button("Retry", icon=":material/refresh:", key="retry",
-                        on_click=session.retry, args=(backend, params))
+            left.button(
+                "Retry",
+                icon=":material/refresh:",
+                key="retry",
+                on_click=session.retry,
+                args=(backend, params),
+            )
             if turn.content:
-                right.button("Continue", icon=":material/play_arrow:", key="continue",
-                             on_click=session.continue_answer, args=(backend, params))
+                right.button(
+                    "Continue",
+                    icon=":material/play_arrow:",
+                    key="continue",
+                    on_click=session.continue_answer,
+                    args=(backend, params),
+                )
 
 
 for i, turn in enumerate(session.turns):

@@ -11,6 +11,7 @@ def app(monkeypatch, tmp_path):
     for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "CHAT_REMOTE_URL", "CHAT_BACKEND"):
         monkeypatch.delenv(name, raising=False)
     from pathlib import Path
+
     root = Path(__file__).resolve().parents[2]
     monkeypatch.syspath_prepend(str(root))
     at = AppTest.from_file(str(root / "pages" / "chat.py"), default_timeout=30)

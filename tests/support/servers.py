@@ -33,7 +33,9 @@ def serve_app(app: Any, **config: Any) -> Iterator[str]:
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     server = uvicorn.Server(
-        uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=1, **config)
+        uvicorn.Config(
+            app, log_level="warning", lifespan="on", timeout_graceful_shutdown=1, **config
+        )
     )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -51,14 +53,23 @@ def serve_app(app: Any, **config: Any) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def serve_process(args: list[str], *, health_path: str = "/healthz", env: dict[str, str] | None = None,
-                  timeout_s: float = 60) -> Iterator[str]:
+def serve_process(
+    args: list[str],
+    *,
+    health_path: str = "/healthz",
+    env: dict[str, str] | None = None,
+    timeout_s: float = 60,
+) -> Iterator[str]:
     """Start ``python -m ...`` style server on a free port (``{port}`` in args); yields its URL."""
     port = free_port()
     cmd = [a.format(port=port) for a in args]
     proc = subprocess.Popen(
-        cmd, cwd=ROOT, env={**os.environ, **(env or {})},
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cmd,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout_s
