@@ -1,0 +1,97 @@
+"""ChatSession: the chat page's state without Streamlit."""
+
+import itertools
+
+import pytest
+
+from chat_core import GenerationParams, OfflineBackend, ValidationError
+from chat_core.render import NEW_BLOCK, render_run
+from chat_core.session import CONTINUE_PROMPT, ChatSession
+
+PARAMS = GenerationParams()
+
+
+def wait_finished(session: ChatSession):
+    run = session.run
+    assert run is not None
+    for _ in run.iter_events():
+        pass
+    return session.finish()
+
+
+def shown_text(chunks) -> str:
+    return "".join(c for c in chunks if c is not NEW_BLOCK)
+
+
+def test_answer_lands_in_history_with_metrics():
+    session = ChatSession()
+    session.submit("What is SSE?", OfflineBackend(5000), PARAMS)
+    assert session.streaming
+    turn = wait_finished(session)
+    assert turn.status == "complete" and "What is SSE?" in turn.content
+    assert turn.metrics.chunks > 3 and not turn.metrics.tokens_estimated
+    assert [t.role for t in session.turns] == ["user", "assistant"]
+    assert session.stats.requests == 1 and session.stats.completions == 1
+
+
+def test_bad_prompt_changes_nothing():
+    session = ChatSession()
+    with pytest.raises(ValidationError):
+        session.submit("   ", OfflineBackend(5000), PARAMS)
+    assert session.turns == [] and not session.streaming
+
+
+def test_rerun_mid_answer_reattaches_and_keeps_every_token():
+    """A Streamlit rerun abandons the page's generator; the run goes on."""
+    session = ChatSession()
+    session.submit("/lorem 200", OfflineBackend(400), PARAMS)
+    first_view = render_run(session.run, frame_s=0.0)
+    seen = shown_text(itertools.islice(first_view, 5))  # the page is interrupted here
+    first_view.close()
+    assert seen and not session.run.finished
+    second_view = shown_text(render_run(session.run, frame_s=0.05))  # the next script run
+    turn = session.finish()
+    assert turn.status == "complete"
+    assert second_view.replace("!\\[", "![") == turn.content
+    assert turn.metrics.chunks == 200
+
+
+def test_stop_keeps_the_partial_answer_marked_stopped():
+    session = ChatSession()
+    session.submit("/lorem 400", OfflineBackend(200), PARAMS)
+    run = session.run
+    for seq, _event in run.iter_events():
+        if seq == 10:
+            session.stop()
+    turn = session.finish()
+    assert turn.status == "stopped"
+    assert 0 < len(turn.content) and run.last_seq < 400
+    assert "stopped" not in turn.content.lower()
+
+
+def test_error_keeps_text_clean_and_retry_replaces_the_answer():
+    session = ChatSession()
+    backend = OfflineBackend(5000)
+    session.submit("/error server after 5 times 1\nhello", backend, PARAMS)
+    failed = wait_finished(session)
+    assert failed.status == "error" and failed.error.code == "server" and failed.resumable
+    assert "error" not in failed.content.lower() and len(failed.content) > 0
+    session.retry(backend, PARAMS)
+    again = wait_finished(session)
+    assert again.status == "complete"
+    assert [t.role for t in session.turns] == ["user", "assistant"]
+    assert session.stats.errors_by_code == {"server": 1}
+
+
+def test_history_sent_to_the_model_is_exactly_the_produced_text():
+    session = ChatSession()
+    backend = OfflineBackend(5000)
+    session.submit("/error timeout after 3\nfirst", backend, PARAMS)
+    partial = wait_finished(session)
+    history = session.model_history()
+    assert history[-1].content == partial.content  # no " [connection lost]", no error text
+    session.continue_answer(backend, PARAMS)
+    merged = wait_finished(session)
+    assert merged.content.startswith(partial.content) and len(merged.content) > len(partial.content)
+    assert len(session.turns) == 2  # continued in place
+    assert all(m.content != CONTINUE_PROMPT for m in session.model_history())
