@@ -1,11 +1,13 @@
 """Per-stream and per-session measurements: the seed's four metrics and more.
 
 Pure: every function takes event arrival times (seconds on a monotonic clock)
-rather than reading a clock, so tests inject exact timings.
+rather than reading a clock, so tests inject exact timings. A live stream is
+measured the same way, with ``now`` standing in for the end.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter
 from collections.abc import Sequence
@@ -15,7 +17,7 @@ from typing import Any, Literal
 from chat_core.events import Done, StreamError, StreamEvent, TextDelta, Usage
 
 AnswerStatus = Literal["streaming", "complete", "stopped", "interrupted", "error"]
-STALL_S = 1.0
+STALL_S = 1.0  # a silence longer than this, once text has started, is a stall (issue 6)
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
@@ -48,7 +50,12 @@ def estimate_tokens(text: str) -> int:
 
 @dataclass(frozen=True)
 class StreamMetrics:
-    """Measurements of one answer. Times are seconds; None when not applicable."""
+    """Measurements of one answer. Times are seconds; None when not applicable.
+
+    ``tokens`` is the back end's own count when it reported usage, else an estimate
+    (``tokens_estimated``); ``total_s`` is None until the stream has ended, while
+    ``elapsed_s`` always says how long it has run so far.
+    """
 
     first_token_s: float | None
     total_s: float | None
@@ -64,6 +71,7 @@ class StreamMetrics:
     status: AnswerStatus
     error_code: str | None
     prompt_tokens: int | None = None
+    elapsed_s: float | None = None
 
     def caption(self) -> str:
         """One line for under an answer, e.g. 'first token 0.42 s · 58 tok/s · 312 tokens'."""
@@ -72,8 +80,7 @@ class StreamMetrics:
             parts.append(f"first token {self.first_token_s:.2f} s")
         if self.tokens_per_s is not None:
             parts.append(f"{self.tokens_per_s:.0f} tok/s")
-        approx = "~" if self.tokens_estimated else ""
-        parts.append(f"{approx}{self.tokens} tokens")
+        parts.append(f"{self.tokens_label} tokens")
         if self.total_s is not None:
             parts.append(f"{self.total_s:.1f} s")
         if self.stalls:
@@ -81,6 +88,11 @@ class StreamMetrics:
         if self.reconnects:
             parts.append(f"{self.reconnects} reconnect{'s' if self.reconnects > 1 else ''}")
         return " · ".join(parts)
+
+    @property
+    def tokens_label(self) -> str:
+        """The token count, with ``~`` when it is an estimate."""
+        return f"{'~' if self.tokens_estimated else ''}{self.tokens}"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -92,25 +104,44 @@ def measure(
     arrival_times: Sequence[float],
     *,
     reconnects: int = 0,
+    now: float | None = None,
 ) -> StreamMetrics:
-    """Measure one stream from its events and their arrival times."""
-    text_times = [t for e, t in zip(events, arrival_times, strict=True) if isinstance(e, TextDelta)]
-    text = "".join(e.text for e in events if isinstance(e, TextDelta))
+    """Measure one stream from its events and their arrival times.
+
+    ``now`` measures a live stream: the elapsed time and a silence still going on
+    count up to it. Extra events without an arrival time (a run read between its
+    two appends) are left out.
+    """
+    n = min(len(events), len(arrival_times))
+    events, arrival_times = events[:n], arrival_times[:n]
+    # Empty deltas (a role-only first chunk) are not the first token.
+    text_events = [
+        (e, t)
+        for e, t in zip(events, arrival_times, strict=True)
+        if isinstance(e, TextDelta) and e.text
+    ]
+    text_times = [t for _, t in text_events]
+    text = "".join(e.text for e, _ in text_events)
     usage = next((e for e in reversed(events) if isinstance(e, Usage)), None)
     error = next((e for e in events if isinstance(e, StreamError)), None)
     status = answer_status(events)
     finished = status != "streaming"
-    total = (arrival_times[-1] - started_at) if finished and arrival_times else None
-    first = (text_times[0] - started_at) if text_times else None
+    end = arrival_times[-1] if finished else now
+    if end is None and arrival_times:
+        end = arrival_times[-1]
     tokens = usage.completion_tokens if usage else estimate_tokens(text)
     rate = None
-    if text_times and len(text_times) > 1 and text_times[-1] > text_times[0]:
-        # tokens after the first one, over the time they took
+    if len(text_times) > 1 and text_times[-1] > text_times[0]:
+        # The first chunk carries time-to-first-token; the rate is over the chunks after it.
         rate = tokens * (len(text_times) - 1) / len(text_times) / (text_times[-1] - text_times[0])
-    gaps = [b - a for a, b in zip(text_times, text_times[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(text_times)]
+    stalls = sum(1 for g in gaps if g > STALL_S)
+    # A silence after the last chunk is a stall too: before the end, or still going on.
+    if text_times and end is not None and end - text_times[-1] > STALL_S:
+        stalls += 1
     return StreamMetrics(
-        first_token_s=first,
-        total_s=total,
+        first_token_s=(text_times[0] - started_at) if text_times else None,
+        total_s=(end - started_at) if finished and end is not None else None,
         chunks=len(text_times),
         tokens=tokens,
         tokens_estimated=usage is None,
@@ -118,12 +149,50 @@ def measure(
         gap_p50_s=percentile(gaps, 50),
         gap_p95_s=percentile(gaps, 95),
         gap_max_s=max(gaps) if gaps else None,
-        stalls=sum(1 for g in gaps if g > STALL_S),
+        stalls=stalls,
         reconnects=reconnects,
         status=status,
         error_code=error.code if error else None,
         prompt_tokens=usage.prompt_tokens if usage else None,
+        elapsed_s=(end - started_at) if end is not None else None,
     )
+
+
+def chunk_gaps(events: Sequence[StreamEvent], arrival_times: Sequence[float]) -> list[float]:
+    """The silences between consecutive text chunks, in seconds (for a histogram)."""
+    times = [
+        t
+        for e, t in zip(events, arrival_times, strict=False)
+        if isinstance(e, TextDelta) and e.text
+    ]
+    return [b - a for a, b in itertools.pairwise(times)]
+
+
+def token_timeline(
+    started_at: float, events: Sequence[StreamEvent], arrival_times: Sequence[float]
+) -> list[tuple[float, float]]:
+    """Cumulative tokens over time, ``(seconds since start, tokens)`` per text chunk.
+
+    Tokens are spread over chunks in proportion to their characters, so the line
+    ends at the same count ``measure`` reports (usage when known, else the estimate).
+    """
+    n = min(len(events), len(arrival_times))
+    pairs = [
+        (e.text, t)
+        for e, t in zip(events[:n], arrival_times[:n], strict=True)
+        if isinstance(e, TextDelta) and e.text
+    ]
+    chars = sum(len(text) for text, _ in pairs)
+    if not chars:
+        return []
+    usage = next((e for e in reversed(events[:n]) if isinstance(e, Usage)), None)
+    tokens = usage.completion_tokens if usage else estimate_tokens("".join(t for t, _ in pairs))
+    out: list[tuple[float, float]] = []
+    seen = 0
+    for text, at in pairs:
+        seen += len(text)
+        out.append((at - started_at, tokens * seen / chars))
+    return out
 
 
 @dataclass
@@ -143,8 +212,9 @@ class SessionStats:
             self.completions += 1
         elif metrics.status == "stopped":
             self.cancels += 1
-        elif metrics.error_code is not None:
-            self.errors_by_code[metrics.error_code] += 1
+        elif metrics.status in ("error", "interrupted"):
+            # A failed stream always counts, even if no back end named the cause.
+            self.errors_by_code[metrics.error_code or "unknown"] += 1
 
     @property
     def errors(self) -> int:
@@ -153,3 +223,14 @@ class SessionStats:
     @property
     def error_rate(self) -> float | None:
         return self.errors / self.requests if self.requests else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "requests": self.requests,
+            "completions": self.completions,
+            "cancels": self.cancels,
+            "reconnects": self.reconnects,
+            "errors": self.errors,
+            "error_rate": self.error_rate,
+            "errors_by_code": dict(sorted(self.errors_by_code.items())),
+        }
