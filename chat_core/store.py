@@ -27,48 +27,47 @@ become ``interrupted`` with their partial text kept (``interrupted_on_open``
 counts them). That assumes one app process per database file.
 
 Schema version: ``PRAGMA user_version``; ``MIGRATIONS[v]`` takes a file from v to
-v + 1, applied on open in one transaction.
+v + 1, applied on open in one transaction. The records returned and the field
+checks live in ``records.py``. Every browser session of an app shares the file:
+this is a store for demos, not a per-user one.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import re
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
-from chat_core.directives import parse_directives
 from chat_core.errors import ChatError, LimitError, ValidationError
-from chat_core.messages import (
-    MAX_MESSAGE_CHARS,
-    MAX_MODEL_CHARS,
-    MAX_TOKENS_LIMIT,
-    ROLES,
-    ChatMessage,
-    Role,
+from chat_core.records import (
+    DEFAULT_TITLE,
+    FINAL_STATUSES,
+    MAX_MESSAGES_PER_CONVERSATION,
+    TIME_FORMAT,
+    ConversationSummary,
+    NewMessage,
+    StoredConversation,
+    StoredMessage,
+    check_content,
+    check_feedback,
+    check_flat_object,
+    check_model,
+    check_role,
+    check_status,
+    check_time,
+    check_title,
+    dumps_flat,
+    now_text,
+    title_from_prompt,
 )
-from chat_core.metrics import AnswerStatus
 from chat_core.settings import Settings, load_settings
 
-STATUSES: tuple[AnswerStatus, ...] = ("streaming", "complete", "stopped", "interrupted", "error")
-FINAL_STATUSES: tuple[AnswerStatus, ...] = STATUSES[1:]
-FEEDBACK_VALUES = (-1, 0, 1)
-DEFAULT_TITLE = "New chat"
-MAX_TITLE_CHARS = 200
-AUTO_TITLE_CHARS = 48
-MAX_ANSWER_CHARS = MAX_TOKENS_LIMIT * 8  # an answer may be max_tokens long; ~4 chars a token, x2
-MAX_MESSAGES_PER_CONVERSATION = 1000
-MAX_FIELD_KEYS = 64  # params / metrics: flat objects of JSON scalars
-MAX_FIELD_STRING_CHARS = 2000
 MAX_PREF_CHARS = 100_000
-_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
-_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (  # v0 -> v1: conversations and their messages
@@ -108,187 +107,6 @@ class StoreError(ChatError):
 
 class NotFoundError(ValidationError):
     """No conversation or message with that id (deleted, perhaps in another tab)."""
-
-
-# -- records -----------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class StoredMessage:
-    """One stored message. ``status`` is UI chrome, never part of ``content``."""
-
-    id: int
-    conversation_id: int
-    position: int  # 0, 1, 2, ... within the conversation, without gaps
-    role: Role
-    content: str
-    status: AnswerStatus
-    model: str | None
-    params: dict[str, Any]
-    metrics: dict[str, Any]
-    feedback: int  # -1 thumbs down, 0 none, 1 thumbs up
-    created_at: str
-
-
-@dataclass(frozen=True, slots=True)
-class ConversationSummary:
-    """A row of the sidebar list."""
-
-    id: int
-    title: str
-    created_at: str
-    updated_at: str
-    message_count: int
-
-
-@dataclass(frozen=True, slots=True)
-class StoredConversation:
-    """A conversation with its messages, oldest first."""
-
-    id: int
-    title: str
-    created_at: str
-    updated_at: str
-    messages: tuple[StoredMessage, ...]
-
-    def history(self) -> list[ChatMessage]:
-        """The messages to send back to a model: every non-empty text, without status notes."""
-        return [ChatMessage(m.role, m.content) for m in self.messages if m.content.strip()]
-
-
-@dataclass(frozen=True, slots=True)
-class NewMessage:
-    """A message to import; times default to the import's time."""
-
-    role: str
-    content: str
-    status: str = "complete"
-    model: str | None = None
-    params: Mapping[str, Any] = field(default_factory=dict)
-    metrics: Mapping[str, Any] = field(default_factory=dict)
-    feedback: int = 0
-    created_at: str | None = None
-
-
-# -- validation (shared with transfer.py) -------------------------------------------------------
-def check_text(value: object, field_name: str) -> str:
-    """A string SQLite can store as UTF-8 (a JSON escape can smuggle in a lone surrogate)."""
-    if not isinstance(value, str):
-        raise ValidationError(field_name, f"{field_name} must be a string")
-    if not value.isascii():
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            raise ValidationError(field_name, f"{field_name} has an invalid character") from exc
-    return value
-
-
-def check_title(title: object, field_name: str = "title") -> str:
-    """A title with its whitespace collapsed, 1 to MAX_TITLE_CHARS characters."""
-    clean = " ".join(check_text(title, field_name).split())
-    if not clean:
-        raise ValidationError(field_name, f"{field_name} is empty")
-    if len(clean) > MAX_TITLE_CHARS:
-        raise LimitError(field_name, f"{field_name} is over {MAX_TITLE_CHARS} characters")
-    return clean
-
-
-def check_role(role: object, field_name: str) -> Role:
-    if role not in ROLES:
-        raise ValidationError(field_name, f"{field_name} must be one of {', '.join(ROLES)}")
-    return role
-
-
-def check_content(role: Role, content: object, field_name: str) -> str:
-    """Content within the limit for its role (answers may be longer than prompts)."""
-    text = check_text(content, field_name)
-    limit = MAX_ANSWER_CHARS if role == "assistant" else MAX_MESSAGE_CHARS
-    if len(text) > limit:
-        raise LimitError(field_name, f"{field_name} is over {limit} characters")
-    if role == "user" and not text.strip():
-        raise ValidationError(field_name, f"{field_name} is empty")
-    return text
-
-
-def check_status(
-    status: object, field_name: str, allowed: Sequence[str] = STATUSES
-) -> AnswerStatus:
-    if status not in allowed:
-        raise ValidationError(field_name, f"{field_name} must be one of {', '.join(allowed)}")
-    return cast(AnswerStatus, status)
-
-
-def check_feedback(value: object, field_name: str = "feedback") -> int:
-    if isinstance(value, bool) or value not in FEEDBACK_VALUES:
-        raise ValidationError(field_name, f"{field_name} must be -1, 0 or 1")
-    return value
-
-
-def check_model(model: object, field_name: str = "model") -> str | None:
-    if model is None:
-        return None
-    name = check_text(model, field_name)
-    if not 0 < len(name) <= MAX_MODEL_CHARS:
-        raise ValidationError(field_name, f"{field_name} must be 1 to {MAX_MODEL_CHARS} characters")
-    return name
-
-
-def check_flat_object(value: object, field_name: str) -> dict[str, Any]:
-    """A flat JSON object of scalars, as ``params`` and ``metrics`` are: nothing nested."""
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise ValidationError(field_name, f"{field_name} must be an object")
-    if len(value) > MAX_FIELD_KEYS:
-        raise LimitError(field_name, f"{field_name} has more than {MAX_FIELD_KEYS} keys")
-    out: dict[str, Any] = {}
-    for key, item in value.items():
-        if not 0 < len(check_text(key, f"{field_name} key")) <= 64:
-            raise ValidationError(field_name, f"{field_name} keys must be 1 to 64 characters")
-        name = f"{field_name}.{key}"
-        if isinstance(item, str) and len(check_text(item, name)) > MAX_FIELD_STRING_CHARS:
-            raise LimitError(name, f"{name} is over {MAX_FIELD_STRING_CHARS} characters")
-        if isinstance(item, float) and not (abs(item) < float("inf")):
-            raise ValidationError(name, f"{name} must be a finite number")
-        if isinstance(item, int) and not isinstance(item, bool) and abs(item) > 2**53:
-            raise ValidationError(name, f"{name} is too large")
-        if item is not None and not isinstance(item, str | int | float):
-            raise ValidationError(name, f"{name} must be a string, number, boolean or null")
-        out[key] = item
-    return out
-
-
-def check_time(value: object, field_name: str) -> str:
-    """A time as this module writes it: ``2025-01-31T12:00:00.000000Z`` (UTC)."""
-    ok = isinstance(value, str) and _TIME.fullmatch(value)
-    try:
-        if ok:
-            datetime.strptime(cast(str, value), _TIME_FORMAT)
-    except ValueError:
-        ok = None
-    if not ok:
-        raise ValidationError(
-            field_name, f"{field_name} must be a UTC time like 2025-01-31T12:00:00.000000Z"
-        )
-    return cast(str, value)
-
-
-def title_from_prompt(prompt: str, max_chars: int = AUTO_TITLE_CHARS) -> str:
-    """A short title from a first prompt: directives skipped, cut at a word, with an ellipsis."""
-    text = " ".join((parse_directives(prompt).text or prompt).split())
-    if len(text) > max_chars:
-        cut = text[: max_chars - 1]
-        text = (cut.rsplit(" ", 1)[0] if " " in cut[max_chars // 2 :] else cut).rstrip() + "…"
-    return text or DEFAULT_TITLE
-
-
-def _now_text() -> str:
-    return datetime.now(timezone.utc).strftime(_TIME_FORMAT)
-
-
-def _dumps(value: Mapping[str, Any]) -> str:
-    # sorted keys: the stored text, and so every export, is the same whatever the caller's order
-    return json.dumps(
-        value, sort_keys=True, ensure_ascii=False, allow_nan=False, separators=(",", ":")
-    )
 
 
 def _message(row: sqlite3.Row) -> StoredMessage:
@@ -405,10 +223,10 @@ class ChatStore:
     def _now(self) -> str:
         """The current time, strictly after the last one handed out, so ordering is total."""
         with self._lock:
-            now = _now_text()
+            now = now_text()
             if now <= self._last_time:
-                last = datetime.strptime(self._last_time, _TIME_FORMAT)
-                now = (last + timedelta(microseconds=1)).strftime(_TIME_FORMAT)
+                last = datetime.strptime(self._last_time, TIME_FORMAT)
+                now = (last + timedelta(microseconds=1)).strftime(TIME_FORMAT)
             self._last_time = now
             return now
 
@@ -579,7 +397,7 @@ class ChatStore:
             if status is not None:
                 changes["status"] = check_status(status, "status")
             if metrics is not None:
-                changes["metrics"] = _dumps(check_flat_object(metrics, "metrics"))
+                changes["metrics"] = dumps_flat(check_flat_object(metrics, "metrics"))
             if feedback is not None:
                 changes["feedback"] = check_feedback(feedback)
             if changes:
@@ -667,8 +485,8 @@ class ChatStore:
             check_content(role, new.content, f"{prefix}content"),
             check_status(new.status, f"{prefix}status"),
             check_model(new.model, f"{prefix}model"),
-            _dumps(check_flat_object(new.params, f"{prefix}params")),
-            _dumps(check_flat_object(new.metrics, f"{prefix}metrics")),
+            dumps_flat(check_flat_object(new.params, f"{prefix}params")),
+            dumps_flat(check_flat_object(new.metrics, f"{prefix}metrics")),
             check_feedback(new.feedback, f"{prefix}feedback"),
             now if new.created_at is None else check_time(new.created_at, f"{prefix}created_at"),
         )

@@ -14,19 +14,21 @@ import pytest
 
 from chat_core.errors import LimitError, ValidationError
 from chat_core.messages import MAX_MESSAGE_CHARS
-from chat_core.settings import Settings
-from chat_core.store import (
+from chat_core.records import (
     DEFAULT_TITLE,
     MAX_ANSWER_CHARS,
     MAX_MESSAGES_PER_CONVERSATION,
+    NewMessage,
+    title_from_prompt,
+)
+from chat_core.settings import Settings
+from chat_core.store import (
     MIGRATIONS,
     SCHEMA_VERSION,
     ChatStore,
-    NewMessage,
     NotFoundError,
     StoreError,
     open_store,
-    title_from_prompt,
 )
 
 

@@ -1,0 +1,251 @@
+"""Export a conversation as Markdown or JSON; import a JSON export as a new conversation.
+
+    conv = store.get_conversation(conversation_id)
+    st.download_button("JSON", export_json(conv), export_filename(conv, "json"))
+    st.download_button("Markdown", export_markdown(conv), export_filename(conv, "md"))
+    summary = import_json(store, uploaded_file.getvalue())   # a new conversation
+
+The JSON export (format ``streaming-chat/conversation``, version 1)::
+
+    {"format", "version", "title", "created_at", "updated_at",
+     "messages": [{"role", "content", "status", "model", "params", "metrics",
+                   "feedback", "created_at"}, ...]}
+
+It holds no database ids, and an import keeps its times, so export -> import ->
+export gives the same bytes. An answer still streaming is exported as
+``interrupted``: a file is a snapshot, and an import must not look live.
+
+Imports come from anywhere, so they are checked strictly before and while
+writing: the size (``MAX_IMPORT_BYTES``), UTF-8, JSON syntax, nesting depth,
+duplicate keys, unknown keys, types, roles, statuses, the limits of
+``messages.py`` and ``records.py``, and the number of messages. Any failure raises
+``ValidationError`` or ``LimitError`` naming the field (``messages[3].role``),
+and nothing is written: the whole import is one transaction. Only ``format``,
+``version`` and each message's ``role`` and ``content`` are required.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+from chat_core.errors import LimitError, ValidationError
+from chat_core.records import (
+    FINAL_STATUSES,
+    MAX_MESSAGES_PER_CONVERSATION,
+    ConversationSummary,
+    NewMessage,
+    StoredConversation,
+    StoredMessage,
+    check_feedback,
+    check_flat_object,
+    check_model,
+    check_role,
+    check_status,
+    check_text,
+    check_time,
+    check_title,
+)
+from chat_core.store import ChatStore
+
+EXPORT_FORMAT = "streaming-chat/conversation"
+EXPORT_VERSION = 1
+MAX_IMPORT_BYTES = 10 * 1024 * 1024
+MAX_IMPORT_MESSAGES = MAX_MESSAGES_PER_CONVERSATION
+_TOP_KEYS = frozenset({"format", "version", "title", "created_at", "updated_at", "messages"})
+_MESSAGE_KEYS = frozenset(
+    {"role", "content", "status", "model", "params", "metrics", "feedback", "created_at"}
+)
+_NOTES = {
+    "stopped": "Stopped before the end of the answer.",
+    "interrupted": "Interrupted: the connection or the app went away before the end of the answer.",
+    "streaming": "Interrupted: the connection or the app went away before the end of the answer.",
+    "error": "The answer failed",
+}
+
+
+# -- export ------------------------------------------------------------------------------------
+def _exported_status(message: StoredMessage) -> str:
+    return "interrupted" if message.status == "streaming" else message.status
+
+
+def conversation_to_dict(conversation: StoredConversation) -> dict[str, Any]:
+    """The JSON export as a dict, keys in their export order."""
+    return {
+        "format": EXPORT_FORMAT,
+        "version": EXPORT_VERSION,
+        "title": conversation.title,
+        "created_at": conversation.created_at,
+        "updated_at": conversation.updated_at,
+        "messages": [
+            {
+                "role": m.role,
+                "content": m.content,
+                "status": _exported_status(m),
+                "model": m.model,
+                "params": dict(sorted(m.params.items())),
+                "metrics": dict(sorted(m.metrics.items())),
+                "feedback": m.feedback,
+                "created_at": m.created_at,
+            }
+            for m in conversation.messages
+        ],
+    }
+
+
+def export_json(conversation: StoredConversation) -> str:
+    """The conversation as JSON text (UTF-8, two-space indent, ending with a newline)."""
+    return json.dumps(conversation_to_dict(conversation), ensure_ascii=False, indent=2) + "\n"
+
+
+def export_markdown(conversation: StoredConversation) -> str:
+    """The conversation as readable Markdown; statuses are notes, not part of the text."""
+    count = len(conversation.messages)
+    lines = [
+        f"# {conversation.title}",
+        "",
+        f"*{count} message{'s' if count != 1 else ''} · started {conversation.created_at}"
+        f" · updated {conversation.updated_at}*",
+    ]
+    for m in conversation.messages:
+        heading = m.role.capitalize() + (
+            f" · {m.model}" if m.role == "assistant" and m.model else ""
+        )
+        lines += ["", "---", "", f"### {heading}", ""]
+        lines.append(m.content.rstrip("\n") if m.content.strip() else "*(no text)*")
+        note = _NOTES.get(m.status)
+        if note and m.status == "error":
+            code = m.metrics.get("error_code")
+            note += f" ({code})." if isinstance(code, str) else "."
+        if note:
+            lines += ["", f"> **Note:** {note}"]
+        if m.feedback:
+            lines += ["", "> Rated 👍 helpful" if m.feedback > 0 else "> Rated 👎 not helpful"]
+    return "\n".join(lines) + "\n"
+
+
+def export_filename(conversation: StoredConversation, extension: str) -> str:
+    """A safe file name from the title, e.g. ``why-is-the-sky-blue.json``."""
+    slug = "-".join(re.findall(r"[a-z0-9]+", conversation.title.lower()))[:60].strip("-")
+    return f"{slug or 'chat'}.{extension}"
+
+
+# -- import ------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class ConversationImport:
+    """A validated JSON export, ready for ``ChatStore.import_conversation``."""
+
+    title: str | None
+    created_at: str | None
+    updated_at: str | None
+    messages: tuple[NewMessage, ...]
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValidationError("file", f"the key {key[:40]!r} appears twice in one object")
+        out[key] = value
+    return out
+
+
+def _no_constants(name: str) -> NoReturn:
+    raise ValidationError("file", f"{name} is not valid JSON")
+
+
+def _load(data: bytes | str) -> object:
+    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
+    if not isinstance(raw, bytes | bytearray):
+        raise ValidationError("file", "the upload must be bytes or text")
+    if len(raw) > MAX_IMPORT_BYTES:
+        raise LimitError("file", f"the file is over {MAX_IMPORT_BYTES // (1024 * 1024)} MB")
+    try:
+        text = raw.decode("utf-8-sig")  # strict: no lone surrogates, no invalid bytes
+    except UnicodeDecodeError as exc:
+        raise ValidationError("file", "the file is not UTF-8 text") from exc
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+    except RecursionError as exc:
+        raise ValidationError("file", "the JSON is nested too deeply") from exc
+    except json.JSONDecodeError as exc:
+        raise ValidationError(
+            "file", f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+        ) from exc
+    except ValueError as exc:  # e.g. an integer over Python's digit limit
+        raise ValidationError("file", "not valid JSON: a number is too long") from exc
+
+
+def _object(value: object, field_name: str, allowed: frozenset[str]) -> Mapping[str, Any]:
+    if not isinstance(value, dict):
+        raise ValidationError(field_name, f"{field_name} must be an object")
+    unknown = sorted(set(value) - allowed)
+    if unknown:
+        raise ValidationError(field_name, f"{field_name} has an unknown key {unknown[0][:40]!r}")
+    return value
+
+
+def _message(item: object, i: int) -> NewMessage:
+    name = f"messages[{i}]"
+    obj = _object(item, name, _MESSAGE_KEYS)
+    for key in ("role", "content"):
+        if key not in obj:
+            raise ValidationError(f"{name}.{key}", f"{name}.{key} is missing")
+    role = check_role(obj["role"], f"{name}.role")
+    params = check_flat_object(obj.get("params"), f"{name}.params")
+    metrics = check_flat_object(obj.get("metrics"), f"{name}.metrics")
+    created = obj.get("created_at")
+    return NewMessage(
+        role=role,
+        content=check_text(obj["content"], f"{name}.content"),  # limits are checked on insert
+        status=check_status(obj.get("status", "complete"), f"{name}.status", FINAL_STATUSES),
+        model=check_model(obj.get("model"), f"{name}.model"),
+        params=params,
+        metrics=metrics,
+        feedback=check_feedback(obj.get("feedback", 0), f"{name}.feedback"),
+        created_at=None if created is None else check_time(created, f"{name}.created_at"),
+    )
+
+
+def parse_export(data: bytes | str) -> ConversationImport:
+    """Validate a JSON export without writing anything."""
+    loaded = _load(data)
+    if not isinstance(loaded, dict):
+        raise ValidationError("file", "the file must hold one JSON object, as an export does")
+    top = _object(loaded, "file", _TOP_KEYS)
+    if top.get("format") != EXPORT_FORMAT:
+        raise ValidationError("format", f"format must be {EXPORT_FORMAT!r}: is this an export?")
+    version = top.get("version")
+    if isinstance(version, bool) or version != EXPORT_VERSION:
+        shown = repr(version)[:20]
+        raise ValidationError(
+            "version", f"version {shown} is not supported (this app reads version 1)"
+        )
+    messages = top.get("messages")
+    if not isinstance(messages, list):
+        raise ValidationError("messages", "messages must be a list")
+    if len(messages) > MAX_IMPORT_MESSAGES:
+        raise LimitError("messages", f"more than {MAX_IMPORT_MESSAGES} messages")
+    title = top.get("title")
+    times = {key: top.get(key) for key in ("created_at", "updated_at")}
+    return ConversationImport(
+        title=None if title is None else check_title(title),
+        created_at=None
+        if times["created_at"] is None
+        else check_time(times["created_at"], "created_at"),
+        updated_at=None
+        if times["updated_at"] is None
+        else check_time(times["updated_at"], "updated_at"),
+        messages=tuple(_message(item, i) for i, item in enumerate(messages)),
+    )
+
+
+def import_json(store: ChatStore, data: bytes | str) -> ConversationSummary:
+    """Import a JSON export as a new conversation, all or nothing."""
+    parsed = parse_export(data)
+    return store.import_conversation(
+        parsed.title, parsed.messages, created_at=parsed.created_at, updated_at=parsed.updated_at
+    )

@@ -1,0 +1,313 @@
+"""Export to Markdown and JSON, and strict all-or-nothing imports."""
+
+from __future__ import annotations
+
+import copy
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chat_core.errors import LimitError, ValidationError
+from chat_core.messages import MAX_MESSAGE_CHARS
+from chat_core.records import MAX_ANSWER_CHARS, StoredConversation
+from chat_core.store import ChatStore
+from chat_core.transfer import (
+    EXPORT_FORMAT,
+    MAX_IMPORT_BYTES,
+    MAX_IMPORT_MESSAGES,
+    export_filename,
+    export_json,
+    export_markdown,
+    import_json,
+    parse_export,
+)
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    with ChatStore(tmp_path / "chats.sqlite3") as s:
+        yield s
+
+
+def sample(store: ChatStore) -> StoredConversation:
+    """A conversation with every kind of message worth exporting."""
+    conv = store.create_conversation()
+    store.add_message(conv.id, "system", "Be brief.")
+    store.add_message(conv.id, "user", 'Ünïcödé, emoji 🚀, a line\u2028separator and "quotes"')
+    answer = store.start_answer(conv.id, model="gpt-4o-mini", params={"temperature": 0.7})
+    store.update_partial(answer.id, "Here is ")
+    store.finish_message(
+        answer.id,
+        "Here is code:\n\n```python\nprint('hi')\n```\n",
+        status="complete",
+        metrics={"tokens": 12, "prompt_tokens": 30, "first_token_s": 0.1 + 0.2, "error_code": None},
+    )
+    store.update_message(answer.id, feedback=-1)
+    store.add_message(conv.id, "user", "and more?")
+    stopped = store.add_message(conv.id, "assistant", "Part", status="stopped", model="gpt-4o")
+    store.update_message(stopped.id, feedback=1)
+    store.add_message(conv.id, "user", "again")
+    store.add_message(
+        conv.id, "assistant", "", status="error", metrics={"error_code": "rate_limit"}
+    )
+    store.add_message(conv.id, "user", "once more")
+    store.start_answer(conv.id, model="gpt-4o-mini")  # still streaming
+    got = store.get_conversation(conv.id)
+    assert got is not None
+    return got
+
+
+# -- export --------------------------------------------------------------------------------------
+def test_json_round_trip_is_byte_stable(store: ChatStore) -> None:
+    first = export_json(sample(store))
+    imported = import_json(store, first.encode("utf-8"))
+    second = export_json(store.get_conversation(imported.id))  # type: ignore[arg-type]
+    assert second == first
+    again = import_json(store, second)
+    assert again.id != imported.id
+    assert export_json(store.get_conversation(again.id)) == first  # type: ignore[arg-type]
+
+
+def test_json_export_content(store: ChatStore) -> None:
+    conv = sample(store)
+    data = json.loads(export_json(conv))
+    assert (data["format"], data["version"], data["title"]) == (EXPORT_FORMAT, 1, conv.title)
+    assert data["created_at"] == conv.created_at
+    messages = data["messages"]
+    assert len(messages) == len(conv.messages) == 9
+    assert all(
+        set(m)
+        == {"role", "content", "status", "model", "params", "metrics", "feedback", "created_at"}
+        for m in messages
+    )  # no database ids
+    assert messages[2]["metrics"]["first_token_s"] == 0.1 + 0.2
+    assert messages[2]["feedback"] == -1 and messages[2]["params"] == {"temperature": 0.7}
+    assert messages[-1]["status"] == "interrupted"  # a live answer is a snapshot in a file
+    assert "\u2028" in messages[1]["content"]
+
+
+def test_markdown_export_is_readable_with_notes_outside_the_text(store: ChatStore) -> None:
+    conv = sample(store)
+    text = export_markdown(conv)
+    assert text.startswith(f"# {conv.title}\n")
+    assert "### Assistant · gpt-4o-mini\n\nHere is code:\n\n```python\nprint('hi')\n```\n" in text
+    assert "### Assistant · gpt-4o\n\nPart\n\n> **Note:** Stopped" in text
+    assert "> **Note:** The answer failed (rate_limit)." in text
+    assert text.count("Interrupted") == 1
+    assert "> Rated 👎 not helpful" in text and "> Rated 👍 helpful" in text
+    assert text.count("### User") == 4 and "### System\n\nBe brief." in text
+    # the notes are chrome: the stored text is untouched
+    assert store.get_conversation(conv.id).messages[4].content == "Part"  # type: ignore[union-attr]
+
+
+def test_export_filename_is_safe(store: ChatStore) -> None:
+    conv = store.create_conversation("Why? ../../etc/passwd — «quoted»")
+    summary = store.get_conversation(conv.id)
+    assert export_filename(summary, "json") == "why-etc-passwd-quoted.json"  # type: ignore[arg-type]
+    blank = store.create_conversation("🚀🚀")
+    assert export_filename(store.get_conversation(blank.id), "md") == "chat.md"  # type: ignore[arg-type]
+
+
+# -- import --------------------------------------------------------------------------------------
+def test_minimal_import_fills_defaults(store: ChatStore) -> None:
+    data = {
+        "format": EXPORT_FORMAT,
+        "version": 1,
+        "messages": [
+            {"role": "user", "content": "What is WAL mode?"},
+            {"role": "assistant", "content": "A journal."},
+        ],
+    }
+    summary = import_json(store, "\ufeff" + json.dumps(data))  # a BOM is fine
+    conv = store.get_conversation(summary.id)
+    assert conv is not None and conv.title == "What is WAL mode?"
+    assert [(m.status, m.feedback, m.model, m.params) for m in conv.messages] == [
+        ("complete", 0, None, {}),
+        ("complete", 0, None, {}),
+    ]
+    assert conv.messages[0].created_at == conv.created_at
+
+
+def valid() -> dict[str, Any]:
+    return {
+        "format": EXPORT_FORMAT,
+        "version": 1,
+        "title": "ok",
+        "created_at": "2025-01-02T03:04:05.000000Z",
+        "updated_at": "2025-01-02T03:04:06.000000Z",
+        "messages": [
+            {
+                "role": "user",
+                "content": "hi",
+                "status": "complete",
+                "model": None,
+                "params": {},
+                "metrics": {},
+                "feedback": 0,
+                "created_at": "2025-01-02T03:04:05.000000Z",
+            },
+            {
+                "role": "assistant",
+                "content": "hello",
+                "status": "complete",
+                "model": "m",
+                "params": {"temperature": 1},
+                "metrics": {"tokens": 1},
+                "feedback": 1,
+                "created_at": "2025-01-02T03:04:06.000000Z",
+            },
+        ],
+    }
+
+
+def edited(path: str, value: Any) -> bytes:
+    """The valid export with one field replaced (``messages.1.role``), as bytes."""
+    data = copy.deepcopy(valid())
+    *parents, last = path.split(".")
+    target: Any = data
+    for key in parents:
+        target = target[int(key)] if isinstance(target, list) else target[key]
+    if isinstance(target, list):
+        target[int(last)] = value
+    else:
+        target[last] = value
+    return json.dumps(data).encode()
+
+
+def test_the_valid_base_imports(store: ChatStore) -> None:
+    assert import_json(store, json.dumps(valid())).message_count == 2
+
+
+HOSTILE: list[tuple[str, bytes | str, type[Exception], str]] = [
+    ("not json", b"{'format': 1}", ValidationError, "file"),
+    ("truncated json", json.dumps(valid())[:-5], ValidationError, "file"),
+    ("not utf-8", b'{"title": "\xff\xfe"}', ValidationError, "file"),
+    ("over the size cap", b" " * (MAX_IMPORT_BYTES + 1), LimitError, "file"),
+    ("deeply nested", b"[" * 100_000 + b"]" * 100_000, ValidationError, "file"),
+    ("a list, not an object", b"[1, 2]", ValidationError, "file"),
+    ("NaN", json.dumps(valid()).replace('"tokens": 1', '"tokens": NaN'), ValidationError, "file"),
+    (
+        "huge integer",
+        edited("version", 1).replace(b'"version": 1', b'"version": 1' + b"0" * 5000),
+        ValidationError,
+        "file",
+    ),
+    ("duplicate key", b'{"format": "x", "format": "y"}', ValidationError, "file"),
+    ("unknown top key", edited("extra", 1), ValidationError, "file"),
+    ("wrong format", edited("format", "chatgpt"), ValidationError, "format"),
+    ("newer version", edited("version", 2), ValidationError, "version"),
+    ("version true", edited("version", True), ValidationError, "version"),
+    ("title a number", edited("title", 5), ValidationError, "title"),
+    ("huge title", edited("title", "t" * 10_000), LimitError, "title"),
+    ("bad time", edited("created_at", "yesterday"), ValidationError, "created_at"),
+    (
+        "impossible date",
+        edited("updated_at", "2025-02-30T00:00:00.000000Z"),
+        ValidationError,
+        "updated_at",
+    ),
+    ("messages not a list", edited("messages", {"role": "user"}), ValidationError, "messages"),
+    (
+        "too many messages",
+        edited("messages", [{"role": "user", "content": "q"}] * (MAX_IMPORT_MESSAGES + 1)),
+        LimitError,
+        "messages",
+    ),
+    ("message not an object", edited("messages.1", "hello"), ValidationError, "messages[1]"),
+    ("unknown message key", edited("messages.1.id", 3), ValidationError, "messages[1]"),
+    (
+        "missing content",
+        edited("messages.1", {"role": "assistant"}),
+        ValidationError,
+        "messages[1].content",
+    ),
+    ("unknown role", edited("messages.1.role", "tool"), ValidationError, "messages[1].role"),
+    ("role a list", edited("messages.1.role", ["user"]), ValidationError, "messages[1].role"),
+    ("content a number", edited("messages.1.content", 42), ValidationError, "messages[1].content"),
+    (
+        "lone surrogate",
+        edited("messages.1.content", "x").replace(b'"x"', b'"\\ud800"'),
+        ValidationError,
+        "messages[1].content",
+    ),
+    (
+        "huge prompt",
+        edited("messages.0.content", "x" * (MAX_MESSAGE_CHARS + 1)),
+        LimitError,
+        "messages[0].content",
+    ),
+    (
+        "huge answer, after a good message",
+        edited("messages.1.content", "x" * (MAX_ANSWER_CHARS + 1)),
+        LimitError,
+        "messages[1].content",
+    ),
+    ("empty prompt", edited("messages.0.content", "  "), ValidationError, "messages[0].content"),
+    ("unknown status", edited("messages.1.status", "done"), ValidationError, "messages[1].status"),
+    (
+        "live status",
+        edited("messages.1.status", "streaming"),
+        ValidationError,
+        "messages[1].status",
+    ),
+    ("empty model", edited("messages.1.model", ""), ValidationError, "messages[1].model"),
+    ("huge model", edited("messages.1.model", "m" * 300), ValidationError, "messages[1].model"),
+    (
+        "nested params",
+        edited("messages.1.params", {"a": {"b": [[[1]]]}}),
+        ValidationError,
+        "messages[1].params.a",
+    ),
+    ("params a list", edited("messages.1.params", [1, 2]), ValidationError, "messages[1].params"),
+    (
+        "too many metrics",
+        edited("messages.1.metrics", {f"k{i}": i for i in range(100)}),
+        LimitError,
+        "messages[1].metrics",
+    ),
+    (
+        "huge metric",
+        edited("messages.1.metrics", {"note": "n" * 5000}),
+        LimitError,
+        "messages[1].metrics.note",
+    ),
+    (
+        "huge number metric",
+        edited("messages.1.metrics", {"tokens": 10**20}),
+        ValidationError,
+        "messages[1].metrics.tokens",
+    ),
+    ("feedback 2", edited("messages.1.feedback", 2), ValidationError, "messages[1].feedback"),
+    ("feedback true", edited("messages.1.feedback", True), ValidationError, "messages[1].feedback"),
+    (
+        "message time",
+        edited("messages.1.created_at", 1700000000),
+        ValidationError,
+        "messages[1].created_at",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("data", "error", "field"), [c[1:] for c in HOSTILE], ids=[c[0] for c in HOSTILE]
+)
+def test_hostile_imports_are_refused_and_write_nothing(
+    store: ChatStore, tmp_path: Path, data: bytes | str, error: type[Exception], field: str
+) -> None:
+    with pytest.raises(error) as err:
+        import_json(store, data)
+    assert isinstance(err.value, ValidationError)
+    assert err.value.field == field
+    assert len(str(err.value)) < 120  # short enough to show as is
+    assert store.list_conversations() == []
+    with sqlite3.connect(tmp_path / "chats.sqlite3") as conn:
+        assert conn.execute("SELECT count(*) FROM messages").fetchone()[0] == 0
+
+
+def test_parse_export_writes_nothing(store: ChatStore) -> None:
+    parsed = parse_export(json.dumps(valid()))
+    assert [m.role for m in parsed.messages] == ["user", "assistant"]
+    assert store.list_conversations() == []
