@@ -48,6 +48,7 @@ class Run:
         self._async_waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
+        self._on_finish: list[Callable[[Run], Any]] = []
         self.cancel_requested = False
 
     # -- state -------------------------------------------------------------------
@@ -87,9 +88,23 @@ class Run:
             seq = len(self.events)
             self._cond.notify_all()
             waiters, self._async_waiters = self._async_waiters, []
+            callbacks = self._on_finish if isinstance(event, Done) else []
         for loop, fut in waiters:
             _wake(loop, fut)
+        for callback in callbacks:
+            try:
+                callback(self)
+            except Exception:
+                log.exception("run %s: finish callback failed", self.id)
         return seq
+
+    def add_finish_callback(self, callback: Callable[[Run], Any]) -> None:
+        """Call ``callback(run)`` once the run has its ``Done`` (at once if it has)."""
+        with self._cond:
+            if not self.finished:
+                self._on_finish.append(callback)
+                return
+        callback(self)
 
     def start(self, source: AsyncIterator[StreamEvent]) -> None:
         """Start pulling ``source`` on the running loop (call from inside it)."""
@@ -97,7 +112,9 @@ class Run:
         self._task = self._loop.create_task(self._pump(source))
         self._task.add_done_callback(self._on_task_done)
 
-    def start_in(self, loop: asyncio.AbstractEventLoop, source: Callable[[], AsyncIterator[StreamEvent]]) -> None:
+    def start_in(
+        self, loop: asyncio.AbstractEventLoop, source: Callable[[], AsyncIterator[StreamEvent]]
+    ) -> None:
         """Start pulling on another thread's loop; returns once the task exists."""
         ready: ThreadFuture[None] = ThreadFuture()
 
@@ -161,6 +178,26 @@ class Run:
                 self._cond.wait(timeout)
             return self.events[after:]
 
+    async def await_events(self, after: int, timeout: float | None) -> list[StreamEvent]:
+        """Async twin of ``wait``: the events after ``after``, empty when ``timeout`` passed."""
+        with self._cond:
+            batch = self.events[after:]
+            if batch or self.finished:
+                return batch
+            loop = asyncio.get_running_loop()
+            fut: asyncio.Future[None] = loop.create_future()
+            self._async_waiters.append((loop, fut))
+        timer = None if timeout is None else loop.call_later(timeout, _settle, fut)
+        try:
+            await fut
+        finally:
+            if timer is not None:
+                timer.cancel()
+            if not fut.done():  # our caller was cancelled: forget the waiter
+                fut.cancel()
+        with self._cond:
+            return self.events[after:]
+
     def iter_events(
         self,
         after: int = 0,
@@ -215,19 +252,20 @@ class Run:
         return self.text_bytes + 150 * len(self.events)
 
 
-def _wake(loop: asyncio.AbstractEventLoop, fut: asyncio.Future[None]) -> None:
-    def _set() -> None:
-        if not fut.done():
-            fut.set_result(None)
+def _settle(fut: asyncio.Future[None]) -> None:
+    if not fut.done():
+        fut.set_result(None)
 
+
+def _wake(loop: asyncio.AbstractEventLoop, fut: asyncio.Future[None]) -> None:
     try:
         running = asyncio.get_running_loop()
     except RuntimeError:
         running = None
     if running is loop:
-        _set()
+        _settle(fut)
     elif not loop.is_closed():
-        loop.call_soon_threadsafe(_set)
+        loop.call_soon_threadsafe(_settle, fut)
 
 
 class RunRegistry:
@@ -246,24 +284,32 @@ class RunRegistry:
         self.max_buffer_bytes = max_buffer_bytes
         self.ttl_s = ttl_s
         self._runs: OrderedDict[str, Run] = OrderedDict()
+        self._active: set[str] = set()  # kept by finish callbacks: ``create`` stays O(1)
         self._lock = threading.Lock()
+        self._pruned_at = float("-inf")
 
     def __len__(self) -> int:
         return len(self._runs)
 
     @property
     def active(self) -> int:
-        return sum(1 for r in list(self._runs.values()) if not r.finished)
+        return len(self._active)
 
     def create(self, run_id: str | None = None) -> Run:
         """A new registered run; CapacityError when ``max_active`` runs are going."""
         with self._lock:
             self._prune_locked()
-            if sum(1 for r in self._runs.values() if not r.finished) >= self.max_active:
+            if len(self._active) >= self.max_active:
                 raise CapacityError("Too many answers are streaming right now; retry shortly.")
             run = Run(run_id)
             self._runs[run.id] = run
-            return run
+            self._active.add(run.id)
+        run.add_finish_callback(self._finished)
+        return run
+
+    def _finished(self, run: Run) -> None:
+        with self._lock:
+            self._active.discard(run.id)
 
     def get(self, run_id: str) -> Run | None:
         with self._lock:
@@ -273,11 +319,21 @@ class RunRegistry:
                 return None
             return run
 
+    def cancel_all(self) -> int:
+        """Cancel every active run (a server shutting down); returns how many."""
+        with self._lock:
+            runs = [self._runs[rid] for rid in self._active if rid in self._runs]
+        return sum(run.cancel() for run in runs)
+
     def _expired(self, run: Run, now: float) -> bool:
         return run.finished_at is not None and now - run.finished_at > self.ttl_s
 
     def _prune_locked(self) -> None:
+        # A full pass is O(runs): under a burst of creates do it at most once a second.
         now = time.monotonic()
+        if now - self._pruned_at < 1.0 and len(self._runs) < self.max_runs:
+            return
+        self._pruned_at = now
         for rid in [rid for rid, r in self._runs.items() if self._expired(r, now)]:
             del self._runs[rid]
         total = sum(r.approx_bytes() for r in self._runs.values())
