@@ -1,0 +1,136 @@
+"""The OpenAI-compatible HTTP app over the offline model.
+
+One ``OfflineBackend`` per app, and one ``plan()`` per request: the backend
+counts tries, so ``/error KIND times K`` fails only the first K identical
+requests, retries included. Prompts are never logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from chat_core.backends.offline import OfflineBackend
+from chat_core.directives import parse_directives
+from chat_core.events import Done, StreamError, Usage, answer_text
+from chat_core.openai_stub.request import InvalidRequest, parse_request
+from chat_core.openai_stub.stream import PlanStream, StubStats, drop_now, hide_drop_tracebacks, play
+from chat_core.openai_stub.wire import (
+    HTTP_ERRORS,
+    RATE_LIMIT_HEADERS,
+    CompletionMeta,
+    completion,
+    error_body,
+    model_list,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 4 * 1024 * 1024
+
+
+def _error(
+    status: int, message: str, type_: str, param: str | None = None, code: str | None = None
+) -> JSONResponse:
+    headers = RATE_LIMIT_HEADERS if status == 429 else None
+    return JSONResponse(error_body(message, type_, param, code), status, headers=headers)
+
+
+async def _read_json(request: Request) -> object:
+    body = bytearray()
+    async for part in request.stream():
+        body += part
+        if len(body) > MAX_BODY_BYTES:
+            raise InvalidRequest(None, "The request body is too large.", status=413)
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        raise InvalidRequest(
+            None, "We could not parse the JSON body of your request: it is not valid JSON."
+        ) from exc
+
+
+def create_app(tokens_per_second: float = 200.0) -> Starlette:
+    """The stub as an ASGI app; ``tokens_per_second`` is the offline model's rate."""
+    backend = OfflineBackend(tokens_per_second=tokens_per_second)
+    stats = StubStats()
+    hide_drop_tracebacks()
+
+    async def chat_completions(request: Request) -> Response:
+        stats.requests += 1
+        try:
+            parsed = parse_request(await _read_json(request))
+        except InvalidRequest as exc:
+            return _error(exc.status, exc.message, "invalid_request_error", exc.param, exc.code)
+        log.info(
+            "chat completion: stream=%s messages=%d",
+            parsed.stream,
+            len(parsed.conversation.messages),
+        )
+        plan = backend.plan(parsed.conversation, parsed.params)  # exactly once: it counts tries
+        drop_after = parse_directives(parsed.conversation.prompt).drop_after
+        meta = CompletionMeta(parsed.model)
+        failure = next(((t, e) for t, e in plan if isinstance(e, StreamError)), None)
+        # A failure after some tokens is an in-stream error event; before the first token the
+        # real API answers with an HTTP error instead (a cut connection is a cut either way).
+        in_stream = (
+            failure is None or failure[1].code == "connection" or plan[0][1] is not failure[1]
+        )
+        if parsed.stream and in_stream:
+            body = play(
+                plan,
+                meta,
+                include_usage=parsed.include_usage,
+                drop_after=drop_after,
+                stats=stats,
+            )
+            return PlanStream(body)
+        await asyncio.sleep(failure[0] if failure else plan[-1][0])  # the plan's time (stalls)
+        if (failure is not None and failure[1].code == "connection") or drop_after is not None:
+            return PlanStream(drop_now())
+        if failure is not None:
+            error = failure[1]
+            status, type_, code = HTTP_ERRORS.get(error.code, (500, "server_error", None))
+            return _error(status, error.message, type_, None, code)
+        events = [e for _, e in plan]
+        usage = next(e for e in events if isinstance(e, Usage))
+        done = next(e for e in events if isinstance(e, Done))
+        return JSONResponse(completion(meta, answer_text(events), done.finish_reason, usage))
+
+    async def models(request: Request) -> Response:
+        return JSONResponse(model_list(backend.list_models()))
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def get_stats(request: Request) -> Response:
+        return JSONResponse(stats.snapshot())
+
+    async def reset_stats(request: Request) -> Response:
+        stats.reset()
+        return JSONResponse(stats.snapshot())
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        status = exc.status_code if isinstance(exc, HTTPException) else 404
+        message = f"Invalid URL ({request.method} {request.url.path})"
+        return _error(status, message, "invalid_request_error")
+
+    routes = [
+        Route("/v1/chat/completions", chat_completions, methods=["POST"]),
+        Route("/v1/models", models, methods=["GET"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/_stub/stats", get_stats, methods=["GET"]),
+        Route("/_stub/reset", reset_stats, methods=["POST"]),
+    ]
+    handlers = {404: not_found, 405: not_found}
+    app = Starlette(routes=routes, exception_handlers=handlers)
+    app.state.stats = stats
+    app.state.backend = backend
+    return app
