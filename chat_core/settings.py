@@ -56,7 +56,8 @@ class Settings:
             raise ConfigError(
                 f"CHAT_BACKEND must be one of {', '.join(BACKEND_CHOICES)}, not {self.backend!r}"
             )
-        if not 0 < self.offline_tps <= 10_000:
+        tps = self.offline_tps
+        if isinstance(tps, bool) or not isinstance(tps, int | float) or not 0 < tps <= 10_000:
             raise ConfigError("CHAT_OFFLINE_TPS must be a number between 0 and 10000")
         if self.remote_method.upper() not in ("GET", "POST"):
             raise ConfigError("CHAT_REMOTE_METHOD must be GET or POST")

@@ -1,0 +1,132 @@
+"""Settings: explicit > secrets > environment > .env, auto back end, safe repr."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from chat_core import ConfigError, Settings, load_settings
+
+
+@pytest.fixture
+def dotenv(tmp_path: Path) -> Path:
+    path = tmp_path / ".env"
+    path.write_text('CHAT_MODEL=from-dotenv\nCHAT_OFFLINE_TPS="12.5"\n# a comment\n')
+    return path
+
+
+def test_each_layer_wins_over_the_ones_below(dotenv: Path) -> None:
+    env = {"CHAT_MODEL": "from-env"}
+    secrets = {"CHAT_MODEL": "from-secrets"}
+    load = load_settings
+    assert load(env={}, secrets={}, dotenv_path=dotenv).model == "from-dotenv"
+    assert load(env=env, secrets={}, dotenv_path=dotenv).model == "from-env"
+    assert load(env=env, secrets=secrets, dotenv_path=dotenv).model == "from-secrets"
+    explicit = load(env=env, secrets=secrets, dotenv_path=dotenv, model="explicit")
+    assert explicit.model == "explicit"
+
+
+def test_layers_fill_different_names(dotenv: Path) -> None:
+    s = load_settings(
+        env={"OPENAI_BASE_URL": "http://127.0.0.1:9/v1"},
+        secrets={"OPENAI_API_KEY": "sk-secret"},
+        dotenv_path=dotenv,
+    )
+    assert s.offline_tps == 12.5  # parsed from the .env text
+    assert s.openai_base_url == "http://127.0.0.1:9/v1"
+    assert s.openai_api_key == "sk-secret"
+    assert s.model == "from-dotenv"
+
+
+def test_empty_values_fall_through(dotenv: Path) -> None:
+    s = load_settings(
+        env={"CHAT_MODEL": ""}, secrets={"CHAT_MODEL": ""}, dotenv_path=dotenv, model=""
+    )
+    assert s.model == "from-dotenv"
+
+
+def test_missing_or_skipped_dotenv(tmp_path: Path, dotenv: Path) -> None:
+    assert load_settings(env={}, secrets={}, dotenv_path=tmp_path / "absent").model is None
+    assert load_settings(env={}, secrets={}, dotenv_path=None).model is None
+
+
+def test_defaults() -> None:
+    s = load_settings(env={}, secrets={}, dotenv_path=None)
+    assert (s.backend, s.offline_tps, s.resolved_backend) == ("auto", 40.0, "offline")
+    assert s.resolved_model == "offline-scripted"
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, "offline"),
+        ({"OPENAI_API_KEY": "sk-x"}, "openai"),
+        ({"OPENAI_BASE_URL": "http://127.0.0.1:11434/v1"}, "openai"),
+        (
+            {"CHAT_REMOTE_URL": "http://127.0.0.1:8000/api/chat/stream", "OPENAI_API_KEY": "k"},
+            "remote",
+        ),
+        ({"CHAT_BACKEND": "offline", "OPENAI_API_KEY": "sk-x"}, "offline"),
+        ({"CHAT_BACKEND": "openai"}, "openai"),
+    ],
+)
+def test_auto_backend_resolution(env: dict[str, str], expected: str) -> None:
+    assert load_settings(env=env, secrets={}, dotenv_path=None).resolved_backend == expected
+
+
+def test_model_defaults_follow_the_backend() -> None:
+    s = load_settings(env={"OPENAI_API_KEY": "sk-x"}, secrets={}, dotenv_path=None)
+    assert s.resolved_model == "gpt-4o-mini"
+    assert s.with_overrides(model="gpt-4.1").resolved_model == "gpt-4.1"
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"CHAT_BACKEND": "gpt"},
+        {"CHAT_OFFLINE_TPS": "fast"},
+        {"CHAT_OFFLINE_TPS": "0"},
+        {"CHAT_OFFLINE_TPS": "-5"},
+        {"CHAT_OFFLINE_TPS": "nan"},
+        {"CHAT_OFFLINE_TPS": "1e9"},
+        {"CHAT_REMOTE_METHOD": "PUT"},
+    ],
+)
+def test_bad_values_raise_config_error(env: dict[str, str]) -> None:
+    with pytest.raises(ConfigError):
+        load_settings(env=env, secrets={}, dotenv_path=None)
+
+
+def test_bad_explicit_values_raise_config_error() -> None:
+    with pytest.raises(ConfigError):
+        load_settings(env={}, secrets={}, dotenv_path=None, backend="nope")
+    with pytest.raises(ConfigError):
+        load_settings(env={}, secrets={}, dotenv_path=None, offline_tps="fast")
+
+
+def test_unknown_explicit_name_is_a_type_error() -> None:
+    with pytest.raises(TypeError, match="colour"):
+        load_settings(env={}, secrets={}, dotenv_path=None, colour="blue")
+
+
+def test_repr_hides_secrets() -> None:
+    s = Settings(openai_api_key="sk-very-secret", gateway_token="tok-hidden", model="m")
+    text = repr(s)
+    assert "sk-very-secret" not in text
+    assert "tok-hidden" not in text
+    assert text.count("***") == 2
+    assert "model='m'" in text
+    assert "openai_api_key=None" in repr(Settings())
+
+
+def test_overrides_ignore_empty_values() -> None:
+    s = Settings(model="base", openai_api_key="sk-a")
+    o = s.with_overrides(model="", openai_api_key=None, openai_base_url="http://127.0.0.1:1/v1")
+    assert (o.model, o.openai_api_key, o.openai_base_url) == (
+        "base",
+        "sk-a",
+        "http://127.0.0.1:1/v1",
+    )
+    with pytest.raises(ConfigError):
+        s.with_overrides(backend="bogus")
