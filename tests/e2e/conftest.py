@@ -1,0 +1,88 @@
+"""Fixtures for the browser suite: the app, the gateway, Chromium, and evidence on failure.
+
+A failing test leaves ``test-artifacts/<test>/`` with a full-page screenshot,
+the page's console log (with uncaught page errors) and the servers' log tails.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from tests.e2e.harness import (
+    ARTIFACTS,
+    WAIT_MS,
+    ChatPage,
+    Server,
+    gateway,
+    launch_chromium,
+    streamlit_app,
+)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    # Keep each phase's report on the item, so fixtures can tell a failed test at teardown.
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with streamlit_app(tmp_path_factory.mktemp("streamlit")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def gateway_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with gateway(tmp_path_factory.mktemp("gateway")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A fresh browser context (so a fresh Streamlit session) per test."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(WAIT_MS)
+    page = context.new_page()
+    console: list[str] = []
+    page.on("console", lambda m: console.append(f"[{m.type}] {m.text}"))
+    page.on("pageerror", lambda e: console.append(f"[pageerror] {e}"))
+    yield page
+    reports = (getattr(request.node, f"rep_{when}", None) for when in ("setup", "call"))
+    if any(report is not None and report.failed for report in reports):
+        _save_evidence(request, page, console)
+    context.close()
+
+
+@pytest.fixture
+def chat(page: Page, app_server: Server) -> ChatPage:
+    """The chat page, loaded and idle."""
+    return ChatPage(page).open(app_server.url)
+
+
+def _save_evidence(request: pytest.FixtureRequest, page: Page, console: list[str]) -> None:
+    out = ARTIFACTS / re.sub(r"[^\w.-]+", "_", request.node.nodeid)
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        page.screenshot(path=str(out / "screenshot.png"), full_page=True, timeout=10_000)
+    except Exception as exc:  # the page may be the thing that broke
+        console.append(f"[harness] screenshot failed: {exc}")
+    (out / "console.log").write_text("\n".join(console) + "\n")
+    for name in ("app_server", "gateway_server"):
+        if name in request.fixturenames:
+            server: Server = request.getfixturevalue(name)
+            (out / f"{name}.log").write_text(server.log_tail(20_000))
+    print(f"\nevidence saved under {out}")

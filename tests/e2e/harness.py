@@ -1,0 +1,224 @@
+"""What the browser tests and the screenshot script share: servers, Chromium, the chat page.
+
+The app runs as a real ``streamlit run`` subprocess from a scratch directory
+(a copy of the project's Streamlit config, no ``.env``, no secrets, no API key
+in its environment), so it always picks the offline back end.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from playwright.sync_api import Browser, Locator, Page, Playwright
+
+from tests.support.servers import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+# Debian's chromium: Playwright's own browser download does not work everywhere.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# Settings that would take the app off the offline back end (or leak a developer's key).
+_SCRUBBED = (
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "CHAT_BACKEND",
+    "CHAT_MODEL",
+    "CHAT_REMOTE_URL",
+    "CHAT_REMOTE_METHOD",
+    "CHAT_GATEWAY_TOKEN",
+    "CHAT_OFFLINE_TPS",
+    "CHAT_DB_PATH",
+)
+# Fast enough to keep the suite short; tests that need a slow stream use /stall.
+FAST_TPS = 400
+WAIT_MS = 30_000  # generous: a loaded 2-core machine is slow, never wrong
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED}
+    env.update(extra)
+    return env
+
+
+def launch_chromium(playwright: Playwright) -> Browser:
+    """Debian's chromium, headless; fails with the fix when it is not installed."""
+    path = shutil.which("chromium")
+    if path is None:
+        raise RuntimeError("chromium is not installed: `make browser` installs it")
+    return playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+
+
+@dataclass
+class Server:
+    url: str
+    log_path: Path
+
+    def log_tail(self, chars: int = 4000) -> str:
+        with contextlib.suppress(OSError):
+            return self.log_path.read_text(errors="replace")[-chars:]
+        return ""
+
+
+@contextlib.contextmanager
+def run_server(
+    cmd: list[str], *, cwd: Path, env: dict[str, str], health_path: str, timeout_s: float = 60
+) -> Iterator[Server]:
+    """Start a server subprocess (``{port}`` in ``cmd``), wait for health, stop it after."""
+    port = free_port()
+    log_path = cwd / f"server-{port}.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [a.format(port=port) for a in cmd],
+            cwd=cwd,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    server = Server(f"http://127.0.0.1:{port}", log_path)
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"{cmd[:4]} exited early:\n{server.log_tail()}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(server.url + health_path, timeout=2).status_code == 200:
+                    break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{cmd[:4]} not healthy in {timeout_s} s:\n{server.log_tail()}")
+            time.sleep(0.2)
+        yield server
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@contextlib.contextmanager
+def streamlit_app(workdir: Path, tokens_per_second: float = FAST_TPS) -> Iterator[Server]:
+    """``streamlit run streamlit_app.py`` on a free port, offline back end, fresh database."""
+    (workdir / ".streamlit").mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / ".streamlit" / "config.toml", workdir / ".streamlit" / "config.toml")
+    env = clean_env(
+        CHAT_OFFLINE_TPS=str(tokens_per_second), CHAT_DB_PATH=str(workdir / "chats.sqlite3")
+    )
+    options = {
+        "server.port": "{port}",
+        "server.address": "127.0.0.1",
+        "server.headless": "true",
+        "server.fileWatcherType": "none",
+        "browser.gatherUsageStats": "false",
+    }
+    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py")]
+    cmd += [f"--{name}={value}" for name, value in options.items()]
+    with run_server(cmd, cwd=workdir, env=env, health_path="/_stcore/health") as server:
+        yield server
+
+
+@contextlib.contextmanager
+def gateway(workdir: Path, tokens_per_second: float = FAST_TPS) -> Iterator[Server]:
+    """The SSE gateway over the offline model, on a free port."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    env = clean_env(CHAT_BACKEND="offline", CHAT_OFFLINE_TPS=str(tokens_per_second))
+    cmd = [sys.executable, "-m", "chat_core.gateway", "--host", "127.0.0.1", "--port", "{port}"]
+    with run_server(cmd, cwd=workdir, env=env, health_path="/healthz") as server:
+        yield server
+
+
+# -- the chat page --------------------------------------------------------------------------
+
+STREAMING = ".st-key-streaming-answer"
+CURSOR = "▌"
+_ASSISTANT = '[data-testid="stChatMessage"]:has([data-testid="stChatMessageAvatarAssistant"])'
+_USER = '[data-testid="stChatMessage"]:has([data-testid="stChatMessageAvatarUser"])'
+METRICS = re.compile(r"first token [\d.]+ s · \d+ tok/s · \d+ tokens")
+
+
+class ChatPage:
+    """The chat page as a user sees it: what to type and click, what to read."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+
+    def open(self, url: str) -> ChatPage:
+        self.page.goto(url)
+        self.input.wait_for(timeout=WAIT_MS)
+        self.wait_idle()
+        return self
+
+    @property
+    def input(self) -> Locator:
+        return self.page.get_by_placeholder("Ask anything")
+
+    @property
+    def streaming(self) -> Locator:
+        return self.page.locator(STREAMING)
+
+    @property
+    def answers(self) -> Locator:
+        """Finished assistant messages (the streaming one excluded)."""
+        return self.page.locator(f"{_ASSISTANT}:not(:has({STREAMING}))")
+
+    @property
+    def user_messages(self) -> Locator:
+        return self.page.locator(_USER)
+
+    def button(self, key: str) -> Locator:
+        return self.page.locator(f".st-key-{key} button")
+
+    def send(self, prompt: str) -> None:
+        """Type a prompt (newlines kept) and press Enter."""
+        self.input.fill(prompt)
+        self.input.press("Enter")
+
+    def wait_streaming(self) -> None:
+        """Until the streaming answer shows some text."""
+        self.page.wait_for_function(
+            "s => (document.querySelector(s)?.innerText || '').trim().length > 0",
+            arg=STREAMING,
+            timeout=WAIT_MS,
+        )
+
+    def wait_idle(self, answers: int | None = None) -> None:
+        """Until nothing streams, the input is free and (optionally) ``answers`` are shown."""
+        self.page.wait_for_function(
+            """([streaming, assistant, n]) => {
+                const input = document.querySelector('[data-testid="stChatInputTextArea"]');
+                const done = [...document.querySelectorAll(assistant)]
+                    .filter(m => !m.querySelector(streaming)).length;
+                return input && !input.disabled && !document.querySelector(streaming)
+                    && (n === null || done >= n);
+            }""",
+            arg=[STREAMING, _ASSISTANT, answers],
+            timeout=WAIT_MS,
+        )
+
+    def streaming_text(self) -> str | None:
+        """The streaming answer's text now, or None when no answer is streaming."""
+        return self.page.evaluate("s => document.querySelector(s)?.innerText ?? null", STREAMING)
+
+    def input_disabled(self) -> bool:
+        return bool(
+            self.page.evaluate(
+                "() => document.querySelector('[data-testid=\"stChatInputTextArea\"]')?.disabled"
+            )
+        )
