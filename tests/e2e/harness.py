@@ -53,6 +53,7 @@ WAIT_MS = 30_000  # generous: a loaded 2-core machine is slow, never wrong
 
 def clean_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED}
+    env["PYTHONUNBUFFERED"] = "1"  # server logs reach the file as they happen
     env.update(extra)
     return env
 

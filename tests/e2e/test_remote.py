@@ -1,0 +1,45 @@
+"""The remote back end, chosen in the sidebar, streaming through a running gateway."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from chat_core.backends.offline import tokenize
+from tests.e2e.harness import METRICS, ChatPage, Server
+
+pytestmark = pytest.mark.e2e
+
+
+def use_gateway(chat: ChatPage, gateway: Server) -> None:
+    sidebar = chat.page.get_by_test_id("stSidebar")
+    sidebar.get_by_label("Remote SSE URL").fill(f"{gateway.url}/api/chat/stream")
+    sidebar.get_by_label("Remote SSE URL").press("Enter")
+    sidebar.get_by_test_id("stSelectbox").click()
+    chat.page.get_by_role("option", name="remote", exact=True).click()
+    expect(chat.page.get_by_test_id("stCaptionContainer").first).to_contain_text("Back end remote")
+
+
+def test_answer_streams_through_the_gateway(chat: ChatPage, gateway_server: Server) -> None:
+    use_gateway(chat, gateway_server)
+    echo = " ".join(f"g{i}" for i in range(40))
+
+    # The gateway cuts the connection once after 10 events; the back end resumes.
+    chat.send(f"/drop after 10\n/echo {echo}")
+
+    chat.wait_idle(answers=1)
+    # Resumed, so complete: the whole text once, no "interrupted" badge.
+    answer = chat.answers.last
+    expect(answer.get_by_test_id("stMarkdownContainer").first).to_have_text(echo)
+    caption = answer.locator('[data-testid="stCaptionContainer"]')
+    expect(caption).to_have_text(METRICS)
+    expect(caption).to_contain_text(f"· {len(tokenize(echo))} tokens")
+    for badge in ("stopped", "interrupted", "failed"):
+        expect(caption).not_to_contain_text(badge)
+    # The gateway's log says the stream was cut and resumed (not asked again).
+    log = gateway_server.log_tail(50_000)
+    dropped = re.findall(r"stream (\w+): dropped by /drop after 10 events", log)
+    assert dropped, f"the gateway did not drop the stream:\n{log}"
+    assert f"stream {dropped[-1]}: resume after seq 10" in log, log
