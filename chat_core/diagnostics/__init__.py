@@ -1,0 +1,63 @@
+"""Stream diagnostics without the UI (issue 6), for ``pages/diagnostics.py``.
+
+eventlog   the EventStream-tab rows, and safe start/end logging of streams
+probe      one measured answer from a chosen back end, watched live
+views      metric labels, histograms and tables as plain values
+loadtest   N concurrent wire-protocol-v1 streams against a gateway
+export     measurements as CSV rows or one JSON document
+"""
+
+from __future__ import annotations
+
+from chat_core.diagnostics.eventlog import (
+    LogRecord,
+    event_records,
+    log_stream_end,
+    log_stream_start,
+    wire_records,
+)
+from chat_core.diagnostics.export import export_json, measurement_rows, to_csv
+from chat_core.diagnostics.loadtest import (
+    MAX_LOAD_STREAMS,
+    LoadReport,
+    LoadResult,
+    aload_test,
+    astream_once,
+    run_load_test,
+    stream_url,
+)
+from chat_core.diagnostics.probe import (
+    EXAMPLE_PROMPTS,
+    PROBE_BACKENDS,
+    Probe,
+    ProbeBackendName,
+    ProbeTarget,
+)
+from chat_core.diagnostics.views import histogram, metric_values, session_answers, session_summary
+
+__all__ = [
+    "EXAMPLE_PROMPTS",
+    "MAX_LOAD_STREAMS",
+    "PROBE_BACKENDS",
+    "LoadReport",
+    "LoadResult",
+    "LogRecord",
+    "Probe",
+    "ProbeBackendName",
+    "ProbeTarget",
+    "aload_test",
+    "astream_once",
+    "event_records",
+    "export_json",
+    "histogram",
+    "log_stream_end",
+    "log_stream_start",
+    "measurement_rows",
+    "metric_values",
+    "run_load_test",
+    "session_answers",
+    "session_summary",
+    "stream_url",
+    "to_csv",
+    "wire_records",
+]

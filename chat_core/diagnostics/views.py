@@ -1,0 +1,77 @@
+"""What the diagnostics page shows, as plain values: metric labels, histograms, tables.
+
+Pure, so the page only lays things out and the formatting is unit-tested.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from chat_core.metrics import SessionStats, StreamMetrics
+
+
+def _s(value: float | None, digits: int = 2) -> str:
+    return "—" if value is None else f"{value:.{digits}f} s"
+
+
+def _ms(value: float | None) -> str:
+    return "—" if value is None else f"{value * 1000:.0f} ms"
+
+
+def metric_values(m: StreamMetrics) -> list[tuple[str, str]]:
+    """(label, value) for each ``st.metric`` of one stream, in display order."""
+    return [
+        ("First token", _s(m.first_token_s)),
+        ("Tokens/s", "—" if m.tokens_per_s is None else f"{m.tokens_per_s:.1f}"),
+        ("Tokens (estimated)" if m.tokens_estimated else "Tokens", m.tokens_label),
+        ("Chunks", str(m.chunks)),
+        ("Total" if m.total_s is not None else "Elapsed", _s(m.elapsed_s, 1)),
+        ("Status", m.status + (f" ({m.error_code})" if m.error_code else "")),
+        ("Gap p50", _ms(m.gap_p50_s)),
+        ("Gap p95", _ms(m.gap_p95_s)),
+        ("Gap max", _ms(m.gap_max_s)),
+        ("Stalls > 1 s", str(m.stalls)),
+        ("Reconnects", str(m.reconnects)),
+        ("Prompt tokens", "—" if m.prompt_tokens is None else str(m.prompt_tokens)),
+    ]
+
+
+def session_summary(stats: SessionStats) -> list[tuple[str, str]]:
+    """(label, value) for a session's aggregates."""
+    rate = stats.error_rate
+    return [
+        ("Requests", str(stats.requests)),
+        ("Completed", str(stats.completions)),
+        ("Errors", str(stats.errors)),
+        ("Error rate", "—" if rate is None else f"{rate:.0%}"),
+        ("Reconnects", str(stats.reconnects)),
+        ("Cancels", str(stats.cancels)),
+    ]
+
+
+def session_answers(turns: Iterable[Any]) -> list[dict[str, Any]]:
+    """One row per measured answer of a chat session (its ``ChatTurn``s)."""
+    measured = [t for t in turns if getattr(t, "metrics", None) is not None]
+    return [
+        {"answer": i, "model": t.model, **t.metrics.to_dict()} for i, t in enumerate(measured, 1)
+    ]
+
+
+def histogram(values: Sequence[float], bins: int = 20) -> dict[str, list[float]]:
+    """Equal-width bins over the values' range as columns ``from`` and ``count``.
+
+    Columns rather than rows, so an empty histogram still has them (charts need them).
+    """
+    if not values:
+        return {"from": [], "count": []}
+    bins = max(1, min(bins, len(values)))
+    low, high = min(values), max(values)
+    width = (high - low) / bins or 1.0  # all values equal: one bin holds them all
+    counts = [0] * bins
+    for v in values:
+        counts[min(int((v - low) / width), bins - 1)] += 1
+    return {
+        "from": [round(low + i * width, 3) for i in range(bins)],
+        "count": [float(c) for c in counts],
+    }

@@ -1,0 +1,247 @@
+"""Stream diagnostics: probe one answer live, read its event log, see the chat session's
+aggregates, load-test a gateway, download the measurements."""
+
+import time
+
+import streamlit as st
+
+from chat_core import ChatError, GenerationParams, load_settings, render_run, safe_markdown
+from chat_core.diagnostics import (
+    EXAMPLE_PROMPTS,
+    MAX_LOAD_STREAMS,
+    PROBE_BACKENDS,
+    Probe,
+    ProbeTarget,
+    export_json,
+    histogram,
+    measurement_rows,
+    metric_values,
+    run_load_test,
+    session_answers,
+    session_summary,
+    to_csv,
+)
+
+st.set_page_config(layout="wide")
+state = st.session_state.setdefault("diagnostics", {"probe": None, "load": None})
+base = load_settings()
+st.session_state.setdefault("probe_prompt", EXAMPLE_PROMPTS[0])
+
+
+def use_example() -> None:
+    if st.session_state.probe_example:
+        st.session_state.probe_prompt = st.session_state.probe_example
+
+
+def show_metrics(slots: list, values: list[tuple[str, str]]) -> None:
+    for slot, (label, value) in zip(slots, values, strict=False):
+        slot.metric(label, value)
+
+
+st.title("Stream diagnostics")
+st.caption(
+    "Time to first token, tokens per second, gaps, stalls, reconnects and errors, measured "
+    "where the answer arrives. Offline directives: `/lorem N`, `/stall S after N`, "
+    "`/error KIND after N`, `/drop after N` (the last one through a gateway)."
+)
+
+# -- the probe: settings ---------------------------------------------------------------
+st.header("Probe", divider="gray")
+probe: Probe | None = state["probe"]
+running = probe is not None and not probe.finished
+left, right = st.columns([1, 2])
+with left:
+    backend = st.segmented_control(
+        "Back end",
+        PROBE_BACKENDS,
+        default=base.resolved_backend,
+        key="probe_backend",
+        required=True,
+    )
+    target = ProbeTarget(backend=backend or "offline")
+    if backend == "offline":
+        tps = st.number_input("Tokens per second", 1.0, 10_000.0, base.offline_tps, 10.0)
+        target = ProbeTarget(backend="offline", offline_tps=tps)
+    elif backend == "openai":
+        key = st.text_input(
+            "API key", type="password", help="Used for this probe only; never stored."
+        )
+        url = st.text_input(
+            "Base URL", base.openai_base_url or "", placeholder="https://api.openai.com/v1"
+        )
+        model = st.text_input("Model", base.model or "", placeholder=base.resolved_model)
+        target = ProbeTarget(
+            backend="openai",
+            openai_api_key=key or base.openai_api_key,
+            openai_base_url=url or None,
+            model=model or None,
+        )
+    else:
+        url = st.text_input(
+            "Remote SSE URL",
+            base.remote_url or "",
+            placeholder="http://127.0.0.1:8000/api/chat/stream",
+        )
+        token = st.text_input("Gateway token", type="password")
+        target = ProbeTarget(
+            backend="remote", remote_url=url, gateway_token=token or base.gateway_token
+        )
+with right:
+    st.pills("Examples", EXAMPLE_PROMPTS, key="probe_example", on_change=use_example)
+    prompt = st.text_area("Prompt or directive", key="probe_prompt", height=100)
+    go, stop = st.columns(2, width=320)
+    if go.button(
+        "Run probe", type="primary", icon=":material/play_arrow:", key="run_probe", disabled=running
+    ):
+        try:
+            probe = state["probe"] = Probe.start(
+                target, prompt, GenerationParams(model=target.model)
+            )
+            running = True
+        except ChatError as exc:
+            st.error(str(exc), icon=":material/block:")
+    if running and probe is not None:
+        stop.button(
+            "Stop", icon=":material/stop_circle:", key="stop_probe", on_click=probe.run.cancel
+        )
+
+# -- the probe: live view (filled now, or by the stream at the end of the page) --------
+if probe is not None:
+    metric_slots = [c.empty() for c in (*st.columns(6), *st.columns(6))]
+    answer_box = st.container(border=True, height=320)
+    tokens_col, gaps_col = st.columns(2)
+    tokens_col.caption("Tokens over time (s)")
+    gaps_col.caption("Inter-chunk gaps (ms)")
+    tokens_chart, gaps_chart = tokens_col.empty(), gaps_col.empty()
+    st.subheader("Event log")
+    st.caption(
+        "One row per event: its id, type, data, time since the request and size on the "
+        "wire. For the remote back end, what arrived over SSE, as received."
+    )
+    log_slot = st.empty()
+
+    def redraw(now: float | None) -> None:
+        show_metrics(metric_slots, metric_values(probe.metrics(now)))
+        tokens_chart.line_chart(probe.timeline(), x="seconds", y="tokens", height=220)
+        gaps_chart.bar_chart(histogram(probe.gaps_ms()), x="from", y="count", height=220)
+        log_slot.dataframe(
+            probe.log_rows(),
+            hide_index=True,
+            height=280,
+            column_config={
+                "t_ms": st.column_config.NumberColumn("t (ms)", format="%.1f"),
+                "nbytes": "bytes",
+            },
+        )
+
+    redraw(time.monotonic())
+    if not running:
+        with answer_box:
+            if probe.run.text:
+                st.markdown(safe_markdown(probe.run.text))
+            if probe.run.error is not None:
+                st.error(probe.run.error.message, icon=":material/error:")
+
+# -- the chat page's session ----------------------------------------------------------
+st.header("This session's chat answers", divider="gray")
+chat = st.session_state.get("chat")
+if chat is None or not chat.stats.requests:
+    st.info("No answers yet: ask something on the Chat page.", icon=":material/forum:")
+    answers: list = []
+else:
+    show_metrics([c.empty() for c in st.columns(6)], session_summary(chat.stats))
+    if chat.stats.errors_by_code:
+        st.caption(
+            "Errors by code: "
+            + ", ".join(f"`{code}` {n}" for code, n in sorted(chat.stats.errors_by_code.items()))
+        )
+    answers = session_answers(chat.turns)
+    st.dataframe(answers, hide_index=True)
+
+# -- the load test -------------------------------------------------------------------
+st.header("Load test", divider="gray")
+with st.form("load_test"):
+    url_col, n_col = st.columns([2, 1])
+    load_url = url_col.text_input("Gateway URL", base.remote_url or "http://127.0.0.1:8000")
+    streams = n_col.slider("Concurrent streams", 1, MAX_LOAD_STREAMS, 20)
+    load_prompt = url_col.text_input("Prompt", "/lorem 100")
+    load_token = n_col.text_input("Gateway token", type="password", key="load_token")
+    start_load = st.form_submit_button("Run load test", icon=":material/speed:", disabled=running)
+if start_load:
+    bar = st.progress(0.0, text=f"0 of {streams} streams finished")
+    try:
+        state["load"] = run_load_test(
+            load_url,
+            streams,
+            load_prompt,
+            token=load_token or base.gateway_token,
+            on_progress=lambda k, _r: bar.progress(
+                k / streams, f"{k} of {streams} streams finished"
+            ),
+        )
+    except ValueError as exc:
+        st.error(str(exc))
+if (load := state["load"]) is not None:
+    s = load.summary()
+    show_metrics(
+        [c.empty() for c in st.columns(6)],
+        [
+            ("Completed", f"{s['completed']} / {s['streams']}"),
+            ("Failures", str(s["failures"])),
+            ("First token p50", f"{s['first_token_p50_s'] or 0:.2f} s"),
+            ("First token p95", f"{s['first_token_p95_s'] or 0:.2f} s"),
+            ("Duration p50", f"{s['total_p50_s'] or 0:.2f} s"),
+            ("Wall time", f"{s['wall_s']:.2f} s"),
+        ],
+    )
+    if s["failures_by_code"]:
+        st.caption(
+            "Failures by code: " + ", ".join(f"`{c}` {n}" for c, n in s["failures_by_code"].items())
+        )
+    first_col, total_col = st.columns(2)
+    first_col.caption("First-token time (s)")
+    first_col.bar_chart(histogram(load.first_token_s(), 15), x="from", y="count", height=200)
+    total_col.caption("Duration (s)")
+    total_col.bar_chart(histogram(load.total_s(), 15), x="from", y="count", height=200)
+    with st.expander(f"Every stream ({len(load.results)})"):
+        st.dataframe([r.row() for r in load.results], hide_index=True)
+
+# -- downloads -----------------------------------------------------------------------
+st.header("Download", divider="gray")
+rows = measurement_rows(state["probe"], answers, state["load"])
+csv_col, json_col = st.columns(2, width=420)
+csv_col.download_button(
+    "Measurements (CSV)",
+    to_csv(rows),
+    "stream-measurements.csv",
+    "text/csv",
+    on_click="ignore",
+    icon=":material/download:",
+    disabled=not rows,
+)
+json_col.download_button(
+    "Everything (JSON)",
+    export_json(state["probe"], chat.stats if chat else None, answers, state["load"]),
+    "stream-diagnostics.json",
+    "application/json",
+    on_click="ignore",
+    icon=":material/download:",
+    disabled=not rows,
+)
+
+# -- last: follow a running probe (it may have just ended), redrawing the live view ----
+if running and probe is not None:
+
+    def on_event(seq: int, event: object) -> None:
+        now = time.monotonic()
+        if probe.observe(seq, event, now=now):
+            redraw(now)
+
+    def on_idle() -> None:
+        now = time.monotonic()
+        if probe.observe(0, None, now=now):
+            redraw(now)
+
+    with answer_box:
+        st.write_stream(render_run(probe.run, on_event=on_event, on_idle=on_idle), cursor="▌")
+    st.rerun()
