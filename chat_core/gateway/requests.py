@@ -1,0 +1,131 @@
+"""Turning a stream request (JSON body or seed-style query) into a validated conversation.
+
+Everything is checked here, before any back end is called. Failures raise
+``ValidationError`` (422) or ``LimitError`` (413) naming the offending field;
+the app turns them into JSON error bodies.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from chat_core.errors import LimitError, ValidationError
+from chat_core.messages import Conversation, GenerationParams, build_conversation
+
+BODY_FIELDS = ("message", "history", "model", "temperature", "max_tokens", "system")
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRequest:
+    """A validated request: what to send the back end and how."""
+
+    conversation: Conversation
+    params: GenerationParams
+
+
+async def read_body(chunks: AsyncIterable[bytes], content_length: str | None, limit: int) -> bytes:
+    """The request body, refused (413) as soon as it is over ``limit`` bytes."""
+    if content_length is not None and content_length.isdigit() and int(content_length) > limit:
+        raise LimitError("body", f"the request body is over {limit} bytes")
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in chunks:
+        size += len(chunk)
+        if size > limit:
+            raise LimitError("body", f"the request body is over {limit} bytes")
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def _optional_str(value: object, name: str) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise ValidationError(name, f"{name} must be a string")
+
+
+def _params(values: Mapping[str, Any]) -> GenerationParams:
+    defaults = GenerationParams()
+    return GenerationParams(
+        model=_optional_str(values.get("model"), "model") or None,
+        temperature=values.get("temperature", defaults.temperature),
+        max_tokens=values.get("max_tokens", defaults.max_tokens),
+        system=_optional_str(values.get("system"), "system") or None,
+    )
+
+
+def parse_body(raw: bytes) -> ChatRequest:
+    """Validate a ``POST /api/chat/stream`` body."""
+    try:
+        body = json.loads(raw)
+    except ValueError as exc:
+        raise ValidationError("body", "the body is not valid JSON") from exc
+    if not isinstance(body, dict):
+        raise ValidationError("body", "the body must be a JSON object")
+    unknown = sorted(set(body) - set(BODY_FIELDS))
+    if unknown:
+        raise ValidationError(unknown[0][:80], f"unknown field {unknown[0][:80]!r}")
+    if "message" not in body:
+        raise ValidationError("message", "message is required")
+    history = body.get("history")
+    conversation = build_conversation(body["message"], [] if history is None else history)
+    return ChatRequest(conversation, _params(body))
+
+
+def _number(raw: str | None, name: str, kind: type[int] | type[float]) -> int | float | None:
+    if raw is None or raw == "":
+        return None
+    try:
+        return kind(raw)
+    except ValueError as exc:
+        noun = "an integer" if kind is int else "a number"
+        raise ValidationError(name, f"{name} must be {noun}") from exc
+
+
+def parse_query(query: Mapping[str, str]) -> ChatRequest:
+    """Validate seed-style ``GET /api/chat/stream?message=&history=<json>`` parameters."""
+    message = query.get("message")
+    if message is None:
+        raise ValidationError("message", "message is required")
+    try:
+        history = json.loads(query.get("history") or "[]")
+    except ValueError as exc:
+        raise ValidationError("history", "history is not valid JSON") from exc
+    conversation = build_conversation(message, history)
+    values: dict[str, Any] = {"model": query.get("model"), "system": query.get("system")}
+    temperature = _number(query.get("temperature"), "temperature", float)
+    max_tokens = _number(query.get("max_tokens"), "max_tokens", int)
+    if temperature is not None:
+        values["temperature"] = temperature
+    if max_tokens is not None:
+        values["max_tokens"] = max_tokens
+    return ChatRequest(conversation, _params(values))
+
+
+# The POST body, for the OpenAPI docs (validation itself is above, in one place).
+BODY_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["message"],
+    "additionalProperties": False,
+    "properties": {
+        "message": {"type": "string", "minLength": 1, "description": "the user's prompt"},
+        "history": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["role", "content"],
+                "additionalProperties": False,
+                "properties": {
+                    "role": {"enum": ["system", "user", "assistant"]},
+                    "content": {"type": "string"},
+                },
+            },
+        },
+        "model": {"type": "string"},
+        "temperature": {"type": "number", "minimum": 0, "maximum": 2},
+        "max_tokens": {"type": "integer", "minimum": 1},
+        "system": {"type": "string"},
+    },
+}
