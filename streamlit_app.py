@@ -6,5 +6,6 @@ st.set_page_config(page_title="Streaming chat", page_icon=":material/forum:", la
 
 pages = [
     st.Page("pages/chat.py", title="Chat", icon=":material/chat:", default=True),
+    st.Page("pages/diagnostics.py", title="Diagnostics", icon=":material/monitoring:"),
 ]
 st.navigation(pages).run()

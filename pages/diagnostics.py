@@ -162,9 +162,11 @@ else:
 st.header("Load test", divider="gray")
 with st.form("load_test"):
     url_col, n_col = st.columns([2, 1])
-    load_url = url_col.text_input("Gateway URL", base.remote_url or "http://127.0.0.1:8000")
-    streams = n_col.slider("Concurrent streams", 1, MAX_LOAD_STREAMS, 20)
-    load_prompt = url_col.text_input("Prompt", "/lorem 100")
+    load_url = url_col.text_input(
+        "Gateway URL", base.remote_url or "http://127.0.0.1:8000", key="load_url"
+    )
+    streams = n_col.slider("Concurrent streams", 1, MAX_LOAD_STREAMS, 20, key="load_streams")
+    load_prompt = url_col.text_input("Prompt", "/lorem 100", key="load_prompt")
     load_token = n_col.text_input("Gateway token", type="password", key="load_token")
     start_load = st.form_submit_button("Run load test", icon=":material/speed:", disabled=running)
 if start_load:

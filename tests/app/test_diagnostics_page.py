@@ -1,0 +1,92 @@
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from chat_core.events import Done, StreamError, TextDelta, Usage
+from chat_core.metrics import measure
+from chat_core.session import ChatSession, ChatTurn
+
+pytestmark = pytest.mark.app
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def app(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)  # no .env, no secrets from the developer's checkout
+    monkeypatch.setenv("CHAT_OFFLINE_TPS", "5000")
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "CHAT_REMOTE_URL", "CHAT_BACKEND"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.syspath_prepend(str(ROOT))
+    at = AppTest.from_file(str(ROOT / "pages" / "diagnostics.py"), default_timeout=30)
+    return at.run()
+
+
+def metrics_of(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def probe(at: AppTest, prompt: str) -> AppTest:
+    at.text_area(key="probe_prompt").set_value(prompt)
+    return at.button(key="run_probe").click().run()
+
+
+def test_page_starts_empty_with_the_offline_back_end(app):
+    assert not app.exception
+    assert app.text_area(key="probe_prompt").value == "/lorem 300"
+    assert not app.metric  # no probe yet, no chat answers yet
+    assert any("No answers yet" in i.value for i in app.info)
+
+
+def test_probe_on_the_offline_back_end_shows_metrics_answer_and_event_log(app):
+    at = probe(app, "/lorem 300")
+    assert not at.exception
+    shown = metrics_of(at)
+    assert shown["Status"] == "complete"
+    assert shown["Chunks"] == "300"
+    assert shown["Tokens"] == "300"  # reported by the back end, so not labelled estimated
+    assert shown["First token"].endswith(" s") and shown["First token"] != "—"
+    assert shown["Tokens/s"] != "—" and float(shown["Tokens/s"]) > 0
+    assert shown["Gap max"].endswith(" ms")
+    log = at.dataframe[0].value
+    assert len(log) == 302  # 300 chunks, usage, done
+    assert list(log.columns) == ["seq", "id", "type", "data", "t_ms", "nbytes"]
+    assert list(log["type"][-2:]) == ["usage", "done"]
+    assert log["data"].iloc[0].startswith('{"chunk": ')
+    assert (log["t_ms"].diff().dropna() >= 0).all()
+    assert any(len(m.value) > 1000 for m in at.markdown)  # the answer itself
+    assert not at.button(key="run_probe").disabled
+
+
+def test_probe_of_an_error_directive_shows_the_error_beside_the_metrics(app):
+    at = probe(app, "/error rate_limit after 20")
+    shown = metrics_of(at)
+    assert shown["Status"] == "error (rate_limit)"
+    assert shown["Chunks"] == "20"
+    assert "Tokens (estimated)" in shown and shown["Tokens (estimated)"].startswith("~")
+    assert any("Rate limit" in e.value for e in at.error)
+    log = at.dataframe[0].value
+    assert list(log["type"][-2:]) == ["error", "done"]
+
+
+def test_a_bad_prompt_is_refused_without_a_probe(app):
+    at = probe(app, "   ")
+    assert any("empty" in e.value for e in at.error)
+    assert at.session_state["diagnostics"]["probe"] is None
+
+
+def test_session_aggregates_cover_the_chat_pages_answers(app):
+    chat = ChatSession()
+    ok = measure(0.0, [TextDelta("hello"), Usage(3, 1), Done()], [0.2, 0.3, 0.3])
+    failed = measure(0.0, [StreamError("rate_limit", "m", True), Done("error")], [0.1, 0.1])
+    for m in (ok, failed):
+        chat.stats.add(m)
+        chat.turns += [ChatTurn("user", "q"), ChatTurn("assistant", "a", m.status, m)]
+    app.session_state["chat"] = chat
+    at = app.run()
+    shown = metrics_of(at)
+    assert shown["Requests"] == "2"
+    assert shown["Error rate"] == "50%"
+    assert any("`rate_limit` 1" in c.value for c in at.caption)
+    answers = at.dataframe[0].value
+    assert list(answers["status"]) == ["complete", "error"]
