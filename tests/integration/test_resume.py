@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from collections.abc import Iterator
@@ -22,16 +23,18 @@ PATH = "/api/chat/stream"
 Event = tuple[int, dict[str, Any]]
 
 
-def read_events(response: httpx.Response, limit: int | None = None) -> list[Event]:
-    """(seq, payload) of each event, stopping after ``limit`` events (then the caller closes)."""
-    parser, out = SSEParser(), []
+def iter_events(response: httpx.Response) -> Iterator[Event]:
+    """(seq, payload) of each event as it arrives."""
+    parser = SSEParser()
     for chunk in response.iter_raw():
         for item in parser.feed(chunk):
             if isinstance(item, SSEMessage):
-                out.append((int(item.id.rsplit(":", 1)[1]), json.loads(item.data)))
-                if limit is not None and len(out) >= limit:
-                    return out
-    return out
+                yield int(item.id.rsplit(":", 1)[1]), json.loads(item.data)
+
+
+def read_events(response: httpx.Response, limit: int | None = None) -> list[Event]:
+    """The first ``limit`` events (all when None); the caller then hangs up."""
+    return list(itertools.islice(iter_events(response), limit))
 
 
 def text_of(events: list[Event]) -> str:
