@@ -1,157 +1,195 @@
 """Turning a run's events into what ``st.write_stream`` shows, cheaply.
 
 ``st.write_stream`` re-sends the whole element on every string chunk, so a long
-answer costs O(n^2) bytes on the websocket. Two fixes, both pure here:
+answer costs O(n^2) bytes on the websocket (issue 7: 45.8 MB for 4,000 tokens).
+Two fixes, both pure here:
 
 - coalescing: text is sent at most once per frame interval (the first chunk is
   never held back);
-- blocks: at each finished markdown block (a blank line outside a code fence,
-  followed by a line that does not continue the block) ``NEW_BLOCK`` is yielded.
+- blocks: where a finished markdown block ends, ``NEW_BLOCK`` is yielded.
   ``st.write_stream`` treats a callable chunk as "flush the current element and
   call it", so the next text starts a new element and only the growing tail is
   re-sent.
 
+A boundary is decided by a CommonMark block parser (markdown-it-py, with GFM
+tables and the ``$$`` math and ``:::`` directive fences of Streamlit's renderer),
+never by guessing: after a blank line, a line starting in column 0 starts a new
+element only if the parser says such a line would start a new top-level block,
+so every construct before it (lists, fences, tables, quotes) is already closed.
+Block parsing is forward-only, so each element renders exactly as that part of
+the whole answer does. The one exception is link reference and footnote
+definitions, which act across blocks: ``answer_blocks`` keeps such answers whole.
+
 Model output is shown as markdown without raw HTML (Streamlit's default), and
-markdown images are made inert (``![`` -> ``!\\[``) so the answer cannot make the
-browser fetch an outside URL. The stored answer is never changed.
+images are made inert (``![`` becomes ``!\\[`` outside code blocks) so an answer
+cannot make the browser fetch an outside URL. Inside inline code the escape
+shows, since whether a backtick is ever closed is not known while streaming.
+The stored answer is never changed.
 """
 
 from __future__ import annotations
 
-import re
+import math
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
+
+from markdown_it import MarkdownIt
+from markdown_it.ruler import RuleOptionsType
+from markdown_it.rules_block import make_fence_rule
+from markdown_it.token import Token
 
 from chat_core.events import Done, StreamEvent, TextDelta
 from chat_core.runs import Run
 
 FRAME_S = 0.04
-_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
-_LIST_ITEM = re.compile(r" {0,3}([-*+]|\d{1,9}[.)])( |$)")
+# Tokens whose text is shown verbatim, so ``![`` inside them is not an image.
+_VERBATIM = frozenset({"fence", "math_block", "code_block", "html_block"})
+_LIST_OPEN = frozenset({"bullet_list_open", "ordered_list_open"})
+_LIST_MARKER_START = frozenset("-+*0123456789")
+_INDENT = frozenset(" \t\r")
 
 
-def NEW_BLOCK() -> None:  # noqa: N802 - used as a marker value
+def _block_parser() -> MarkdownIt:
+    """Block structure as Streamlit's renderer (remark-gfm, remark-math, directives) sees it."""
+    md = MarkdownIt("commonmark", {"html": True}).enable("table")
+    alt: RuleOptionsType = {"alt": ["paragraph", "reference", "blockquote", "list"]}
+    math = make_fence_rule(
+        markers=("$",), token_type="math_block", min_markers=2, disallow_marker_in_info=("$",)
+    )
+    directive = make_fence_rule(
+        markers=(":",), token_type="directive_block", disallow_marker_in_info=()
+    )
+    md.block.ruler.before("fence", "math_fence", math, alt)
+    md.block.ruler.before("fence", "directive_fence", directive, alt)
+    md.disable("inline")  # only the block structure matters here
+    return md
+
+
+_PARSER = _block_parser()
+
+
+def NEW_BLOCK() -> None:
     """Marker chunk: ``st.write_stream`` flushes its element and starts a new one."""
 
 
 RenderChunk = str | Callable[[], None]
 
 
-class BlockSplitter:
-    """Feeds text and emits it with ``NEW_BLOCK`` markers at finished markdown blocks.
+class BlockStream:
+    """Feeds answer text; returns it made safe, with ``NEW_BLOCK`` where an element may end.
 
-    A boundary is a blank line outside any fenced code block, once the next
-    line has started with a character that does not continue the block
-    (indentation continues it; a list item after a list continues the list).
+    Nothing is held back: a boundary is decided at the first character of the
+    line after a blank line. Parsing is bounded per element (a budget of about
+    16 times the element's size), so a pathological answer only loses splits.
     """
 
     def __init__(self) -> None:
-        self._line = ""  # the current, unfinished line
-        self._fence: str | None = None  # the open fence's marker, e.g. "```"
-        self._blank_pending = False  # a blank line was seen; the boundary is not decided yet
-        self._block_is_list = False
-        self._held = ""  # text after a blank line, held until the boundary is decided
+        self._parts: list[str] = []  # the current element's shown text
+        self._size = 0
+        self._parsed = 0  # characters parsed for this element so far
+        self._visible = False  # the element has non-blank text
+        self._col0 = True
+        self._line_blank = True
+        self._after_blank = False  # the last finished line was blank
+        self._bang = False  # the last shown character was "!"
 
     def feed(self, text: str) -> list[RenderChunk]:
-        """The pieces to show for new text; the text pieces concatenate to the input."""
+        """The pieces to show for new text (its text pieces concatenate to the shown text)."""
         out: list[RenderChunk] = []
-        emit: list[str] = []
+        shown: list[str] = []
         for ch in text:
-            if self._blank_pending:
-                self._held += ch
-                if ch in " \t\n":
-                    continue
-                # The first visible character after the blank line decides. Not
-                # splitting is always safe, so anything that may continue the block
-                # (indentation, a possible list item after a list) does.
-                line = self._held[self._held.rfind("\n") + 1 :]
-                continues = line[0] in " \t" or (self._block_is_list and ch in "-*+0123456789")
-                if continues:
-                    emit.append(self._held)
-                else:
-                    emit.append(self._held[: len(self._held) - len(line)])
-                    out += ["".join(emit), NEW_BLOCK]
-                    emit = [line]
-                    self._block_is_list = False
-                self._line = line
-                self._held, self._blank_pending = "", False
-                continue
-            emit.append(ch)
+            if self._col0 and self._after_blank and ch != "\n":
+                if ch not in _INDENT and self._visible and self._starts_new_block(ch):
+                    out += ["".join(shown), NEW_BLOCK]
+                    shown = []
+                    self._new_element()
+                self._after_blank = False
+            if ch == "[" and self._bang and not self._in_verbatim():
+                shown.append("\\")
+                self._parts.append("\\")
+            shown.append(ch)
+            self._parts.append(ch)
+            self._size += 1
+            self._bang = ch == "!"
             if ch == "\n":
-                self._end_line(self._line)
-                self._line = ""
+                self._after_blank, self._col0, self._line_blank = self._line_blank, True, True
             else:
-                self._line += ch
-        if emit:
-            out.append("".join(emit))
+                self._col0 = False
+                if ch not in _INDENT:
+                    self._line_blank, self._visible = False, True
+        out.append("".join(shown))
         return [piece for piece in out if piece != ""]
 
-    def _end_line(self, line: str) -> None:
-        m = _FENCE.match(line)
-        if self._fence is not None:
-            if m and m.group(1)[0] == self._fence[0] and len(m.group(1)) >= len(self._fence) \
-                    and not line.strip()[len(m.group(1)):]:
-                self._fence = None
-            return
-        if m:
-            self._fence = m.group(1)
-            return
-        if not line.strip():
-            self._blank_pending = True
-            return
-        if _LIST_ITEM.match(line):
-            self._block_is_list = True
+    def _new_element(self) -> None:
+        self._parts, self._size, self._parsed, self._visible = [], 0, 0, False
 
-    def flush(self) -> list[RenderChunk]:
-        """Whatever is held at the end of the stream."""
-        held, self._held, self._blank_pending = self._held, "", False
-        return [held] if held else []
+    def _parse(self, probe: str) -> tuple[list[Token], int] | None:
+        """Tokens of the element so far plus ``probe``, and the probe's line; None over budget."""
+        if self._parsed > 16 * self._size + 65_536:
+            return None
+        text = "".join(self._parts)
+        self._parsed += len(text)
+        return _PARSER.parse(text + probe), text.count("\n")
+
+    def _starts_new_block(self, first: str) -> bool:
+        """Whether a column-0 line starting with ``first`` leaves everything before it final."""
+        parsed = self._parse("x\n")
+        if parsed is None:
+            return False
+        tokens, line = parsed
+        tops = [t for t in tokens if t.level == 0 and t.nesting >= 0]
+        probe = tops[-1]
+        if probe.type != "paragraph_open" or probe.map is None or probe.map[0] != line:
+            return False  # absorbed by an open fence, math, directive or HTML block
+        # A marker may continue the list above (a loose list): not splitting is safe.
+        return not (len(tops) > 1 and tops[-2].type in _LIST_OPEN and first in _LIST_MARKER_START)
+
+    def _in_verbatim(self) -> bool:
+        """Whether the ``!`` just shown is inside a code, math or HTML block (not an image)."""
+        parsed = self._parse("[x](y)\n")
+        if parsed is None:
+            return False  # escape: safe either way
+        tokens, line = parsed
+        for t in tokens:
+            if t.type in _VERBATIM and t.map is not None:
+                first_content = t.map[0] + (t.type in ("fence", "math_block"))
+                if first_content <= line < t.map[1]:
+                    return True
+        return False
 
 
-_IMAGE = re.compile(r"!\[")
+def _has_definitions(text: str) -> bool:
+    env: dict[str, Any] = {}
+    _PARSER.parse(text, env)
+    return bool(env.get("references"))
 
 
-class ImageNeutralizer:
-    """Escapes ``![`` outside fenced code, across chunk borders."""
+def answer_blocks(text: str) -> list[str]:
+    """A stored answer made safe, cut where the stream would start new elements.
 
-    def __init__(self) -> None:
-        self._pending_bang = False
-        self._fence: str | None = None
-        self._line = ""
-
-    def feed(self, text: str) -> str:
-        if self._pending_bang:
-            text, self._pending_bang = "!" + text, False
-        if text.endswith("!"):
-            text, self._pending_bang = text[:-1], True
-        out: list[str] = []
-        for part in re.split(r"(\n)", text):
-            if part == "\n":
-                self._end_line()
-                out.append(part)
-                continue
-            self._line += part
-            if self._fence is None:
-                part = _IMAGE.sub(r"!\\[", part)
-            out.append(part)
-        return "".join(out)
-
-    def _end_line(self) -> None:
-        m = _FENCE.match(self._line)
-        if m and (self._fence is None or m.group(1)[0] == self._fence[0]):
-            self._fence = None if self._fence is not None else m.group(1)
-        self._line = ""
-
-    def flush(self) -> str:
-        bang, self._pending_bang = self._pending_bang, False
-        return "!" if bang else ""
+    Showing each with ``st.markdown`` renders the same as the whole, keeps every
+    websocket message small, and matches what the stream showed. An answer with
+    link reference or footnote definitions stays one block (they act across blocks).
+    """
+    pieces = BlockStream().feed(text)
+    if _has_definitions(text):
+        return ["".join(p for p in pieces if isinstance(p, str))] if text else []
+    blocks, current = [], ""
+    for piece in pieces:
+        if isinstance(piece, str):
+            current += piece
+        else:
+            blocks.append(current)
+            current = ""
+    if current:
+        blocks.append(current)
+    return blocks
 
 
 def safe_markdown(text: str) -> str:
     """A whole stored answer made safe to show (the same rules as the stream)."""
-    n = ImageNeutralizer()
-    return n.feed(text) + n.flush()
+    return "".join(p for p in BlockStream().feed(text) if isinstance(p, str))
 
 
 def user_markdown(text: str) -> str:
@@ -179,11 +217,12 @@ def render_run(
         on_event: called with every ``(seq, event)``, for metrics and logs.
         clock: the monotonic clock (tests pass a fake one).
     """
-    splitter, images = BlockSplitter(), ImageNeutralizer()
-    seq, pending, last_sent = after, "", None
+    blocks = BlockStream()
+    seq, pending = after, ""
+    due = -math.inf  # when the next text may be sent: at once for the first
     while True:
-        wait = idle_s if not pending else max(0.0, frame_s - (clock() - (last_sent or 0.0)))
-        batch = run.wait(seq, wait)
+        wait = due - clock() if pending else idle_s
+        batch = run.wait(seq, max(0.0, wait))
         if not batch and on_idle is not None:
             on_idle()
         finished = False
@@ -196,11 +235,8 @@ def render_run(
             elif isinstance(event, Done):
                 finished = True
         now = clock()
-        if pending and (finished or last_sent is None or now - last_sent >= frame_s):
-            yield from splitter.feed(images.feed(pending))
-            pending, last_sent = "", now
+        if pending and (finished or now >= due):
+            yield from blocks.feed(pending)
+            pending, due = "", now + frame_s
         if finished:
-            tail = images.flush()
-            yield from splitter.feed(tail) if tail else []
-            yield from splitter.flush()
             return
