@@ -1,0 +1,67 @@
+"""The diagnostics page: a probe streams one answer and its measurements and charts appear."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from tests.e2e.harness import WAIT_MS, ChatPage, Server, streamlit_app
+
+pytestmark = pytest.mark.e2e
+
+
+def metric(page: Page, label: str) -> Locator:
+    return page.get_by_test_id("stMetric").filter(
+        has=page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True)
+    )
+
+
+def nav(page: Page) -> Locator:
+    return page.get_by_test_id("stSidebarNav")
+
+
+def test_probe_runs_and_shows_its_charts(page: Page, app_server: Server) -> None:
+    ChatPage(page).open(app_server.url)
+    nav(page).get_by_role("link", name="Diagnostics").click()
+    expect(page.get_by_role("heading", name="Stream diagnostics")).to_be_visible()
+    # A 1.5 s stall after 40 tokens: one stall to count and a long bar in the gap chart.
+    page.get_by_label("Prompt or directive").fill("/stall 1.5 after 40\n/lorem 200")
+
+    page.locator(".st-key-run_probe button").click()
+
+    # "Total" replaces "Elapsed" once the stream has finished.
+    expect(metric(page, "Total")).to_be_visible(timeout=WAIT_MS)
+    expect(metric(page, "Tokens")).to_contain_text("200")
+    expect(metric(page, "Stalls > 1 s")).to_contain_text("1")
+    charts = page.get_by_test_id("stVegaLiteChart")
+    expect(charts).to_have_count(2)
+    for chart in charts.all():
+        drawing = chart.locator("canvas, svg").first
+        expect(drawing).to_be_visible()
+        box = drawing.bounding_box()
+        assert box is not None and box["width"] > 100 and box["height"] > 100, box
+    expect(page.get_by_test_id("stDataFrame").first).to_be_visible()
+    expect(page.locator(".st-key-run_probe button")).to_be_enabled()
+
+
+@pytest.fixture
+def fresh_app_server(tmp_path: Path) -> Iterator[Server]:
+    with streamlit_app(tmp_path) as server:
+        yield server
+
+
+def test_first_visit_by_url_gets_the_apps_navigation(page: Page, fresh_app_server: Server) -> None:
+    # The first visitor after a (re)start who opens a bookmark. Until some session has run
+    # st.navigation, Streamlit treats a folder named pages/ as a legacy multipage app: it runs
+    # the page file alone, without the entry script's page config and navigation.
+    page.goto(f"{fresh_app_server.url}/diagnostics")
+
+    expect(page.get_by_role("heading", name="Stream diagnostics")).to_be_visible()
+    expect(nav(page).get_by_role("link")).to_have_text(
+        [re.compile(r"Chat$"), re.compile(r"Diagnostics$")]
+    )
+    expect(page).to_have_title(re.compile("Streaming chat"))
