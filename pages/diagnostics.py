@@ -19,10 +19,10 @@ from chat_core.diagnostics import (
     run_load_test,
     session_answers,
     session_summary,
+    status_badge,
     to_csv,
 )
 
-st.set_page_config(layout="wide")
 state = st.session_state.setdefault("diagnostics", {"probe": None, "load": None})
 base = load_settings()
 st.session_state.setdefault("probe_prompt", EXAMPLE_PROMPTS[0])
@@ -33,8 +33,13 @@ def use_example() -> None:
         st.session_state.probe_prompt = st.session_state.probe_example
 
 
+def metric_grid(count: int, per_row: int = 4) -> list:
+    """Empty slots for ``count`` metrics, ``per_row`` to a row, to fill (and refill) later."""
+    return [c.empty() for _ in range(0, count, per_row) for c in st.columns(per_row)][:count]
+
+
 def show_metrics(slots: list, values: list[tuple[str, str]]) -> None:
-    for slot, (label, value) in zip(slots, values, strict=False):
+    for slot, (label, value) in zip(slots, values, strict=True):
         slot.metric(label, value)
 
 
@@ -107,7 +112,8 @@ with right:
 
 # -- the probe: live view (filled now, or by the stream at the end of the page) --------
 if probe is not None:
-    metric_slots = [c.empty() for c in (*st.columns(6), *st.columns(6))]
+    status_slot = st.empty()
+    metric_slots = metric_grid(12)
     answer_box = st.container(border=True, height=320)
     tokens_col, gaps_col = st.columns(2)
     tokens_col.caption("Tokens over time (s)")
@@ -121,7 +127,9 @@ if probe is not None:
     log_slot = st.empty()
 
     def redraw(now: float | None) -> None:
-        show_metrics(metric_slots, metric_values(probe.metrics(now)))
+        m = probe.metrics(now)
+        status_slot.markdown(f"{status_badge(m)} `{probe.run.id}` · {probe.target.backend}")
+        show_metrics(metric_slots, metric_values(m, probe.nbytes()))
         tokens_chart.line_chart(probe.timeline(), x="seconds", y="tokens", height=220)
         gaps_chart.bar_chart(histogram(probe.gaps_ms()), x="from", y="count", height=220)
         log_slot.dataframe(
@@ -149,7 +157,7 @@ if chat is None or not chat.stats.requests:
     st.info("No answers yet: ask something on the Chat page.", icon=":material/forum:")
     answers: list = []
 else:
-    show_metrics([c.empty() for c in st.columns(6)], session_summary(chat.stats))
+    show_metrics(metric_grid(6, 6), session_summary(chat.stats))
     if chat.stats.errors_by_code:
         st.caption(
             "Errors by code: "
@@ -186,7 +194,7 @@ if start_load:
 if (load := state["load"]) is not None:
     s = load.summary()
     show_metrics(
-        [c.empty() for c in st.columns(6)],
+        metric_grid(6, 3),
         [
             ("Completed", f"{s['completed']} / {s['streams']}"),
             ("Failures", str(s["failures"])),

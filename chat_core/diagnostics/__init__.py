@@ -33,7 +33,13 @@ from chat_core.diagnostics.probe import (
     ProbeBackendName,
     ProbeTarget,
 )
-from chat_core.diagnostics.views import histogram, metric_values, session_answers, session_summary
+from chat_core.diagnostics.views import (
+    histogram,
+    metric_values,
+    session_answers,
+    session_summary,
+    status_badge,
+)
 
 __all__ = [
     "EXAMPLE_PROMPTS",
@@ -57,6 +63,7 @@ __all__ = [
     "run_load_test",
     "session_answers",
     "session_summary",
+    "status_badge",
     "stream_url",
     "to_csv",
     "wire_records",

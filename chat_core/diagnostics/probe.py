@@ -108,7 +108,7 @@ class Probe:
         )
 
     def _log_end(self, _run: Run) -> None:
-        log_stream_end("probe", self.run.id, self.metrics(), sum(r.nbytes for r in self.log()))
+        log_stream_end("probe", self.run.id, self.metrics(), self.nbytes())
 
     def observe(self, seq: int, event: StreamEvent | None, *, now: float) -> bool:
         """Called per event (and with None while idle); True when the view should redraw."""
@@ -125,6 +125,10 @@ class Probe:
         if self.target.backend == "remote":
             return wire_records(list(self.wire), self.run.created_at)
         return event_records(self.run)
+
+    def nbytes(self) -> int:
+        """Bytes received (remote) or that the events take on the wire (in-process)."""
+        return sum(r.nbytes for r in self.log())
 
     def log_rows(self) -> list[dict[str, Any]]:
         """The event log as table rows."""

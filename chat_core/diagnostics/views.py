@@ -5,6 +5,7 @@ Pure, so the page only lays things out and the formatting is unit-tested.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -16,25 +17,50 @@ def _s(value: float | None, digits: int = 2) -> str:
 
 
 def _ms(value: float | None) -> str:
-    return "—" if value is None else f"{value * 1000:.0f} ms"
+    if value is None:
+        return "—"
+    return f"{value:.2f} s" if value >= 1 else f"{value * 1000:.0f} ms"
 
 
-def metric_values(m: StreamMetrics) -> list[tuple[str, str]]:
-    """(label, value) for each ``st.metric`` of one stream, in display order."""
+def metric_values(m: StreamMetrics, nbytes: int | None = None) -> list[tuple[str, str]]:
+    """(label, value) for each ``st.metric`` of one stream, in display order.
+
+    Values stay short (a few characters) so that four fit in a row of the centered layout.
+    """
     return [
         ("First token", _s(m.first_token_s)),
         ("Tokens/s", "—" if m.tokens_per_s is None else f"{m.tokens_per_s:.1f}"),
         ("Tokens (estimated)" if m.tokens_estimated else "Tokens", m.tokens_label),
         ("Chunks", str(m.chunks)),
         ("Total" if m.total_s is not None else "Elapsed", _s(m.elapsed_s, 1)),
-        ("Status", m.status + (f" ({m.error_code})" if m.error_code else "")),
         ("Gap p50", _ms(m.gap_p50_s)),
         ("Gap p95", _ms(m.gap_p95_s)),
         ("Gap max", _ms(m.gap_max_s)),
         ("Stalls > 1 s", str(m.stalls)),
         ("Reconnects", str(m.reconnects)),
         ("Prompt tokens", "—" if m.prompt_tokens is None else str(m.prompt_tokens)),
+        ("Bytes", "—" if nbytes is None else _size(nbytes)),
     ]
+
+
+def _size(nbytes: int) -> str:
+    return f"{nbytes} B" if nbytes < 10_000 else f"{nbytes / 1000:.0f} kB"
+
+
+_BADGES = {
+    "streaming": ("blue", "progress_activity"),
+    "complete": ("green", "check_circle"),
+    "stopped": ("orange", "stop_circle"),
+    "interrupted": ("orange", "link_off"),
+    "error": ("red", "error"),
+}
+
+
+def status_badge(m: StreamMetrics) -> str:
+    """The stream's status (and error code) as a Streamlit markdown badge."""
+    color, icon = _BADGES[m.status]
+    code = f" · {m.error_code}" if m.error_code else ""
+    return f":{color}-badge[:material/{icon}: {m.status}{code}]"
 
 
 def session_summary(stats: SessionStats) -> list[tuple[str, str]]:
@@ -71,7 +97,8 @@ def histogram(values: Sequence[float], bins: int = 20) -> dict[str, list[float]]
     counts = [0] * bins
     for v in values:
         counts[min(int((v - low) / width), bins - 1)] += 1
+    digits = max(0, 1 - math.floor(math.log10(width)))  # two significant digits of a bin
     return {
-        "from": [round(low + i * width, 3) for i in range(bins)],
+        "from": [round(low + i * width, digits) for i in range(bins)],
         "count": [float(c) for c in counts],
     }

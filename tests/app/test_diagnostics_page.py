@@ -26,6 +26,10 @@ def metrics_of(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
 
+def markdown_of(at: AppTest) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
 def probe(at: AppTest, prompt: str) -> AppTest:
     at.text_area(key="probe_prompt").set_value(prompt)
     return at.button(key="run_probe").click().run()
@@ -42,12 +46,13 @@ def test_probe_on_the_offline_back_end_shows_metrics_answer_and_event_log(app):
     at = probe(app, "/lorem 300")
     assert not at.exception
     shown = metrics_of(at)
-    assert shown["Status"] == "complete"
+    assert ":green-badge[:material/check_circle: complete]" in markdown_of(at)
     assert shown["Chunks"] == "300"
     assert shown["Tokens"] == "300"  # reported by the back end, so not labelled estimated
     assert shown["First token"].endswith(" s") and shown["First token"] != "—"
     assert shown["Tokens/s"] != "—" and float(shown["Tokens/s"]) > 0
     assert shown["Gap max"].endswith(" ms")
+    assert shown["Bytes"].endswith("kB")
     log = at.dataframe[0].value
     assert len(log) == 302  # 300 chunks, usage, done
     assert list(log.columns) == ["seq", "id", "type", "data", "t_ms", "nbytes"]
@@ -61,7 +66,7 @@ def test_probe_on_the_offline_back_end_shows_metrics_answer_and_event_log(app):
 def test_probe_of_an_error_directive_shows_the_error_beside_the_metrics(app):
     at = probe(app, "/error rate_limit after 20")
     shown = metrics_of(at)
-    assert shown["Status"] == "error (rate_limit)"
+    assert ":red-badge[:material/error: error · rate_limit]" in markdown_of(at)
     assert shown["Chunks"] == "20"
     assert "Tokens (estimated)" in shown and shown["Tokens (estimated)"].startswith("~")
     assert any("Rate limit" in e.value for e in at.error)
@@ -90,3 +95,11 @@ def test_session_aggregates_cover_the_chat_pages_answers(app):
     assert any("`rate_limit` 1" in c.value for c in at.caption)
     answers = at.dataframe[0].value
     assert list(answers["status"]) == ["complete", "error"]
+
+
+def test_probe_counts_a_stall_while_it_streams(app):
+    at = probe(app, "/stall 1.2 after 5\n/lorem 10")
+    shown = metrics_of(at)
+    assert shown["Stalls > 1 s"] == "1"
+    assert shown["Gap max"].endswith(" s") and not shown["Gap max"].endswith(" ms")
+    assert shown["Chunks"] == "10"

@@ -28,6 +28,7 @@ from chat_core.diagnostics import (
     metric_values,
     session_answers,
     session_summary,
+    status_badge,
     stream_url,
     to_csv,
     wire_records,
@@ -179,16 +180,28 @@ def test_metric_values_of_a_finished_stream() -> None:
     assert values["Tokens (estimated)"] == "~1"
     assert values["Chunks"] == "2"
     assert values["Total"] == "0.7 s"
-    assert values["Status"] == "error (rate_limit)"
     assert values["Gap p50"] == values["Gap max"] == "100 ms"
     assert values["Stalls > 1 s"] == "0"
+    assert values["Bytes"] == "—"
+    assert status_badge(m) == ":red-badge[:material/error: error · rate_limit]"
+
+
+def test_metric_values_keep_values_short() -> None:
+    clock = [TextDelta("a"), TextDelta("b"), Done()]
+    m = measure(0.0, clock, [0.1, 2.13, 2.2])
+    values = dict(metric_values(m, nbytes=123_456))
+    assert values["Gap max"] == "2.03 s"  # seconds once a gap reaches a second
+    assert values["Stalls > 1 s"] == "1"
+    assert values["Bytes"] == "123 kB"
+    assert dict(metric_values(m, nbytes=512))["Bytes"] == "512 B"
+    assert all(len(v) <= 8 for _, v in metric_values(m, nbytes=123_456))
 
 
 def test_metric_values_before_any_text() -> None:
     values = dict(metric_values(measure(0.0, [], [], now=1.25)))
     assert values["First token"] == "—"
     assert values["Elapsed"] == "1.2 s"
-    assert values["Status"] == "streaming"
+    assert status_badge(measure(0.0, [], [])).startswith(":blue-badge[")
 
 
 def test_histogram_bins_values_into_columns() -> None:
