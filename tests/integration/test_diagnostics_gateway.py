@@ -1,5 +1,6 @@
-"""Diagnostics through the real gateway on 127.0.0.1: a probe over the remote back end, and
-bounded load tests (the chat_core API, then the page's form under AppTest)."""
+"""Diagnostics over real servers on 127.0.0.1: a probe through the gateway (remote back end)
+and through the OpenAI stub (the real SDK), and bounded load tests against the gateway (the
+chat_core API, then the page's form under AppTest)."""
 
 from __future__ import annotations
 
@@ -75,6 +76,22 @@ def test_probe_through_the_gateway_reports_an_upstream_error(gateway: str) -> No
     m = probe.metrics()
     assert m.status == "error" and m.error_code == "rate_limit" and m.chunks == 20
     assert '"rate_limit"' in [r for r in probe.log() if r.type == "sse"][-2].data
+
+
+def test_probe_over_the_openai_sdk_against_the_stub() -> None:
+    from chat_core.openai_stub import create_app as create_stub
+
+    with serve_app(create_stub(tokens_per_second=2000)) as url:
+        target = ProbeTarget("openai", openai_base_url=url + "/v1", model="offline-scripted")
+        probe = finished(Probe.start(target, "/lorem 40", GenerationParams()))
+        m = probe.metrics()
+        assert m.status == "complete" and m.chunks == 40
+        assert m.tokens == 40 and not m.tokens_estimated  # include_usage reached the probe
+        assert [r.type for r in probe.log()][-2:] == ["usage", "done"]
+
+        failing = finished(Probe.start(target, "/error server", GenerationParams()))
+        assert failing.metrics().status == "error"
+        assert failing.metrics().error_code == "server"
 
 
 # -- the load test -----------------------------------------------------------------------

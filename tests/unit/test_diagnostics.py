@@ -362,3 +362,17 @@ def test_load_test_is_bounded() -> None:
         asyncio.run(aload_test("http://127.0.0.1:1", MAX_LOAD_STREAMS + 1, "hi"))
     with pytest.raises(ValueError):
         asyncio.run(aload_test("http://127.0.0.1:1", 0, "hi"))
+
+
+def test_stopping_a_probe_marks_it_stopped() -> None:
+    target = ProbeTarget("offline", offline_tps=1000)
+    probe = Probe.start(target, "/stall 30 after 2\n/lorem 5", GenerationParams())
+    deadline = time.monotonic() + 10
+    while probe.metrics().chunks < 2:
+        assert time.monotonic() < deadline
+        probe.run.wait(probe.run.last_seq, 0.05)
+    probe.run.cancel()
+    wait_done(probe)
+    m = probe.metrics()
+    assert m.status == "stopped" and m.chunks == 2
+    assert status_badge(m).startswith(":orange-badge[")
