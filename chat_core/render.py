@@ -165,26 +165,32 @@ def _has_definitions(text: str) -> bool:
     return bool(env.get("references"))
 
 
-def answer_blocks(text: str) -> list[str]:
-    """A stored answer made safe, cut where the stream would start new elements.
+def answer_blocks(text: str, max_bytes: int = 12_000) -> list[str]:
+    """A stored answer made safe, cut at the stream's block boundaries into pieces to show.
 
-    Showing each with ``st.markdown`` renders the same as the whole, keeps every
-    websocket message small, and matches what the stream showed. An answer with
-    link reference or footnote definitions stays one block (they act across blocks).
+    Showing each piece with ``st.markdown`` renders the same as the whole. Pieces
+    are whole blocks joined up to ``max_bytes`` (UTF-8), so no websocket message
+    is much over that (issue 7: none over 16 KB), while pieces of 10 KB and more
+    are still cached by Streamlit across reruns (``global.minCachedMessageSize``).
+    A single larger block stays whole. An answer with link reference or footnote
+    definitions is one piece: they act across blocks.
     """
     pieces = BlockStream().feed(text)
     if _has_definitions(text):
-        return ["".join(p for p in pieces if isinstance(p, str))] if text else []
-    blocks, current = [], ""
+        return ["".join(p for p in pieces if isinstance(p, str))]
+    out: list[str] = []
+    current, size = "", 0
     for piece in pieces:
-        if isinstance(piece, str):
-            current += piece
-        else:
-            blocks.append(current)
-            current = ""
+        if not isinstance(piece, str):
+            continue
+        n = len(piece.encode())
+        if current and size + n > max_bytes:
+            out.append(current)
+            current, size = "", 0
+        current, size = current + piece, size + n
     if current:
-        blocks.append(current)
-    return blocks
+        out.append(current)
+    return out
 
 
 def safe_markdown(text: str) -> str:

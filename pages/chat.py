@@ -9,9 +9,8 @@ from chat_core import (
     load_settings,
     make_backend,
     render_run,
-    safe_markdown,
 )
-from chat_core.render import user_markdown
+from chat_core.render import answer_blocks, user_markdown
 from chat_core.session import ChatSession, ChatTurn
 from chat_core.settings import BACKEND_CHOICES
 
@@ -124,12 +123,11 @@ st.html(AUTO_SCROLL_JS, unsafe_allow_javascript=True)
 
 def show_turn(turn: ChatTurn, last: bool) -> None:
     with st.chat_message(turn.role):
-        if turn.content:
-            st.markdown(
-                safe_markdown(turn.content)
-                if turn.role == "assistant"
-                else user_markdown(turn.content)
-            )
+        if turn.role == "assistant":
+            for piece in answer_blocks(turn.content):  # no websocket message over ~12 KB
+                st.markdown(piece)
+        elif turn.content:
+            st.markdown(user_markdown(turn.content))
         if turn.role != "assistant":
             return
         line = " · ".join(
@@ -176,7 +174,8 @@ if session.run is not None:
     with st.chat_message("assistant"):
         st.button("Stop", icon=":material/stop_circle:", key="stop", on_click=session.stop)
         if session.run_kind == "continue" and session.turns:
-            st.markdown(safe_markdown(session.turns[-1].content))
+            for piece in answer_blocks(session.turns[-1].content):
+                st.markdown(piece)
         with st.container(key="streaming-answer"):
             st.write_stream(render_run(session.run, on_idle=yield_point), cursor="▌")
     session.finish()

@@ -216,10 +216,21 @@ def test_random_documents_render_the_same_split_or_whole():
 
 def test_answer_blocks_match_the_stream_and_keep_definitions_whole():
     text = TRICKY["fence_in_list_item"]
-    assert answer_blocks(text) == stream([text])
+    assert answer_blocks(text, max_bytes=1) == stream([text])
+    assert answer_blocks(text) == [text]
     with_refs = "See [the docs][d] and a note[^1].\n\n- x\n\n[d]: http://docs\n[^1]: a note"
-    assert answer_blocks(with_refs) == [with_refs]
+    assert answer_blocks(with_refs, max_bytes=1) == [with_refs]
     assert answer_blocks("") == []
+
+
+def test_answer_blocks_group_whole_blocks_up_to_a_size():
+    text = "".join(lorem_tokens(4000, 11)) + "\n\n" + "é" * 13_000  # a block over the limit
+    pieces = answer_blocks(text)
+    assert "".join(pieces) == text
+    assert all(len(p.encode()) <= 12_000 for p in pieces[:-1])
+    assert len(pieces[-1].encode()) == 26_000  # one block is never cut
+    assert len(pieces) <= 5  # big enough for Streamlit to cache across reruns
+    assert "".join(gfm(p) for p in pieces) == gfm(text)
 
 
 # -- images ---------------------------------------------------------------------
