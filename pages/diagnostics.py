@@ -14,6 +14,7 @@ from chat_core.diagnostics import (
     ProbeTarget,
     export_json,
     histogram,
+    load_values,
     measurement_rows,
     metric_values,
     run_load_test,
@@ -63,7 +64,6 @@ with left:
         key="probe_backend",
         required=True,
     )
-    target = ProbeTarget(backend=backend or "offline")
     if backend == "offline":
         tps = st.number_input("Tokens per second", 1.0, 10_000.0, base.offline_tps, 10.0)
         target = ProbeTarget(backend="offline", offline_tps=tps)
@@ -81,7 +81,7 @@ with left:
             openai_base_url=url or None,
             model=model or None,
         )
-    else:
+    else:  # remote
         url = st.text_input(
             "Remote SSE URL",
             base.remote_url or "",
@@ -193,17 +193,7 @@ if start_load:
         st.error(str(exc))
 if (load := state["load"]) is not None:
     s = load.summary()
-    show_metrics(
-        metric_grid(6, 3),
-        [
-            ("Completed", f"{s['completed']} / {s['streams']}"),
-            ("Failures", str(s["failures"])),
-            ("First token p50", f"{s['first_token_p50_s'] or 0:.2f} s"),
-            ("First token p95", f"{s['first_token_p95_s'] or 0:.2f} s"),
-            ("Duration p50", f"{s['total_p50_s'] or 0:.2f} s"),
-            ("Wall time", f"{s['wall_s']:.2f} s"),
-        ],
-    )
+    show_metrics(metric_grid(6, 3), load_values(s))
     if s["failures_by_code"]:
         st.caption(
             "Failures by code: " + ", ".join(f"`{c}` {n}" for c, n in s["failures_by_code"].items())

@@ -35,6 +35,7 @@ from chat_core.diagnostics.probe import (
 )
 from chat_core.diagnostics.views import (
     histogram,
+    load_values,
     metric_values,
     session_answers,
     session_summary,
@@ -56,6 +57,7 @@ __all__ = [
     "event_records",
     "export_json",
     "histogram",
+    "load_values",
     "log_stream_end",
     "log_stream_start",
     "measurement_rows",

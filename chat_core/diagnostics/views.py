@@ -76,6 +76,18 @@ def session_summary(stats: SessionStats) -> list[tuple[str, str]]:
     ]
 
 
+def load_values(summary: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, value) for a load test's ``LoadReport.summary()``."""
+    return [
+        ("Completed", f"{summary['completed']} / {summary['streams']}"),
+        ("Failures", str(summary["failures"])),
+        ("First token p50", _s(summary["first_token_p50_s"])),
+        ("First token p95", _s(summary["first_token_p95_s"])),
+        ("Duration p50", _s(summary["total_p50_s"])),
+        ("Wall time", _s(summary["wall_s"])),
+    ]
+
+
 def session_answers(turns: Iterable[Any]) -> list[dict[str, Any]]:
     """One row per measured answer of a chat session (its ``ChatTurn``s)."""
     measured = [t for t in turns if getattr(t, "metrics", None) is not None]

@@ -24,6 +24,7 @@ from chat_core.diagnostics import (
     event_records,
     export_json,
     histogram,
+    load_values,
     measurement_rows,
     metric_values,
     session_answers,
@@ -257,6 +258,16 @@ def test_export_json_holds_everything() -> None:
     assert doc["load_test"]["summary"]["failures"] == 1
     assert doc["load_test"]["summary"]["failures_by_code"] == {"connection": 1}
     assert json.loads(export_json(None, None, [], None)) == {"version": 1}
+
+
+def test_load_values_show_dashes_when_nothing_completed() -> None:
+    cut = measure(0.0, [StreamError("connection", "c", True), Done("error")], [0.2, 0.2])
+    report = LoadReport("u", 1, (LoadResult(1, None, None, 0, cut),), 0.2)
+    values = dict(load_values(report.summary()))
+    assert values["Completed"] == "0 / 1" and values["Failures"] == "1"
+    assert values["First token p50"] == "—"
+    assert values["Duration p50"] == "0.20 s"  # a failed stream still has a duration
+    assert values["Wall time"] == "0.20 s"
 
 
 def test_load_report_summary() -> None:
