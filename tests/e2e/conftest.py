@@ -1,7 +1,8 @@
 """Fixtures for the browser suite: the app, the gateway, Chromium, and evidence on failure.
 
 A failing test leaves ``test-artifacts/<test>/`` with a full-page screenshot,
-the page's console log (with uncaught page errors) and the servers' log tails.
+the page's console log and the servers' log tails. An uncaught error in the
+page fails the test that caused it.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.e2e.harness import (
     ARTIFACTS,
@@ -21,6 +22,9 @@ from tests.e2e.harness import (
     launch_chromium,
     streamlit_app,
 )
+
+# expect() retries until its condition holds: a busy machine only makes that take longer.
+expect.set_options(timeout=WAIT_MS)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -62,9 +66,13 @@ def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     page.on("pageerror", lambda e: console.append(f"[pageerror] {e}"))
     yield page
     reports = (getattr(request.node, f"rep_{when}", None) for when in ("setup", "call"))
-    if any(report is not None and report.failed for report in reports):
+    failed = any(report is not None and report.failed for report in reports)
+    page_errors = [line for line in console if line.startswith("[pageerror]")]
+    if failed or page_errors:
         _save_evidence(request, page, console)
     context.close()
+    if page_errors and not failed:
+        pytest.fail("uncaught errors in the page:\n" + "\n".join(page_errors))
 
 
 @pytest.fixture
@@ -81,8 +89,7 @@ def _save_evidence(request: pytest.FixtureRequest, page: Page, console: list[str
     except Exception as exc:  # the page may be the thing that broke
         console.append(f"[harness] screenshot failed: {exc}")
     (out / "console.log").write_text("\n".join(console) + "\n")
-    for name in ("app_server", "gateway_server"):
-        if name in request.fixturenames:
-            server: Server = request.getfixturevalue(name)
-            (out / f"{name}.log").write_text(server.log_tail(20_000))
+    for name, value in getattr(request.node, "funcargs", {}).items():
+        if isinstance(value, Server):
+            (out / f"{name}.log").write_text(value.log_tail(20_000))
     print(f"\nevidence saved under {out}")

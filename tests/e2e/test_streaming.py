@@ -92,7 +92,7 @@ def test_long_answer_keeps_its_end_in_view(chat: ChatPage) -> None:
 
 
 def test_input_is_locked_while_streaming_and_free_after(chat: ChatPage) -> None:
-    chat.send("/stall 2 after 3\n/echo one two three four five")
+    chat.send("/stall 4 after 3\n/echo one two three four five")
     chat.wait_streaming()
     assert chat.streaming_text() is not None, "the answer finished before the check"
     expect(chat.page.get_by_test_id("stChatInputTextArea")).to_be_disabled()
