@@ -47,7 +47,9 @@ def gateway_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]
         yield server
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's sync API marks the thread's asyncio loop as running while it
+# is started, which breaks asyncio.run() in any test that runs after it in the session.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as p:
         browser = launch_chromium(p)
