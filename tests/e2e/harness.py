@@ -216,10 +216,3 @@ class ChatPage:
     def streaming_text(self) -> str | None:
         """The streaming answer's text now, or None when no answer is streaming."""
         return self.page.evaluate("s => document.querySelector(s)?.innerText ?? null", STREAMING)
-
-    def input_disabled(self) -> bool:
-        return bool(
-            self.page.evaluate(
-                "() => document.querySelector('[data-testid=\"stChatInputTextArea\"]')?.disabled"
-            )
-        )

@@ -15,9 +15,11 @@ pytestmark = pytest.mark.e2e
 
 
 def metric(page: Page, label: str) -> Locator:
-    return page.get_by_test_id("stMetric").filter(
+    """The value of the ``st.metric`` with this label."""
+    box = page.get_by_test_id("stMetric").filter(
         has=page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True)
     )
+    return box.get_by_test_id("stMetricValue")
 
 
 def nav(page: Page) -> Locator:
@@ -35,8 +37,8 @@ def test_probe_runs_and_shows_its_charts(page: Page, app_server: Server) -> None
 
     # "Total" replaces "Elapsed" once the stream has finished.
     expect(metric(page, "Total")).to_be_visible(timeout=WAIT_MS)
-    expect(metric(page, "Tokens")).to_contain_text("200")
-    expect(metric(page, "Stalls > 1 s")).to_contain_text("1")
+    expect(metric(page, "Tokens")).to_have_text("200")
+    expect(metric(page, "Stalls > 1 s")).to_have_text("1")
     charts = page.get_by_test_id("stVegaLiteChart")
     expect(charts).to_have_count(2)
     for chart in charts.all():

@@ -49,7 +49,9 @@ def test_answer_grows_with_a_cursor_then_shows_metrics(chat: ChatPage) -> None:
     chat.wait_idle(answers=1)
     answer = chat.answers.last
     expect(answer).to_contain_text("w59")
-    expect(chat.page.locator('[data-testid="stMain"], #stMain')).not_to_contain_text(CURSOR)
+    main = chat.page.get_by_role("main")
+    expect(main).to_contain_text("w59")
+    expect(main).not_to_contain_text(CURSOR)
     caption = answer.locator('[data-testid="stCaptionContainer"]')
     expect(caption).to_have_text(METRICS)
     expect(caption).to_contain_text(f"· {len(tokenize(echo))} tokens")
