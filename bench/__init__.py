@@ -1,0 +1,1 @@
+"""Benchmarks for issue 7's goals: ``python -m bench`` (``make bench``) runs them all."""
