@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-st.set_page_config(page_title="Streaming chat", page_icon=":material/forum:", layout="centered")
+st.set_page_config(page_title="Streaming chat", page_icon="💬", layout="centered")
 
 pages = [
-    st.Page("pages/chat.py", title="Chat", icon=":material/chat:", default=True),
-    st.Page("pages/diagnostics.py", title="Diagnostics", icon=":material/monitoring:"),
+    st.Page("app_pages/chat.py", title="Chat", icon=":material/chat:", default=True),
+    st.Page("app_pages/diagnostics.py", title="Diagnostics", icon=":material/monitoring:"),
 ]
 st.navigation(pages).run()

@@ -1,4 +1,4 @@
-"""Stream diagnostics without the UI (issue 6), for ``pages/diagnostics.py``.
+"""Stream diagnostics without the UI (issue 6), for ``app_pages/diagnostics.py``.
 
 eventlog   the EventStream-tab rows, and safe start/end logging of streams
 probe      one measured answer from a chosen back end, watched live

@@ -1,21 +1,13 @@
 import pytest
-from streamlit.testing.v1 import AppTest
+
+from tests.app.conftest import new_chat_app
 
 pytestmark = pytest.mark.app
 
 
 @pytest.fixture
-def app(monkeypatch, tmp_path):
-    monkeypatch.chdir(tmp_path)  # no .env, no secrets from the developer's checkout
-    monkeypatch.setenv("CHAT_OFFLINE_TPS", "2000")
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "CHAT_REMOTE_URL", "CHAT_BACKEND"):
-        monkeypatch.delenv(name, raising=False)
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[2]
-    monkeypatch.syspath_prepend(str(root))
-    at = AppTest.from_file(str(root / "pages" / "chat.py"), default_timeout=30)
-    return at.run()
+def app(chat_env):
+    return new_chat_app()
 
 
 def test_streamed_answer_lands_in_history(app):

@@ -18,7 +18,7 @@ def app(monkeypatch, tmp_path):
     for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "CHAT_REMOTE_URL", "CHAT_BACKEND"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.syspath_prepend(str(ROOT))
-    at = AppTest.from_file(str(ROOT / "pages" / "diagnostics.py"), default_timeout=30)
+    at = AppTest.from_file(str(ROOT / "app_pages" / "diagnostics.py"), default_timeout=30)
     return at.run()
 
 

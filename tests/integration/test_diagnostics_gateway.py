@@ -143,7 +143,7 @@ def test_page_load_test_against_the_gateway(gateway: str, monkeypatch, tmp_path)
     for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "CHAT_REMOTE_URL", "CHAT_BACKEND"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.syspath_prepend(str(ROOT))
-    at = AppTest.from_file(str(ROOT / "pages" / "diagnostics.py"), default_timeout=60).run()
+    at = AppTest.from_file(str(ROOT / "app_pages" / "diagnostics.py"), default_timeout=60).run()
     at.text_input(key="load_url").set_value(gateway)
     at.slider(key="load_streams").set_value(8)
     at.text_input(key="load_prompt").set_value("/lorem 30")

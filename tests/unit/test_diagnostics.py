@@ -177,8 +177,8 @@ def test_metric_values_of_a_finished_stream() -> None:
     m = measure(0.0, events, [0.5, 0.6, 0.7, 0.7])
     values = dict(metric_values(m))
     assert values["First token"] == "0.50 s"
-    assert values["Tokens/s"] == "5.0"  # ~1 token, half of it after the first chunk, in 0.1 s
-    assert values["Tokens (estimated)"] == "~1"
+    assert values["Tokens/s"] == "10.0"  # ~2 tokens (one a chunk), one after the first, in 0.1 s
+    assert values["Tokens (estimated)"] == "~2"
     assert values["Chunks"] == "2"
     assert values["Total"] == "0.7 s"
     assert values["Gap p50"] == values["Gap max"] == "100 ms"

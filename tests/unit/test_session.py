@@ -65,7 +65,7 @@ def test_stop_keeps_the_partial_answer_marked_stopped():
             session.stop()
     turn = session.finish()
     assert turn.status == "stopped"
-    assert 0 < len(turn.content) and run.last_seq < 400
+    assert len(turn.content) > 0 and run.last_seq < 400
     assert "stopped" not in turn.content.lower()
 
 
@@ -95,3 +95,57 @@ def test_history_sent_to_the_model_is_exactly_the_produced_text():
     assert merged.content.startswith(partial.content) and len(merged.content) > len(partial.content)
     assert len(session.turns) == 2  # continued in place
     assert all(m.content != CONTINUE_PROMPT for m in session.model_history())
+
+
+# -- with a store ------------------------------------------------------------------------------
+def stored_session(tmp_path):
+    from chat_core.store import ChatStore
+
+    return ChatSession(store=ChatStore(tmp_path / "chats.sqlite3"))
+
+
+def test_answer_is_stored_even_when_no_page_is_watching(tmp_path):
+    """A closed tab abandons the page; the run's own finish callback stores the answer."""
+    session = stored_session(tmp_path)
+    run = session.submit("/echo kept for later", OfflineBackend(5000), PARAMS)
+    conversation_id = session.conversation_id
+    session.new_conversation()  # the page moved on (or went away) mid-answer
+    for _ in run.iter_events():
+        pass
+    stored = session.store.get_conversation(conversation_id)
+    assert [(m.role, m.content, m.status) for m in stored.messages] == [
+        ("user", "/echo kept for later", "complete"),
+        ("assistant", "kept for later", "complete"),
+    ]
+    assert stored.messages[1].metrics["chunks"] > 0
+
+
+def test_partial_answer_is_saved_while_streaming(tmp_path):
+    session = stored_session(tmp_path)
+    run = session.submit("/lorem 300", OfflineBackend(300), PARAMS)
+    for seq, _event in run.iter_events():
+        if seq == 20:
+            break
+    session.save_partial(now=10_000.0)
+    answer = session.store.get_conversation(session.conversation_id).messages[1]
+    assert answer.status == "streaming" and answer.content and run.text.startswith(answer.content)
+    session.stop()
+    for _ in run.iter_events():
+        pass
+    session.finish()
+    answer = session.store.get_message(answer.id)
+    assert answer.status == "stopped" and answer.content == run.text
+
+
+def test_continue_and_feedback_are_stored_on_the_same_message(tmp_path):
+    session = stored_session(tmp_path)
+    backend = OfflineBackend(5000)
+    session.submit("/error timeout after 4\nhello", backend, PARAMS)
+    partial = wait_finished(session)
+    session.set_feedback(1, -1)
+    session.continue_answer(backend, PARAMS)
+    merged = wait_finished(session)
+    stored = session.store.get_conversation(session.conversation_id).messages
+    assert len(stored) == 2
+    assert stored[1].content == merged.content and merged.content.startswith(partial.content)
+    assert stored[1].status == "complete" and stored[1].feedback == -1

@@ -1,0 +1,330 @@
+"""The chat page: conversations and settings in the sidebar, the history, the prompt, the answer."""
+
+from pathlib import Path
+
+import streamlit as st
+
+from chat_core import (
+    ChatError,
+    GenerationParams,
+    Settings,
+    load_settings,
+    make_backend,
+    render_run,
+    safe_markdown,
+)
+from chat_core.pricing import default_price_table, format_cost, parse_price_rows, price_rows
+from chat_core.render import user_markdown
+from chat_core.session import ChatSession, ChatTurn
+from chat_core.settings import BACKEND_CHOICES
+from chat_core.store import ChatStore, open_store
+from chat_core.transfer import export_filename, export_json, export_markdown, import_json
+
+STATUS_LABELS = {
+    "complete": "",
+    "stopped": ":orange-badge[:material/stop_circle: stopped]",
+    "interrupted": ":orange-badge[:material/link_off: interrupted]",
+    "error": ":red-badge[:material/error: failed]",
+    "streaming": ":blue-badge[streaming]",
+}
+
+
+@st.cache_resource
+def get_store(db_path: str) -> ChatStore:
+    """One store per process and file: it is thread-safe and recovers crashed answers."""
+    return open_store(Settings(db_path=db_path))
+
+
+def yield_point() -> None:
+    """Reading session state lets Streamlit handle a click (Stop) while the stream is quiet."""
+    st.session_state.get("chat")
+
+
+def models_of(backend, settings: Settings) -> list[str]:
+    """The back end's model list (asked once per settings), or [] for free text."""
+    cache = st.session_state.setdefault("model_lists", {})
+    if settings not in cache:
+        cache[settings] = backend.list_models()
+    return cache[settings]
+
+
+base = load_settings()
+store = get_store(str(Path(base.db_path).resolve()))
+session: ChatSession = st.session_state.setdefault("chat", ChatSession(store=store))
+prices = st.session_state.setdefault("prices", default_price_table())
+# Reloading the tab starts a new session: the URL says which conversation was open.
+if not st.session_state.get("url_restored"):
+    st.session_state["url_restored"] = True
+    wanted = st.query_params.get("c", "")
+    if wanted and not (wanted.isdigit() and session.open(int(wanted))):
+        del st.query_params["c"]
+
+
+def on_import() -> None:
+    upload = st.session_state.get("import_file")
+    if upload is None:
+        return
+    try:
+        imported = import_json(store, upload.getvalue())
+    except ChatError as exc:
+        st.session_state["import_error"] = str(exc)
+    else:
+        session.open(imported.id)
+
+
+# -- sidebar: conversations --------------------------------------------------------------------
+with st.sidebar:
+    st.button(
+        "New chat",
+        icon=":material/add_comment:",
+        type="primary",
+        on_click=session.new_conversation,
+        width="stretch",
+    )
+    st.caption("Chats")
+    for summary in store.list_conversations(limit=50):
+        current = summary.id == session.conversation_id
+        st.button(
+            summary.title,
+            key=f"conv-{summary.id}",
+            type="secondary" if current else "tertiary",
+            icon=":material/chat_bubble:" if current else None,
+            on_click=session.open,
+            args=(summary.id,),
+            width="stretch",
+        )
+    stored = store.get_conversation(session.conversation_id) if session.conversation_id else None
+    if stored is not None:
+        with st.expander("This chat", icon=":material/edit_note:"):
+            title = st.text_input(
+                "Title", value=stored.title, max_chars=200, key=f"title-{stored.id}"
+            )
+            if title.strip() and title != stored.title:
+                store.rename(stored.id, title)
+                st.rerun()
+            left, right = st.columns(2)
+            left.download_button(
+                "Markdown",
+                export_markdown(stored),
+                export_filename(stored, "md"),
+                "text/markdown",
+                icon=":material/download:",
+                on_click="ignore",
+            )
+            right.download_button(
+                "JSON",
+                export_json(stored),
+                export_filename(stored, "json"),
+                "application/json",
+                icon=":material/download:",
+                on_click="ignore",
+            )
+            with st.popover("Delete chat", icon=":material/delete:"):
+                st.write(f"Delete **{stored.title}** and its {len(stored.messages)} messages?")
+                st.button("Delete for good", type="primary", on_click=session.delete_conversation)
+    with st.expander("Import a chat", icon=":material/upload:"):
+        st.file_uploader("A JSON export", type=["json"], key="import_file", on_change=on_import)
+        if error := st.session_state.pop("import_error", None):
+            st.error(error, icon=":material/block:")
+
+# -- sidebar: model and settings ---------------------------------------------------------------
+with st.sidebar.expander("Model and settings", icon=":material/tune:", expanded=True):
+    choice = st.selectbox(
+        "Back end",
+        BACKEND_CHOICES,
+        index=BACKEND_CHOICES.index(base.backend),
+        help="auto: a remote URL, else OpenAI when a key or base URL is set, else offline.",
+    )
+    api_key = st.text_input(
+        "OpenAI API key", type="password", help="Kept in this browser session only; never stored."
+    )
+    base_url = st.text_input(
+        "Base URL",
+        value=base.openai_base_url or "",
+        placeholder="https://api.openai.com/v1",
+        help="Any OpenAI-compatible server: Ollama, vLLM, LM Studio, ...",
+    )
+    remote_url = st.text_input(
+        "Remote SSE URL",
+        value=base.remote_url or "",
+        placeholder="http://127.0.0.1:8000/api/chat/stream",
+    )
+    model_slot = st.empty()
+    system = st.text_area("System prompt", placeholder="You are a helpful assistant.")
+    temperature = st.slider("Temperature", 0.0, 2.0, 0.7, 0.1)
+    max_tokens = st.number_input("Max tokens", 1, 32_768, 1000, 100)
+    st.button(
+        "Clear chat",
+        on_click=session.clear,
+        icon=":material/delete_sweep:",
+        disabled=not session.turns and not session.streaming,
+    )
+
+settings: Settings | None = None
+backend = None
+try:
+    settings = base.with_overrides(
+        backend=choice, openai_api_key=api_key, openai_base_url=base_url, remote_url=remote_url
+    )
+    cache = st.session_state.setdefault("backends", {})
+    if settings not in cache:
+        cache.clear()
+        cache[settings] = make_backend(settings)
+    backend = cache[settings]
+    offered = models_of(backend, settings)
+    with model_slot:
+        if offered:
+            default = settings.resolved_model
+            options = offered if default in offered else [default, *offered]
+            model = st.selectbox("Model", options, accept_new_options=True, key="model_pick")
+        else:
+            model = st.text_input("Model", placeholder=settings.resolved_model)
+    settings = settings.with_overrides(model=model)
+    params = GenerationParams(
+        model=settings.resolved_model,
+        temperature=temperature,
+        max_tokens=int(max_tokens),
+        system=system or None,
+    )
+except ChatError as exc:
+    st.sidebar.error(str(exc), icon=":material/settings_alert:")
+
+with st.sidebar.expander("Usage and prices", icon=":material/payments:"):
+    usage = session.usage(prices)
+    approx = "~" if usage.estimated else ""
+    st.metric("Tokens in this chat", f"{approx}{usage.total_tokens:,}")
+    if usage.cost_usd is not None:
+        st.metric("Estimated cost", format_cost(usage.cost_usd))
+    st.caption("USD per million tokens; edit to match your provider (this session only).")
+    edited = st.data_editor(price_rows(prices), num_rows="dynamic", key="price_editor")
+    try:
+        st.session_state["prices"] = parse_price_rows(edited)
+    except ChatError as exc:
+        st.error(str(exc))
+
+# -- the conversation --------------------------------------------------------------------------
+st.title("Streaming chat")
+if settings is not None:
+    st.caption(f"Back end **{settings.resolved_backend}** · model `{settings.resolved_model}`")
+    if settings.resolved_backend == "offline":
+        st.info(
+            "**Offline model.** Answers are scripted: no key, no network. To chat with a real "
+            "model, set `OPENAI_API_KEY` (or `OPENAI_BASE_URL`) in `.env` or "
+            "`.streamlit/secrets.toml`, or enter a key in the sidebar.",
+            icon=":material/cloud_off:",
+        )
+if session.conversation_id is not None:
+    st.query_params["c"] = str(session.conversation_id)
+elif "c" in st.query_params:
+    del st.query_params["c"]
+
+
+def on_feedback(index: int, key: str) -> None:
+    thumbs = st.session_state.get(key)  # st.feedback: 0 down, 1 up, None cleared
+    session.set_feedback(index, 0 if thumbs is None else (1 if thumbs == 1 else -1))
+
+
+def show_answer_chrome(index: int, turn: ChatTurn, last: bool) -> None:
+    cost = format_cost(turn.cost_usd(prices))
+    caption = turn.metrics.caption() if turn.metrics else ""
+    line = " · ".join(x for x in (STATUS_LABELS[turn.status], caption, cost) if x)
+    if line:
+        st.caption(line)
+    if turn.error is not None:
+        st.error(turn.error.message, icon=":material/error:")
+    idle = backend is not None and not session.streaming
+    cols = st.columns([1.2, 1, 1.4, 1.4], vertical_alignment="center", width=440)
+    key = f"fb-{turn.message_id or index}"
+    cols[0].feedback(
+        "thumbs",
+        key=key,
+        default={1: 1, -1: 0}.get(turn.feedback),
+        on_change=on_feedback,
+        args=(index, key),
+    )
+    with cols[1].popover("Copy", icon=":material/content_copy:"):
+        st.code(turn.content, language="markdown", wrap_lines=True)
+    if last and idle and turn.resumable:
+        cols[2].button(
+            "Retry",
+            icon=":material/refresh:",
+            key="retry",
+            on_click=session.retry,
+            args=(backend, params),
+        )
+        if turn.content:
+            cols[3].button(
+                "Continue",
+                icon=":material/play_arrow:",
+                key="continue",
+                on_click=session.continue_answer,
+                args=(backend, params),
+            )
+    elif last and idle:
+        cols[2].button(
+            "Regenerate",
+            icon=":material/refresh:",
+            key="regenerate",
+            on_click=session.retry,
+            args=(backend, params),
+        )
+
+
+def on_edit(index: int, key: str) -> None:
+    try:
+        session.edit(index, st.session_state[key], backend, params)
+    except ChatError as exc:
+        st.session_state["edit_error"] = str(exc)
+
+
+def show_turn(index: int, turn: ChatTurn, last: bool) -> None:
+    with st.chat_message(turn.role):
+        if turn.role == "assistant":
+            if turn.content:
+                st.markdown(safe_markdown(turn.content))
+            show_answer_chrome(index, turn, last)
+            return
+        st.markdown(user_markdown(turn.content))
+        if backend is not None and not session.streaming:
+            with st.popover("Edit", icon=":material/edit:"):
+                key = f"edit-{turn.message_id or index}"
+                st.text_area("Your message", value=turn.content, key=key)
+                st.button(
+                    "Save and resend",
+                    key=f"resend-{index}",
+                    on_click=on_edit,
+                    args=(index, key),
+                    help="Later messages are replaced by the new answer.",
+                )
+
+
+for i, turn in enumerate(session.turns):
+    show_turn(i, turn, last=i == len(session.turns) - 1)
+if error := st.session_state.pop("edit_error", None):
+    st.error(error, icon=":material/block:")
+
+prompt = st.chat_input("Ask anything", disabled=session.streaming or backend is None)
+if prompt and backend is not None:
+    try:
+        session.submit(prompt, backend, params)
+    except ChatError as exc:
+        st.error(str(exc), icon=":material/block:")
+    else:
+        st.rerun()
+
+if session.run is not None:
+    with st.chat_message("assistant"):
+        st.button("Stop", icon=":material/stop_circle:", key="stop", on_click=session.stop)
+        if session.run_kind == "continue" and session.turns:
+            st.markdown(safe_markdown(session.turns[-1].content))
+        with st.container(key="streaming-answer"):
+            st.write_stream(
+                render_run(
+                    session.run,
+                    on_idle=yield_point,
+                    on_event=lambda _seq, _event: session.save_partial(),
+                ),
+                cursor="▌",
+            )
+    session.finish()
+    st.rerun()

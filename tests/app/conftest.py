@@ -1,0 +1,28 @@
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def chat_env(monkeypatch, tmp_path):
+    """A clean environment: no keys, no .env, a fresh database, a fast offline model."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CHAT_OFFLINE_TPS", "2000")
+    monkeypatch.setenv("CHAT_DB_PATH", str(tmp_path / "chats.sqlite3"))
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "CHAT_REMOTE_URL", "CHAT_BACKEND"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.syspath_prepend(str(ROOT))
+    yield tmp_path
+    st.cache_resource.clear()
+
+
+def new_chat_app(**query: str) -> AppTest:
+    """A new browser session of the chat page (optionally with URL query parameters)."""
+    at = AppTest.from_file(str(ROOT / "app_pages" / "chat.py"), default_timeout=30)
+    for name, value in query.items():
+        at.query_params[name] = value
+    return at.run()

@@ -1,0 +1,116 @@
+"""Saved conversations on the chat page: new, switch, delete, regenerate, edit, reload, restart."""
+
+import sqlite3
+
+import pytest
+import streamlit as st
+
+from tests.app.conftest import new_chat_app
+
+pytestmark = pytest.mark.app
+
+
+def button(at, label):
+    matches = [b for b in at.button if b.label == label]
+    assert matches, f"no button {label!r}: {[b.label for b in at.button]}"
+    return matches[0]
+
+
+def chat_titles(at):
+    return [b.label for b in at.sidebar.button if b.key and b.key.startswith("conv-")]
+
+
+def ask(at, prompt):
+    at.chat_input[0].set_value(prompt).run()
+    assert not at.exception, at.exception
+    return at.session_state["chat"]
+
+
+def test_first_prompt_creates_and_titles_a_saved_conversation(chat_env):
+    at = new_chat_app()
+    session = ask(at, "Plan a picnic for four")
+    assert chat_titles(at) == ["Plan a picnic for four"]
+    assert at.query_params["c"] == str(session.conversation_id)
+    db = sqlite3.connect(chat_env / "chats.sqlite3")
+    rows = db.execute("SELECT role, status FROM messages ORDER BY position").fetchall()
+    assert rows == [("user", "complete"), ("assistant", "complete")]
+
+
+def test_new_chat_switch_and_delete(chat_env):
+    at = new_chat_app()
+    first = ask(at, "First topic").conversation_id
+    button(at, "New chat").click().run()
+    assert at.session_state["chat"].turns == []
+    second = ask(at, "Second topic").conversation_id
+    assert first != second
+    assert chat_titles(at) == ["Second topic", "First topic"]  # most recent first
+
+    at.button(key=f"conv-{first}").click().run()
+    session = at.session_state["chat"]
+    assert session.conversation_id == first
+    assert session.turns[0].content == "First topic"
+    assert at.query_params["c"] == str(first)
+
+    button(at, "Delete for good").click().run()
+    assert chat_titles(at) == ["Second topic"]
+    assert at.session_state["chat"].conversation_id is None
+
+
+def test_regenerate_replaces_the_last_answer(chat_env):
+    at = new_chat_app()
+    ask(at, "/echo one answer")
+    at.button(key="regenerate").click().run()
+    session = at.session_state["chat"]
+    assert [t.role for t in session.turns] == ["user", "assistant"]
+    assert session.turns[1].content == "one answer"
+    stored = session.store.get_conversation(session.conversation_id)
+    assert [m.role for m in stored.messages] == ["user", "assistant"]
+
+
+def test_edit_a_message_and_resend_replaces_later_turns(chat_env):
+    at = new_chat_app()
+    ask(at, "/echo alpha")
+    session = ask(at, "/echo beta")
+    first_user = session.turns[0]
+    key = f"edit-{first_user.message_id}"
+    at.text_area(key=key).input("/echo gamma").run()
+    at.button(key="resend-0").click().run()
+    session = at.session_state["chat"]
+    assert [t.content for t in session.turns] == ["/echo gamma", "gamma"]
+    stored = session.store.get_conversation(session.conversation_id)
+    assert [m.content for m in stored.messages] == ["/echo gamma", "gamma"]
+
+
+def test_reload_returns_to_the_same_conversation(chat_env):
+    at = new_chat_app()
+    conversation_id = ask(at, "/echo remembered").conversation_id
+    reloaded = new_chat_app(c=str(conversation_id))  # a new browser session, same URL
+    session = reloaded.session_state["chat"]
+    assert session.conversation_id == conversation_id
+    assert [t.content for t in session.turns] == ["/echo remembered", "remembered"]
+    assert session.turns[1].metrics is not None  # metrics kept with the message
+
+
+def test_restart_shows_previous_conversations(chat_env):
+    at = new_chat_app()
+    ask(at, "Before the restart")
+    st.cache_resource.clear()  # the process's store is gone, as after a restart
+    fresh = new_chat_app()
+    assert chat_titles(fresh) == ["Before the restart"]
+
+
+def test_unknown_conversation_in_url_opens_an_empty_chat(chat_env):
+    at = new_chat_app(c="999")
+    assert not at.exception
+    assert at.session_state["chat"].turns == []
+    assert "c" not in at.query_params
+
+
+def test_failed_answer_is_saved_with_its_status_and_error(chat_env):
+    at = new_chat_app()
+    conversation_id = ask(at, "/error server after 3\nhi").conversation_id
+    reloaded = new_chat_app(c=str(conversation_id))
+    answer = reloaded.session_state["chat"].turns[1]
+    assert answer.status == "error" and answer.error.code == "server"
+    assert "server" not in answer.content.lower()
+    assert "failed" in reloaded.error[0].value.lower()
