@@ -14,10 +14,12 @@ import pytest
 
 from chat_core.backends.offline import OfflineBackend
 from chat_core.backends.openai import OpenAIBackend
+from chat_core.backends.remote import RemoteBackend
 from chat_core.gateway import GatewayConfig, create_app
 from chat_core.messages import GenerationParams, build_conversation
 from chat_core.openai_stub import create_app as create_stub
 from chat_core.protocol import encode_event
+from chat_core.runs import RunRegistry, start_run
 from tests.integration.test_resume import iter_events, read_events, text_of
 from tests.support.servers import serve_app
 
@@ -149,3 +151,24 @@ def test_upstream_errors_are_in_band_and_followed_by_one_done(
         assert payloads[-1] == {"done": True, "finish_reason": "error"}
         assert sum("done" in p for p in payloads) == 1
         assert [s for s, _ in events] == list(range(1, len(events) + 1))
+
+
+def test_stop_in_the_app_closes_the_stub_connection_through_remote_and_gateway(
+    clients: tuple[httpx.Client, httpx.Client], urls: tuple[str, str]
+) -> None:
+    """The whole Stop path: app Run -> RemoteBackend -> gateway -> AsyncOpenAI -> stub."""
+    _, stub = clients
+    remote = RemoteBackend(urls[0])
+    conversation = build_conversation("/lorem 600")
+    run = start_run(
+        lambda: remote.astream(conversation, GenerationParams()), registry=RunRegistry()
+    )
+    assert wait_for(lambda: len(run.events) >= 3)
+    assert stats(stub)["active_streams"] == 1
+    run.cancel()
+    assert wait_for(lambda: run.finished) and run.finish_reason == "cancelled"
+    assert wait_for(lambda: stats(stub)["streams_disconnected"] == 1)
+    assert stats(stub)["active_streams"] == 0 and stats(stub)["requests"] == 1
+    plan = OfflineBackend().plan(conversation, GenerationParams())
+    full = "".join(getattr(e, "text", "") for _, e in plan)
+    assert run.text and full.startswith(run.text) and len(run.text) < len(full)  # partial kept
