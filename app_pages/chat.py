@@ -233,19 +233,19 @@ def show_answer_chrome(index: int, turn: ChatTurn, last: bool) -> None:
     if turn.error is not None:
         st.error(turn.error.message, icon=":material/error:")
     idle = backend is not None and not session.streaming
-    cols = st.columns([1.2, 1, 1.4, 1.4], vertical_alignment="center", width=440)
+    row = st.container(horizontal=True, vertical_alignment="center")
     key = f"fb-{turn.message_id or index}"
-    cols[0].feedback(
+    row.feedback(
         "thumbs",
         key=key,
         default={1: 1, -1: 0}.get(turn.feedback),
         on_change=on_feedback,
         args=(index, key),
     )
-    with cols[1].popover("Copy", icon=":material/content_copy:"):
+    with row.popover("Copy", icon=":material/content_copy:"):
         st.code(turn.content, language="markdown", wrap_lines=True)
     if last and idle and turn.resumable:
-        cols[2].button(
+        row.button(
             "Retry",
             icon=":material/refresh:",
             key="retry",
@@ -253,7 +253,7 @@ def show_answer_chrome(index: int, turn: ChatTurn, last: bool) -> None:
             args=(backend, params),
         )
         if turn.content:
-            cols[3].button(
+            row.button(
                 "Continue",
                 icon=":material/play_arrow:",
                 key="continue",
@@ -261,7 +261,7 @@ def show_answer_chrome(index: int, turn: ChatTurn, last: bool) -> None:
                 args=(backend, params),
             )
     elif last and idle:
-        cols[2].button(
+        row.button(
             "Regenerate",
             icon=":material/refresh:",
             key="regenerate",
