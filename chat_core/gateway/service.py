@@ -1,0 +1,187 @@
+"""The gateway's state and what its routes do: auth, start, resume, cancel.
+
+A stream is a ``Run`` in the registry, pulled by its own task on the server's
+loop; each HTTP response only attaches to it (``sse``). So a dropped connection
+never stops the generation; only ``cancel`` (``DELETE``) does, and then the
+upstream response is closed at once. Refusals are JSON bodies naming the field.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import time
+
+from fastapi import Request
+from fastapi.responses import JSONResponse, Response
+
+from chat_core.backends import Backend
+from chat_core.directives import parse_directives
+from chat_core.errors import LimitError, ValidationError
+from chat_core.events import TextDelta
+from chat_core.gateway.config import GatewayConfig
+from chat_core.gateway.requests import BODY_FIELDS, ChatRequest
+from chat_core.gateway.sse import SSEResponse, sse_body
+from chat_core.protocol import STREAM_ID_HEADER, parse_event_id
+from chat_core.runs import CapacityError, Run, RunRegistry
+
+log = logging.getLogger("chat_core.gateway")
+
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+RETRY_AFTER_S = 1
+_LOGGABLE_FIELDS = {*BODY_FIELDS, "body", "authorization", "Last-Event-ID", "stream_id"}
+
+
+def error_response(
+    status: int, code: str, field: str | None, message: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    """A refusal: ``{"error": {"code", "field", "message"}}``."""
+    # An unknown field's name is user input: it goes back to the client, not to the log.
+    known = field is None or field.partition("[")[0] in _LOGGABLE_FIELDS
+    log.info("refused status=%d code=%s field=%s", status, code, field if known else "(unknown)")
+    body = {"error": {"code": code, "field": field, "message": message}}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def invalid_response(exc: ValidationError) -> JSONResponse:
+    """413 for a size limit, else 422."""
+    if isinstance(exc, LimitError):
+        return error_response(413, "too_large", exc.field, exc.message)
+    return error_response(422, "invalid", exc.field, exc.message)
+
+
+class Gateway:
+    """The state behind the routes: back end, runs, and open connections."""
+
+    def __init__(self, backend: Backend, config: GatewayConfig) -> None:
+        self.backend = backend
+        self.config = config
+        self.registry = RunRegistry(max_active=config.max_streams, ttl_s=config.ttl_s)
+        self.connections = 0
+        self._token = config.token.encode() if config.token else None
+
+    def unauthorized(self, request: Request) -> JSONResponse | None:
+        """A 401 unless the bearer token matches (when one is configured)."""
+        if self._token is None:
+            return None
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), self._token):
+            return None
+        return error_response(
+            401,
+            "unauthorized",
+            "authorization",
+            "A bearer token is required (Authorization: Bearer <CHAT_GATEWAY_TOKEN>).",
+            {"WWW-Authenticate": "Bearer"},
+        )
+
+    def busy(self, what: str) -> JSONResponse:
+        return error_response(
+            429,
+            "busy",
+            None,
+            f"Too many {what}; retry in {RETRY_AFTER_S} s.",
+            {"Retry-After": str(RETRY_AFTER_S)},
+        )
+
+    def start(self, chat: ChatRequest) -> Response:
+        """Start a run for a validated request and attach this response to it."""
+        if self.connections >= 2 * self.config.max_streams:
+            return self.busy("open streams")
+        try:
+            run = self.registry.create()
+        except CapacityError:
+            return self.busy("answers streaming")
+        conversation = chat.conversation
+        log.info(
+            "stream %s: start backend=%s history=%d message_chars=%d",
+            run.id,
+            self.backend.name,
+            len(conversation.messages) - 1,
+            len(conversation.prompt),
+        )
+        run.add_finish_callback(_log_end)
+        run.start(self.backend.astream(conversation, chat.params))
+        drop_after = parse_directives(conversation.prompt).drop_after
+        return self.attach(run, 0, drop_after)
+
+    def resume(self, stream_id: str | None, last_event_id: str | None) -> Response:
+        """Attach to a run after the seq in Last-Event-ID: 204 unknown, 400 malformed."""
+        after = 0
+        if last_event_id is not None:
+            try:
+                id_stream, after = parse_event_id(last_event_id)
+            except ValueError:
+                return error_response(
+                    400, "bad_last_event_id", "Last-Event-ID", "Last-Event-ID is not <id>:<seq>."
+                )
+            if stream_id is not None and id_stream != stream_id:
+                return error_response(
+                    400,
+                    "bad_last_event_id",
+                    "Last-Event-ID",
+                    "Last-Event-ID is for another stream.",
+                )
+            stream_id = id_stream
+        run = self.registry.get(stream_id) if stream_id else None
+        if run is None or (run.finished and after >= run.last_seq):
+            return Response(status_code=204)  # unknown, expired, or nothing left: stop
+        if after > run.last_seq:
+            return error_response(
+                400, "bad_last_event_id", "Last-Event-ID", "Last-Event-ID is past the stream."
+            )
+        if self.connections >= 2 * self.config.max_streams:
+            return self.busy("open streams")
+        log.info("stream %s: resume after seq %d", run.id, after)
+        return self.attach(run, after, None)
+
+    def attach(self, run: Run, after: int, drop_after: int | None) -> SSEResponse:
+        self.connections += 1
+
+        def closed(seq: int) -> None:
+            self.connections -= 1
+            log.debug("stream %s: connection closed at seq %d", run.id, seq)
+
+        body = sse_body(
+            run,
+            after,
+            retry_ms=self.config.retry_ms,
+            ping_interval_s=self.config.ping_interval_s,
+            drop_after=drop_after,
+            on_close=closed,
+        )
+        headers = {**SSE_HEADERS, STREAM_ID_HEADER: run.id}
+        return SSEResponse(body, headers)
+
+    async def cancel(self, stream_id: str) -> Response:
+        run = self.registry.get(stream_id)
+        if run is None:
+            return error_response(404, "not_found", "stream_id", "No such stream (or it expired).")
+        cancelled = run.cancel()
+        deadline = time.monotonic() + 2.0
+        while not run.finished and time.monotonic() < deadline:
+            await run.await_events(run.last_seq, deadline - time.monotonic())
+        log.info("stream %s: cancel requested=%s", stream_id, cancelled)
+        return JSONResponse(
+            {"stream_id": stream_id, "cancelled": cancelled, "finish_reason": run.finish_reason}
+        )
+
+
+def _log_end(run: Run) -> None:
+    first = next(
+        (
+            t
+            for e, t in zip(run.events, run.arrival_times, strict=False)
+            if isinstance(e, TextDelta)
+        ),
+        None,
+    )
+    log.info(
+        "stream %s: end finish=%s events=%d text_chars=%d first_text_ms=%s duration_ms=%.0f",
+        run.id,
+        run.finish_reason,
+        run.last_seq,
+        run.text_bytes,
+        "-" if first is None else f"{(first - run.created_at) * 1000:.0f}",
+        ((run.finished_at or time.monotonic()) - run.created_at) * 1000,
+    )
