@@ -126,7 +126,7 @@ def create_app(
         """
         if (denied := gateway.unauthorized(request)) is not None:
             return denied
-        if last_event_id is not None:
+        if last_event_id:  # an empty header is no id: a fresh question
             return gateway.resume(None, last_event_id)
         query = {
             "message": message,

@@ -108,7 +108,7 @@ class Gateway:
     def resume(self, stream_id: str | None, last_event_id: str | None) -> Response:
         """Attach to a run after the seq in Last-Event-ID: 204 unknown, 400 malformed."""
         after = 0
-        if last_event_id is not None:
+        if last_event_id:
             try:
                 id_stream, after = parse_event_id(last_event_id)
             except ValueError:

@@ -126,6 +126,9 @@ def test_the_original_get_with_last_event_id_resumes_without_asking_again(
     assert next(s for s, _ in rest) == 4
     assert text_of(first + rest) == offline_text("/lorem 80")
     assert served[1].calls == calls
+    with client.stream("GET", PATH, params=params, headers={"Last-Event-ID": ""}) as fresh:
+        assert fresh.headers["x-stream-id"] != stream_id  # an empty id is a new question
+        assert read_events(fresh)[-1][1]["done"] is True
 
 
 def test_resume_after_the_run_finished_and_at_its_end(client: httpx.Client) -> None:
