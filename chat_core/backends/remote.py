@@ -35,6 +35,7 @@ from chat_core.protocol import STREAM_PATH
 from chat_core.settings import Settings
 
 __all__ = ["RemoteBackend", "WireKind", "WireRecord"]
+
 # Reads wait longer than the gateway's 15 s ping interval, so only a dead link times out.
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, read=45.0)
 MAX_RECONNECTS = 5
@@ -54,9 +55,7 @@ class WireRecord:
 
 
 def _reason(exc: httpx.HTTPError) -> str:
-    return f"{type(exc).__name__}" + (
-        ": cut before done" if isinstance(exc, httpx.ReadError) else ""
-    )
+    return type(exc).__name__  # e.g. RemoteProtocolError: the body was cut mid-chunk
 
 
 class RemoteBackend:
@@ -160,7 +159,7 @@ class RemoteBackend:
                     time.sleep(delay)
             finally:
                 if (cancel := s.cancel_request()) is not None:
-                    with contextlib.suppress(httpx.HTTPError):
+                    with contextlib.suppress(httpx.HTTPError, OSError, RuntimeError):  # best effort
                         client.request(
                             cancel.method,
                             cancel.url,
@@ -206,7 +205,7 @@ class RemoteBackend:
             finally:
                 # Stopped early (Stop, a cancelled run): tell the server to stop generating.
                 if (cancel := s.cancel_request()) is not None:
-                    with contextlib.suppress(httpx.HTTPError):
+                    with contextlib.suppress(httpx.HTTPError, OSError, RuntimeError):  # best effort
                         await client.request(
                             cancel.method,
                             cancel.url,
