@@ -81,47 +81,55 @@ with st.sidebar:
         on_click=session.new_conversation,
         width="stretch",
     )
-    st.caption("Chats")
-    for summary in store.list_conversations(limit=50):
-        current = summary.id == session.conversation_id
-        st.button(
-            summary.title,
-            key=f"conv-{summary.id}",
-            type="secondary" if current else "tertiary",
-            icon=":material/chat_bubble:" if current else None,
-            on_click=session.open,
-            args=(summary.id,),
-            width="stretch",
+    # Fixed containers keep the later sidebar widgets at stable positions, so a rerun
+    # during a stream (when stale elements linger until the script ends) shows no doubles.
+    with st.container():
+        st.caption("Chats")
+        for summary in store.list_conversations(limit=50):
+            current = summary.id == session.conversation_id
+            st.button(
+                summary.title,
+                key=f"conv-{summary.id}",
+                type="secondary" if current else "tertiary",
+                icon=":material/chat_bubble:" if current else None,
+                on_click=session.open,
+                args=(summary.id,),
+                width="stretch",
+            )
+    with st.container():
+        stored = (
+            store.get_conversation(session.conversation_id) if session.conversation_id else None
         )
-    stored = store.get_conversation(session.conversation_id) if session.conversation_id else None
-    if stored is not None:
-        with st.expander("This chat", icon=":material/edit_note:"):
-            title = st.text_input(
-                "Title", value=stored.title, max_chars=200, key=f"title-{stored.id}"
-            )
-            if title.strip() and title != stored.title:
-                store.rename(stored.id, title)
-                st.rerun()
-            left, right = st.columns(2)
-            left.download_button(
-                "Markdown",
-                export_markdown(stored),
-                export_filename(stored, "md"),
-                "text/markdown",
-                icon=":material/download:",
-                on_click="ignore",
-            )
-            right.download_button(
-                "JSON",
-                export_json(stored),
-                export_filename(stored, "json"),
-                "application/json",
-                icon=":material/download:",
-                on_click="ignore",
-            )
-            with st.popover("Delete chat", icon=":material/delete:"):
-                st.write(f"Delete **{stored.title}** and its {len(stored.messages)} messages?")
-                st.button("Delete for good", type="primary", on_click=session.delete_conversation)
+        if stored is not None:
+            with st.expander("This chat", icon=":material/edit_note:"):
+                title = st.text_input(
+                    "Title", value=stored.title, max_chars=200, key=f"title-{stored.id}"
+                )
+                if title.strip() and title != stored.title:
+                    store.rename(stored.id, title)
+                    st.rerun()
+                left, right = st.columns(2)
+                left.download_button(
+                    "Markdown",
+                    export_markdown(stored),
+                    export_filename(stored, "md"),
+                    "text/markdown",
+                    icon=":material/download:",
+                    on_click="ignore",
+                )
+                right.download_button(
+                    "JSON",
+                    export_json(stored),
+                    export_filename(stored, "json"),
+                    "application/json",
+                    icon=":material/download:",
+                    on_click="ignore",
+                )
+                with st.popover("Delete chat", icon=":material/delete:"):
+                    st.write(f"Delete **{stored.title}** and its {len(stored.messages)} messages?")
+                    st.button(
+                        "Delete for good", type="primary", on_click=session.delete_conversation
+                    )
     with st.expander("Import a chat", icon=":material/upload:"):
         st.file_uploader("A JSON export", type=["json"], key="import_file", on_change=on_import)
         if error := st.session_state.pop("import_error", None):

@@ -47,16 +47,18 @@ def test_sidebar_widgets_used_mid_answer_do_not_lose_it(chat: ChatPage) -> None:
     wait_for_streamed(chat, "w7")
 
     # Each change reruns the page script while the answer streams.
-    slider = chat.page.get_by_test_id("stSlider").get_by_role("slider")
+    temperature = chat.page.get_by_test_id("stSlider").filter(has_text="Temperature")
+    slider = temperature.get_by_role("slider")
     slider.focus()
     slider.press("ArrowRight")
-    expect(chat.page.get_by_test_id("stSliderThumbValue")).to_have_text("0.80")
-    model = chat.page.get_by_label("Model")
-    model.fill("offline-renamed")
-    model.press("Enter")
-    expect(chat.page.get_by_test_id("stCaptionContainer").first).to_contain_text(
-        "model offline-renamed"
-    )
+    expect(temperature.get_by_test_id("stSliderThumbValue").first).to_have_text("0.80")
+    # The model picker lists the back end's models and accepts a new name.
+    chat.page.get_by_test_id("stSelectbox").filter(has_text="Model").click()
+    chat.page.keyboard.type("offline-renamed")
+    chat.page.keyboard.press("Enter")
+    expect(
+        chat.page.get_by_test_id("stCaptionContainer").filter(has_text="Back end")
+    ).to_contain_text("model offline-renamed")
     # Still mid-answer (the stall): otherwise this test proves nothing.
     assert chat.streaming_text() is not None, "the answer finished before the widgets were used"
     expect(chat.streaming).to_contain_text("w7")

@@ -17,9 +17,11 @@ def use_gateway(chat: ChatPage, gateway: Server) -> None:
     sidebar = chat.page.get_by_test_id("stSidebar")
     sidebar.get_by_label("Remote SSE URL").fill(f"{gateway.url}/api/chat/stream")
     sidebar.get_by_label("Remote SSE URL").press("Enter")
-    sidebar.get_by_test_id("stSelectbox").click()
+    sidebar.get_by_test_id("stSelectbox").filter(has_text="Back end").click()
     chat.page.get_by_role("option", name="remote", exact=True).click()
-    expect(chat.page.get_by_test_id("stCaptionContainer").first).to_contain_text("Back end remote")
+    expect(
+        chat.page.get_by_test_id("stCaptionContainer").filter(has_text="Back end")
+    ).to_contain_text("Back end remote")
 
 
 def test_answer_streams_through_the_gateway(chat: ChatPage, gateway_server: Server) -> None:
