@@ -40,8 +40,9 @@ from chat_core.events import (
 STREAM_PATH = "/api/chat/stream"
 RETRY_MS = 1000
 PING_INTERVAL_S = 15.0
-# A comment line without a blank line after it: a blank line would make httpx-sse
-# (and clients like it) dispatch an empty ``data`` event once an id has been seen.
+# A comment line without a blank line after it: after an id has been seen, a blank
+# line makes httpx-sse (florimondmanca/httpx-sse#35) and other clients dispatch an
+# empty ``data`` event, which a seed-style ``json.loads(data)`` handler chokes on.
 PING = b": ping\n"
 STREAM_ID_HEADER = "X-Stream-Id"
 
