@@ -47,7 +47,9 @@ def error_event(exc: BaseException) -> StreamError:
                 "rate_limit", "The account is out of quota (429). Check its billing.", False
             )
         return StreamError(
-            "rate_limit", "Rate limited by the model provider (429). Wait a moment, then retry.", True
+            "rate_limit",
+            "Rate limited by the model provider (429). Wait a moment, then retry.",
+            True,
         )
     if isinstance(exc, openai.APITimeoutError | httpx.TimeoutException):
         return StreamError("timeout", "The model took too long to answer. Retry.", True)
@@ -68,7 +70,9 @@ def error_event(exc: BaseException) -> StreamError:
             False,
         )
     if isinstance(exc, openai.APIError):  # an error event inside the stream
-        return StreamError("server", f"The model server reported an error: {_api_message(exc)}", True)
+        return StreamError(
+            "server", f"The model server reported an error: {_api_message(exc)}", True
+        )
     return StreamError("internal", "Unexpected error while streaming; see the server log.", False)
 
 
@@ -192,6 +196,11 @@ class OpenAIBackend:
 def _failed(exc: BaseException) -> StreamError:
     event = error_event(exc)
     level = logging.WARNING if event.code == "internal" else logging.INFO
-    log.log(level, "openai stream failed: code=%s type=%s", event.code, type(exc).__name__,
-            exc_info=event.code == "internal")
+    log.log(
+        level,
+        "openai stream failed: code=%s type=%s",
+        event.code,
+        type(exc).__name__,
+        exc_info=event.code == "internal",
+    )
     return event
