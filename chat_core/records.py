@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from chat_core.directives import parse_directives
@@ -214,7 +214,7 @@ def title_from_prompt(prompt: str, max_chars: int = AUTO_TITLE_CHARS) -> str:
 
 def now_text() -> str:
     """The current UTC time in the stored format."""
-    return datetime.now(timezone.utc).strftime(TIME_FORMAT)
+    return datetime.now(UTC).strftime(TIME_FORMAT)
 
 
 def dumps_flat(value: Mapping[str, Any]) -> str:
