@@ -11,10 +11,9 @@ from chat_core import (
     load_settings,
     make_backend,
     render_run,
-    safe_markdown,
 )
 from chat_core.pricing import default_price_table, format_cost, parse_price_rows, price_rows
-from chat_core.render import user_markdown
+from chat_core.render import answer_blocks, user_markdown
 from chat_core.session import ChatSession, ChatTurn
 from chat_core.settings import BACKEND_CHOICES
 from chat_core.store import ChatStore, open_store
@@ -288,8 +287,8 @@ def on_edit(index: int, key: str) -> None:
 def show_turn(index: int, turn: ChatTurn, last: bool) -> None:
     with st.chat_message(turn.role):
         if turn.role == "assistant":
-            if turn.content:
-                st.markdown(safe_markdown(turn.content))
+            for piece in answer_blocks(turn.content):  # no websocket message over ~12 KB
+                st.markdown(piece)
             show_answer_chrome(index, turn, last)
             return
         st.markdown(user_markdown(turn.content))
@@ -324,7 +323,8 @@ if session.run is not None:
     with st.chat_message("assistant"):
         st.button("Stop", icon=":material/stop_circle:", key="stop", on_click=session.stop)
         if session.run_kind == "continue" and session.turns:
-            st.markdown(safe_markdown(session.turns[-1].content))
+            for piece in answer_blocks(session.turns[-1].content):
+                st.markdown(piece)
         with st.container(key="streaming-answer"):
             st.write_stream(
                 render_run(
