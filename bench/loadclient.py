@@ -120,7 +120,7 @@ async def _one(port: int, request: bytes, timeout_s: float, delay_s: float = 0.0
             timeout_s,
         )
         await asyncio.wait_for(finished, max(0.1, result.started + timeout_s - time.monotonic()))
-    except (OSError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, OSError) as exc:
         result.error = result.error or type(exc).__name__
     finally:
         if transport is not None:

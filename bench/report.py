@@ -99,7 +99,7 @@ def machine_line(runs: int, extra: str = "", load_before: tuple[float, ...] | No
     """Where and with what a section was measured: one paragraph."""
     load = load_before if load_before is not None else os.getloadavg()
     versions = ", ".join(f"{p} {_version(p)}" for p in PACKAGES)
-    when = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     return (
         f"_Measured {when} at commit {_commit()}, {runs} run(s) per row; "
         f"{os.cpu_count()} cores ({_cpu_model()}), {_ram_gb()} RAM, "
