@@ -21,6 +21,7 @@ round trip and rerun before the model starts, which the user waits for too.
 
 from __future__ import annotations
 
+import os
 import statistics
 import tempfile
 import time
@@ -165,7 +166,7 @@ def run(runs: int = 2) -> list[Sample]:
     """Measure both apps ``runs`` times each, alternating; print and record the table."""
     from playwright.sync_api import sync_playwright
 
-    load = __import__("os").getloadavg()
+    load = os.getloadavg()
     tail, model_s = answer_tail()
     samples: list[Sample] = []
     with tempfile.TemporaryDirectory(prefix="bench-render-") as tmp:
