@@ -213,7 +213,7 @@ def report(results: list[Level], load: tuple[float, ...], processes: int) -> Non
         [
             f"## 2. Gateway load: N streams of `/lorem {TOKENS}` at {TPS:.0f} tok/s",
             f"Nominal stream duration {NOMINAL_S:.1f} s; one server process each, a fresh one "
-            f"per row; the load client ran in {processes} processes (its CPU is the sum over "
+            f"per row; the load client ran in {processes} process(es) (its CPU is the sum over "
             "them, in % of one core, over the row's wall time).",
             result,
             goals,
