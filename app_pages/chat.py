@@ -249,8 +249,9 @@ def show_answer_chrome(index: int, turn: ChatTurn, last: bool) -> None:
         on_change=on_feedback,
         args=(index, key),
     )
-    with row.popover("Copy", icon=":material/content_copy:"):
-        st.code(turn.content, language="markdown", wrap_lines=True)
+    copy = row.popover("Copy", icon=":material/content_copy:", key=f"copy-{key}", on_change="rerun")
+    if copy.open:  # filled only when opened: a long answer is not re-sent on every rerun
+        copy.code(turn.content, language="markdown", wrap_lines=True)
     if last and idle and turn.resumable:
         row.button(
             "Retry",
