@@ -48,7 +48,11 @@ def models_of(backend, settings: Settings) -> list[str]:
 
 
 base = load_settings()
-store = get_store(str(Path(base.db_path).resolve()))
+try:
+    store = get_store(str(Path(base.db_path).resolve()))
+except ChatError as exc:  # an unwritable or foreign file: chat on, without saving
+    st.warning(f"Chats are not saved: {exc}", icon=":material/database_off:")
+    store = get_store(":memory:")
 session: ChatSession = st.session_state.setdefault("chat", ChatSession(store=store))
 prices = st.session_state.setdefault("prices", default_price_table())
 # Reloading the tab starts a new session: the URL says which conversation was open.

@@ -114,3 +114,12 @@ def test_failed_answer_is_saved_with_its_status_and_error(chat_env):
     assert answer.status == "error" and answer.error.code == "server"
     assert "server" not in answer.content.lower()
     assert "failed" in reloaded.error[0].value.lower()
+
+
+def test_an_unusable_database_still_chats_without_saving(chat_env, monkeypatch):
+    (chat_env / "not-a-db.sqlite3").write_text("this is not sqlite")
+    monkeypatch.setenv("CHAT_DB_PATH", str(chat_env / "not-a-db.sqlite3"))
+    at = new_chat_app()
+    assert "not saved" in at.warning[0].value
+    session = ask(at, "/echo still here")
+    assert session.turns[-1].content == "still here"
