@@ -124,12 +124,12 @@ class Gateway:
                 )
             stream_id = id_stream
         run = self.registry.get(stream_id) if stream_id else None
-        if run is None or (run.finished and after >= run.last_seq):
-            return Response(status_code=204)  # unknown, expired, or nothing left: stop
-        if after > run.last_seq:
+        if run is not None and after > run.last_seq:
             return error_response(
                 400, "bad_last_event_id", "Last-Event-ID", "Last-Event-ID is past the stream."
             )
+        if run is None or (run.finished and after >= run.last_seq):
+            return Response(status_code=204)  # unknown, expired, or nothing left: stop
         if self.connections >= 2 * self.config.max_streams:
             return self.busy("open streams")
         log.info("stream %s: resume after seq %d", run.id, after)

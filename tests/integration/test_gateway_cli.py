@@ -12,7 +12,7 @@ import time
 import httpx
 import pytest
 
-from tests.support.servers import ROOT, free_port
+from tests.support.servers import free_port
 
 pytestmark = pytest.mark.integration
 

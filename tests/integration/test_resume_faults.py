@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 from collections.abc import Iterator
 
 import httpx
@@ -95,7 +96,8 @@ def test_fifty_cut_streams_all_resume_to_the_exact_uncut_text(
 
     posts = [c for c in proxy.cuts if c.request_line.startswith("POST ")]
     assert len(posts) == CLIENTS and len(proxy.cuts) > CLIENTS  # resumes were cut too
-    assert {c.mode for c in proxy.cuts} == set(MODES)
+    assert {c.mode for c in proxy.cuts} >= set(MODES)
     assert any(c.mode == "anywhere" and not c.before.endswith(b"\n\n") for c in proxy.cuts)
-    assert any(c.before.endswith(b"\\ud83d") for c in proxy.cuts)  # between an emoji's halves
+    high_surrogate = re.compile(rb"\\ud[89ab][0-9a-f]{2}$")
+    assert any(high_surrogate.search(c.before) for c in proxy.cuts)  # between an emoji's halves
     assert any(c.mode == "escape" and c.before[-4:-2] == b"\\u" for c in proxy.cuts)

@@ -10,17 +10,23 @@ points are chosen in the response as it streams:
     escape     inside the first JSON ``\\uXXXX`` escape after that
     surrogate  between the two halves of an escaped surrogate pair (an emoji)
 
+A body that ends before its cut point is cut inside its last event instead.
+
 The protocol's JSON is ASCII-escaped, so a multi-byte character travels as
 ``\\uXXXX`` (two of them for an emoji): ``escape`` and ``surrogate`` are where a
 cut "in the middle of a UTF-8 sequence" lands on this wire.
+
+Plain threads and blocking sockets, two threads a connection: simple enough to
+trust as the thing that breaks the system under test.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import itertools
 import re
+import socket
+import struct
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -29,6 +35,7 @@ from urllib.parse import urlsplit
 
 CutMode = Literal["anywhere", "boundary", "escape", "surrogate"]
 _SURROGATE_PAIR = re.compile(rb"\\ud[89ab][0-9a-f]{2}\\u")
+_LAST_CHUNK = b"0\r\n\r\n"  # the end of a chunked body (SSE payloads never end so)
 
 
 @dataclass(frozen=True)
@@ -45,7 +52,7 @@ class CutRecord:
 
     index: int
     request_line: str
-    mode: CutMode
+    mode: str  # a CutMode, or "fallback" when the body ended before the mode's cut point
     body_offset: int
     before: bytes
 
@@ -79,117 +86,132 @@ class TcpProxy:
     def __post_init__(self) -> None:
         parts = urlsplit(self.upstream)
         self._target = (parts.hostname or "127.0.0.1", parts.port or 80)
-        self._loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
         self._counter = itertools.count()
-        self.port = 0
+        self._lock = threading.Lock()
+        self._sockets: set[socket.socket] = set()
+        self._listener = socket.create_server(("127.0.0.1", 0), backlog=512)
+        self.port = self._listener.getsockname()[1]
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def __enter__(self) -> TcpProxy:
-        thread = threading.Thread(target=self._run, name="tcp-proxy", daemon=True)
-        thread.start()
-        if not self._ready.wait(10):
-            raise RuntimeError("the proxy did not start")
-        self._thread = thread
+        self._accepting = threading.Thread(target=self._accept, name="tcp-proxy", daemon=True)
+        self._accepting.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(10)
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes accept(): the thread ends
+        self._listener.close()
+        with self._lock:
+            for sock in list(self._sockets):
+                _close(sock)
+        self._accepting.join(5)
 
-    def _run(self) -> None:
-        self._loop.run_until_complete(self._serve())
-        self._loop.close()
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            index = next(self._counter)
+            with self._lock:
+                self.connections += 1
+                self._sockets.add(client)
+            threading.Thread(target=self._serve, args=(index, client), daemon=True).start()
 
-    async def _serve(self) -> None:
-        self._stop = asyncio.Event()
-        server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
-        self.port = server.sockets[0].getsockname()[1]
-        self._ready.set()
-        await self._stop.wait()
-        server.close()
-        handlers = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-        for task in handlers:
-            task.cancel()
-        await asyncio.gather(*handlers, return_exceptions=True)
-
-    async def _handle(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
-        index = next(self._counter)
-        self.connections += 1
+    def _serve(self, index: int, client: socket.socket) -> None:
         try:
-            up_r, up_w = await asyncio.open_connection(*self._target)
+            upstream = socket.create_connection(self._target, timeout=10)
         except OSError:
-            client_w.transport.abort()
+            _close(client, reset=True)
             return
-        decided = asyncio.get_running_loop().create_future()
-
-        async def to_upstream() -> None:
-            head = b""
-            with contextlib.suppress(OSError, asyncio.CancelledError):
-                while data := await client_r.read(65536):
-                    if not decided.done():
-                        head += data
-                        if b"\r\n\r\n" in head:
-                            decided.set_result((head, self.policy(index, head)))
-                    up_w.write(data)
-                    await up_w.drain()
-            if not decided.done():
-                decided.set_result((head, None))
-
-        async def to_client() -> None:
-            seen = bytearray()
-            forwarded = 0
-            body_start: int | None = None
-            with contextlib.suppress(OSError, asyncio.CancelledError):
-                while data := await up_r.read(65536):
-                    seen += data
-                    head, cut = await decided
-                    if cut is None:
-                        client_w.write(bytes(seen[forwarded:]))
-                        forwarded = len(seen)
-                        await client_w.drain()
-                        continue
-                    if body_start is None:
-                        at = seen.find(b"\r\n\r\n")
-                        if at < 0:
-                            continue
-                        body_start = at + 4
-                    start = body_start + cut.after_bytes
-                    pos = find_cut(bytes(seen), start, cut.mode)
-                    limit = min(len(seen), start) if pos is None else pos
-                    if limit > forwarded:
-                        client_w.write(bytes(seen[forwarded:limit]))
-                        forwarded = limit
-                        await client_w.drain()
-                    if pos is not None:
-                        self.cuts.append(
-                            CutRecord(
-                                index,
-                                head.split(b"\r\n", 1)[0].decode("latin-1"),
-                                cut.mode,
-                                pos - body_start,
-                                bytes(seen[max(body_start, pos - 40) : pos]),
-                            )
-                        )
-                        client_w.transport.abort()
-                        up_w.transport.abort()
-                        return
-                if forwarded < len(seen):  # the response ended before the cut point
-                    client_w.write(bytes(seen[forwarded:]))
-                    await client_w.drain()
-            client_w.close()
-
-        pumps = [asyncio.ensure_future(to_upstream()), asyncio.ensure_future(to_client())]
+        upstream.settimeout(None)
+        with self._lock:
+            self._sockets.add(upstream)
         try:
-            await asyncio.gather(*pumps)
+            head = b""
+            while b"\r\n\r\n" not in head:
+                data = client.recv(65536)
+                if not data:
+                    return
+                head += data
+                upstream.sendall(data)
+            cut = self.policy(index, head)
+            threading.Thread(target=_pump, args=(client, upstream), daemon=True).start()
+            self._respond(index, head, cut, client, upstream)
+        except OSError:
+            pass
         finally:
-            for pump in pumps:
-                pump.cancel()
-            up_w.transport.abort()
-            client_w.transport.abort()
+            _close(client)
+            _close(upstream)
+            with self._lock:
+                self._sockets.discard(client)
+                self._sockets.discard(upstream)
+
+    def _respond(
+        self,
+        index: int,
+        head: bytes,
+        cut: Cut | None,
+        client: socket.socket,
+        upstream: socket.socket,
+    ) -> None:
+        """Upstream to client, cutting the connection where ``cut`` says."""
+        seen = bytearray()
+        forwarded = 0
+        body_start: int | None = None
+        while data := upstream.recv(65536):
+            seen += data
+            if cut is None:
+                client.sendall(data)
+                forwarded = len(seen)
+                continue
+            if body_start is None:
+                at = seen.find(b"\r\n\r\n")
+                if at < 0:
+                    continue
+                body_start = at + 4
+            start = body_start + cut.after_bytes
+            pos = find_cut(bytes(seen), start, cut.mode)
+            mode: str = cut.mode
+            if pos is None and seen.endswith(_LAST_CHUNK):
+                # The body ended before its cut point: cut inside its last event, so
+                # every connection the policy picked really is cut.
+                pos, mode = max(seen.rfind(b"\n\n"), body_start), "fallback"
+            limit = min(len(seen), start) if pos is None else pos
+            if limit > forwarded:
+                client.sendall(bytes(seen[forwarded:limit]))
+                forwarded = limit
+            if pos is not None:
+                line = head.split(b"\r\n", 1)[0].decode("latin-1")
+                before = bytes(seen[max(body_start, pos - 40) : pos])
+                with self._lock:
+                    self.cuts.append(CutRecord(index, line, mode, pos - body_start, before))
+                _close(client, reset=True)
+                return
+
+
+def _pump(source: socket.socket, sink: socket.socket) -> None:
+    """Client to upstream, until either side goes."""
+    with contextlib.suppress(OSError):
+        while data := source.recv(65536):
+            sink.sendall(data)
+        sink.shutdown(socket.SHUT_WR)
+
+
+def _close(sock: socket.socket, *, reset: bool = False) -> None:
+    with contextlib.suppress(OSError):
+        if reset:
+            # SHUT_RD wakes the pump thread blocked in recv() (a close() would wait for it);
+            # then SO_LINGER 0 makes close() send a TCP RST instead of a FIN.
+            sock.shutdown(socket.SHUT_RD)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        else:
+            sock.shutdown(socket.SHUT_RDWR)
+        sock.close()
 
 
 @contextlib.contextmanager
