@@ -25,7 +25,7 @@ install: $(STAMP) ## create .venv and install the project (done by run/test when
 
 .PHONY: run
 run: $(STAMP) ## start the app (offline model when no key is set) on http://localhost:$(PORT)
-	$(VENV)/bin/streamlit run streamlit_app.py --server.port $(PORT)
+	$(VENV)/bin/streamlit run streamlit_app.py --server.address 127.0.0.1 --server.port $(PORT)
 
 .PHONY: gateway
 gateway: $(STAMP) ## start the SSE gateway with the offline back end on :$(GATEWAY_PORT)
