@@ -198,20 +198,25 @@ try:
         system=system or None,
     )
 except ChatError as exc:
+    backend = None  # no answer can be asked for until the settings are fixed
     st.sidebar.error(str(exc), icon=":material/settings_alert:")
 
 with st.sidebar.expander("Usage and prices", icon=":material/payments:"):
-    usage = session.usage(prices)
-    approx = "~" if usage.estimated else ""
-    st.metric("Tokens in this chat", f"{approx}{usage.total_tokens:,}")
-    if usage.cost_usd is not None:
-        st.metric("Estimated cost", format_cost(usage.cost_usd))
+    totals = st.container()
     st.caption("USD per million tokens; edit to match your provider (this session only).")
-    edited = st.data_editor(price_rows(prices), num_rows="dynamic", key="price_editor")
+    # The editor keeps its edits against the data it was first given: always the defaults.
+    edited = st.data_editor(
+        price_rows(default_price_table()), num_rows="dynamic", key="price_editor"
+    )
     try:
-        st.session_state["prices"] = parse_price_rows(edited)
+        prices = st.session_state["prices"] = parse_price_rows(edited)
     except ChatError as exc:
         st.error(str(exc))
+    usage = session.usage(prices)
+    approx = "~" if usage.estimated else ""
+    totals.metric("Tokens in this chat", f"{approx}{usage.total_tokens:,}")
+    if usage.cost_usd is not None:
+        totals.metric("Estimated cost", format_cost(usage.cost_usd))
 
 # -- the conversation --------------------------------------------------------------------------
 st.title("Streaming chat")

@@ -123,3 +123,18 @@ def test_an_unusable_database_still_chats_without_saving(chat_env, monkeypatch):
     assert "not saved" in at.warning[0].value
     session = ask(at, "/echo still here")
     assert session.turns[-1].content == "still here"
+
+
+def test_cost_is_shown_only_for_priced_models(chat_env):
+    at = new_chat_app()
+    ask(at, "/echo free")
+    assert not [m for m in at.sidebar.metric if m.label == "Estimated cost"]  # offline: no price
+    answer = at.session_state["chat"].turns[-1]
+    expected = answer.metrics.prompt_tokens + answer.metrics.tokens  # reported usage, exact
+    assert [m.value for m in at.sidebar.metric if m.label == "Tokens in this chat"] == [
+        f"{expected:,}"
+    ]
+    answer.model = "gpt-4o-mini"  # as if OpenAI had answered
+    at.run()
+    cost = [m.value for m in at.sidebar.metric if m.label == "Estimated cost"]
+    assert cost and cost[0].startswith(("$", "<$"))
