@@ -10,6 +10,7 @@ the logic is pure and the sync and async streams only differ in how they sleep.
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 import re
 import threading
@@ -109,6 +110,14 @@ def estimate_tokens(text: str) -> int:
 
 def lorem_tokens(count: int, seed: int) -> list[str]:
     """Exactly ``count`` tokens of markdown: paragraphs, lists and fenced code."""
+    return list(_lorem_tokens(count, seed))
+
+
+@functools.lru_cache(maxsize=64)
+def _lorem_tokens(count: int, seed: int) -> tuple[str, ...]:
+    # Cached: a load test sends the same /lorem prompt many times, and drawing the
+    # words was most of the offline model's per-request CPU (bench/, issue 7).
+    """Exactly ``count`` tokens of markdown: paragraphs, lists and fenced code."""
     rng = random.Random(seed)
     out: list[str] = []
 
@@ -144,7 +153,7 @@ def lorem_tokens(count: int, seed: int) -> list[str]:
         if len(block) > left:
             block = words(left, lead)
         out += block
-    return out
+    return tuple(out)
 
 
 def scripted_reply(conversation: Conversation, directives: Directives) -> str:
