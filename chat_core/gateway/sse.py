@@ -9,15 +9,14 @@ drives it: when the client goes away only this generator ends, the run goes on.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncGenerator, Callable, Mapping
-
-import anyio
-from starlette.responses import StreamingResponse
-from starlette.types import Send
+from collections.abc import AsyncGenerator, Callable
 
 from chat_core.events import Done
 from chat_core.protocol import PING, encode_event, encode_marker
 from chat_core.runs import Run
+from chat_core.sse_response import SSEResponse
+
+__all__ = ["SSEResponse", "sse_body"]
 
 log = logging.getLogger("chat_core.gateway")
 
@@ -67,23 +66,3 @@ async def sse_body(
     finally:
         if on_close is not None:
             on_close(seq)
-
-
-class SSEResponse(StreamingResponse):
-    """A ``StreamingResponse`` of pre-encoded SSE bytes that always closes its body.
-
-    Starlette stops iterating on ``http.disconnect`` but leaves a suspended body
-    generator to the garbage collector; closing it here runs its ``finally`` (the
-    connection count) as soon as the client goes.
-    """
-
-    def __init__(self, body: AsyncGenerator[bytes, None], headers: Mapping[str, str]) -> None:
-        super().__init__(body, media_type="text/event-stream", headers=headers)
-        self._body = body
-
-    async def stream_response(self, send: Send) -> None:
-        try:
-            await super().stream_response(send)
-        finally:
-            with anyio.CancelScope(shield=True):
-                await self._body.aclose()

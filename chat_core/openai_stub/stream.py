@@ -14,10 +14,6 @@ from collections.abc import AsyncGenerator
 from dataclasses import asdict, dataclass
 from typing import Literal
 
-import anyio
-from starlette.responses import StreamingResponse
-from starlette.types import Send
-
 from chat_core.backends.offline import Plan
 from chat_core.events import Done, StreamError, TextDelta, Usage
 from chat_core.openai_stub.wire import (
@@ -29,6 +25,7 @@ from chat_core.openai_stub.wire import (
     sse,
     usage_chunk,
 )
+from chat_core.sse_response import SSEResponse
 
 log = logging.getLogger(__name__)
 
@@ -85,25 +82,9 @@ class StubStats:
         setattr(self, name, getattr(self, name) + 1)
 
 
-class PlanStream(StreamingResponse):
-    """An SSE response that always closes its body generator when the response ends.
-
-    Starlette cancels the send loop on ``http.disconnect`` but leaves an unfinished
-    generator to the garbage collector; closing it here runs its ``finally`` at once,
-    so a client that went away is counted promptly.
-    """
-
-    def __init__(self, body: AsyncGenerator[bytes, None]) -> None:
-        headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-        super().__init__(body, media_type="text/event-stream", headers=headers)
-        self._body = body
-
-    async def stream_response(self, send: Send) -> None:
-        try:
-            await super().stream_response(send)
-        finally:
-            with anyio.CancelScope(shield=True):
-                await self._body.aclose()
+def PlanStream(body: AsyncGenerator[bytes, None]) -> SSEResponse:
+    """An SSE response that closes its body at once when the client goes (counted promptly)."""
+    return SSEResponse(body, {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
 async def drop_now() -> AsyncGenerator[bytes, None]:
