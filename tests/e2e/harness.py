@@ -11,17 +11,13 @@ import contextlib
 import os
 import re
 import shutil
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 from playwright.sync_api import Browser, Locator, Page, Playwright
 
-from tests.support.servers import free_port
+from tests.support.servers import Server, run_server
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -64,54 +60,6 @@ def launch_chromium(playwright: Playwright) -> Browser:
     if path is None:
         raise RuntimeError("chromium is not installed: `make browser` installs it")
     return playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-
-
-@dataclass
-class Server:
-    url: str
-    log_path: Path
-
-    def log_tail(self, chars: int = 4000) -> str:
-        with contextlib.suppress(OSError):
-            return self.log_path.read_text(errors="replace")[-chars:]
-        return ""
-
-
-@contextlib.contextmanager
-def run_server(
-    cmd: list[str], *, cwd: Path, env: dict[str, str], health_path: str, timeout_s: float = 60
-) -> Iterator[Server]:
-    """Start a server subprocess (``{port}`` in ``cmd``), wait for health, stop it after."""
-    port = free_port()
-    log_path = cwd / f"server-{port}.log"
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(
-            [a.format(port=port) for a in cmd],
-            cwd=cwd,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    server = Server(f"http://127.0.0.1:{port}", log_path)
-    try:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"{cmd[:4]} exited early:\n{server.log_tail()}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(server.url + health_path, timeout=2).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{cmd[:4]} not healthy in {timeout_s} s:\n{server.log_tail()}")
-            time.sleep(0.2)
-        yield server
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @contextlib.contextmanager

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,7 +26,7 @@ from chat_core import (
 )
 from chat_core.backends.openai import OpenAIBackend
 from chat_core.openai_stub import create_app
-from tests.support.servers import PYTHON, serve_app, serve_process
+from tests.support.servers import PYTHON, run_server, serve_app
 
 pytestmark = pytest.mark.integration
 
@@ -221,7 +223,7 @@ def test_list_models(stub_url: str) -> None:
     assert make_backend(stub_url).list_models() == ["offline-scripted"]
 
 
-def test_python_m_openai_stub_answers_a_real_sdk_request() -> None:
+def test_python_m_openai_stub_answers_a_real_sdk_request(tmp_path: Path) -> None:
     args = [
         PYTHON,
         "-m",
@@ -234,7 +236,8 @@ def test_python_m_openai_stub_answers_a_real_sdk_request() -> None:
         "2000",
     ]
     prompt = "Is the stub a real server?"
-    with serve_process(args, health_path="/healthz") as url:
+    with run_server(args, cwd=tmp_path, env=dict(os.environ), health_path="/healthz") as server:
+        url = server.url
         with openai.OpenAI(base_url=url + "/v1", api_key="anything", max_retries=0) as client:
             reply = client.chat.completions.create(
                 model="gpt-test", messages=[{"role": "user", "content": prompt}]

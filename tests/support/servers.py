@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -52,41 +52,45 @@ def serve_app(app: Any, **config: Any) -> Iterator[str]:
         sock.close()
 
 
+@dataclass
+class Server:
+    url: str
+    log_path: Path
+
+    def log_tail(self, chars: int = 4000) -> str:
+        with contextlib.suppress(OSError):
+            return self.log_path.read_text(errors="replace")[-chars:]
+        return ""
+
+
 @contextlib.contextmanager
-def serve_process(
-    args: list[str],
-    *,
-    health_path: str = "/healthz",
-    env: dict[str, str] | None = None,
-    timeout_s: float = 60,
-) -> Iterator[str]:
-    """Start ``python -m ...`` style server on a free port (``{port}`` in args); yields its URL."""
+def run_server(
+    cmd: list[str], *, cwd: Path, env: dict[str, str], health_path: str, timeout_s: float = 60
+) -> Iterator[Server]:
+    """Start a server subprocess (``{port}`` in ``cmd``), wait for health, stop it after."""
     port = free_port()
-    cmd = [a.format(port=port) for a in args]
-    proc = subprocess.Popen(
-        cmd,
-        cwd=ROOT,
-        env={**os.environ, **(env or {})},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + timeout_s
+    log_path = cwd / f"server-{port}.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [a.format(port=port) for a in cmd],
+            cwd=cwd,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    server = Server(f"http://127.0.0.1:{port}", log_path)
     try:
+        deadline = time.monotonic() + timeout_s
         while True:
             if proc.poll() is not None:
-                out = proc.stdout.read() if proc.stdout else ""
-                raise RuntimeError(f"server exited early: {out[-2000:]}")
-            try:
-                if httpx.get(base + health_path, timeout=1).status_code < 500:
+                raise RuntimeError(f"{cmd[:4]} exited early:\n{server.log_tail()}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(server.url + health_path, timeout=2).status_code == 200:
                     break
-            except httpx.HTTPError:
-                pass
             if time.monotonic() > deadline:
-                raise RuntimeError("server did not become healthy")
-            time.sleep(0.1)
-        yield base
+                raise RuntimeError(f"{cmd[:4]} not healthy in {timeout_s} s:\n{server.log_tail()}")
+            time.sleep(0.2)
+        yield server
     finally:
         proc.terminate()
         try:
