@@ -31,7 +31,7 @@ from pathlib import Path
 
 from bench import procs
 from bench.loadclient import WorkerReport, http_get, median, percentile, run_load
-from bench.report import machine_line, say, table, write_section
+from bench.report import machine_line, met, say, table, write_section
 
 TPS = 20.0
 TOKENS = 40
@@ -178,14 +178,14 @@ def report(results: list[Level], load: tuple[float, ...], processes: int) -> Non
         [
             f"{top.n:,} streams, one worker: all complete",
             f"{top.completed:,}/{top.n:,}",
-            _yes(top.completed == top.n and top.n >= 1000),
+            met(top.completed == top.n and top.n >= 1000),
         ],
         [
             f"{top.n:,} streams: p99 ≤ 1.15x nominal",
             f"{top.p99_ratio:.2f}x (minimal async: {floor[top.n].p99_ratio:.2f}x)"
             if top.n in floor
             else f"{top.p99_ratio:.2f}x",
-            _yes(top.p99_ratio <= 1.15),
+            met(top.p99_ratio <= 1.15),
         ],
     ]
     if ramped is not None:
@@ -193,7 +193,7 @@ def report(results: list[Level], load: tuple[float, ...], processes: int) -> Non
             [
                 f"{ramped.n:,} streams arriving over {ramped.ramp_s:.0f} s: p99 ≤ 1.15x",
                 f"{ramped.p99_ratio:.2f}x",
-                _yes(ramped.completed == ramped.n and ramped.p99_ratio <= 1.15),
+                met(ramped.completed == ramped.n and ramped.p99_ratio <= 1.15),
             ]
         )
     if 200 in ours and 200 in seed:
@@ -221,7 +221,3 @@ def report(results: list[Level], load: tuple[float, ...], processes: int) -> Non
         ]
     )
     write_section("gateway", body)
-
-
-def _yes(ok: bool) -> str:
-    return "yes" if ok else "**no**"

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from bench import procs
 from bench.loadclient import http_get, run_load
-from bench.report import machine_line, say, table, write_section
+from bench.report import machine_line, met, say, table, write_section
 from chat_core import GenerationParams, OfflineBackend, Run, build_conversation
 
 RUN_TOKENS = 4000
@@ -96,12 +96,12 @@ def run() -> None:
     goals = table(
         ["goal", "target", "measured", "met"],
         [
-            ["finished 4,000-token run", "< 1 MB", f"{held / 1e6:.3f} MB", _yes(held < 1e6)],
+            ["finished 4,000-token run", "< 1 MB", f"{held / 1e6:.3f} MB", met(held < 1e6)],
             [
                 "1,000 idle streams, gateway RSS",
                 "< 200 MB",
                 f"{loaded:.0f} MB ({opened:,} open)",
-                _yes(loaded < 200 and opened == IDLE_STREAMS),
+                met(loaded < 200 and opened == IDLE_STREAMS),
             ],
         ],
     )
@@ -119,7 +119,3 @@ def run() -> None:
         ]
     )
     write_section("memory", body)
-
-
-def _yes(ok: bool) -> str:
-    return "yes" if ok else "**no**"

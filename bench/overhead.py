@@ -33,7 +33,7 @@ from pathlib import Path
 from bench import procs
 from bench.clock_backend import ClockBackend
 from bench.loadclient import http_post_json, percentile
-from bench.report import machine_line, say, table, write_section
+from bench.report import machine_line, met, say, table, write_section
 from chat_core import GenerationParams, Run, TextDelta, build_conversation
 
 CLOCK_TPS = 50.0
@@ -268,13 +268,13 @@ def report(
     goals = table(
         ["goal", "target", "measured", "met"],
         [
-            ["gateway adds, p50", "≤ 2 ms", f"{added50:.2f} ms", _yes(added50 <= 2)],
-            ["gateway adds, p99", "≤ 10 ms", f"{added99:.2f} ms", _yes(added99 <= 10)],
+            ["gateway adds, p50", "≤ 2 ms", f"{added50:.2f} ms", met(added50 <= 2)],
+            ["gateway adds, p99", "≤ 10 ms", f"{added99:.2f} ms", met(added99 <= 10)],
             [
                 "chat_core adds over the raw SDK",
                 "≤ 0.2 ms a chunk",
                 f"{worst_sdk / 1000:.3f} ms",
-                _yes(worst_sdk <= 200),
+                met(worst_sdk <= 200),
             ],
         ],
     )
@@ -298,7 +298,3 @@ def report(
         ]
     )
     write_section("overhead", body)
-
-
-def _yes(ok: bool) -> str:
-    return "yes" if ok else "**no**"

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import procs
-from bench.report import ROOT, chromium_version, machine_line, say, table, write_section
+from bench.report import ROOT, chromium_version, machine_line, met, say, table, write_section
 from chat_core import GenerationParams, OfflineBackend, TextDelta, build_conversation
 
 PROMPT = "/lorem 4000"
@@ -232,10 +232,10 @@ def report(samples: list[Sample], runs: int, model_s: float, load: tuple[float, 
     goals = table(
         ["goal (ours)", "target", "measured (worst run)", "met"],
         [
-            ["websocket bytes", "≤ 1.5 MB", mb, _yes(most_bytes <= 1.5e6)],
-            ["less than plain", "≥ 30x", f"{ratio:.0f}x (medians)", _yes(ratio >= 30)],
-            ["largest frame", "≤ 16 KB", kb, _yes(worst_frame <= 16384)],
-            ["last word vs model", "≤ +5%", f"{worst_lag:+.1f}%", _yes(worst_lag <= 5)],
+            ["websocket bytes", "≤ 1.5 MB", mb, met(most_bytes <= 1.5e6)],
+            ["less than plain", "≥ 30x", f"{ratio:.0f}x (medians)", met(ratio >= 30)],
+            ["largest frame", "≤ 16 KB", kb, met(worst_frame <= 16384)],
+            ["last word vs model", "≤ +5%", f"{worst_lag:+.1f}%", met(worst_lag <= 5)],
         ],
     )
     say()
@@ -254,7 +254,3 @@ def report(samples: list[Sample], runs: int, model_s: float, load: tuple[float, 
         ]
     )
     write_section("render", body)
-
-
-def _yes(ok: bool) -> str:
-    return "yes" if ok else "**no**"

@@ -123,6 +123,11 @@ def write_section(name: str, body: str, path: Path = DOC) -> None:
     path.write_text(text)
 
 
+def met(ok: bool) -> str:
+    """A goal table's last column: 'yes', or a bold 'no'."""
+    return "yes" if ok else "**no**"
+
+
 def say(text: str = "") -> None:
     print(text, flush=True)
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -21,6 +20,7 @@ from chat_core.openai_stub import create_app as create_stub
 from chat_core.protocol import encode_event
 from chat_core.runs import RunRegistry, start_run
 from tests.integration.test_resume import iter_events, read_events, text_of
+from tests.support.polling import wait_for
 from tests.support.servers import serve_app
 
 pytestmark = pytest.mark.integration
@@ -47,15 +47,6 @@ def clients(urls: tuple[str, str]) -> Iterator[tuple[httpx.Client, httpx.Client]
     ):
         stub.post("/_stub/reset").raise_for_status()
         yield gateway, stub
-
-
-def wait_for(check: Callable[[], bool], timeout_s: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while not check():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 def stats(stub: httpx.Client) -> dict[str, int]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +25,7 @@ from chat_core.messages import ChatMessage, GenerationParams, build_conversation
 from chat_core.metrics import answer_status
 from chat_core.runs import RunRegistry, start_run
 from chat_core.settings import Settings
+from tests.support.polling import wait_for
 from tests.support.servers import free_port, serve_app
 
 pytestmark = pytest.mark.integration
@@ -47,15 +47,6 @@ def acollect(backend: RemoteBackend, prompt: str) -> list[StreamEvent]:
         return [e async for e in backend.astream(build_conversation(prompt), PARAMS)]
 
     return asyncio.run(main())
-
-
-def wait_for(check: Callable[[], bool], timeout_s: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while not check():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 @pytest.fixture(scope="module")
