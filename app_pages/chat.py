@@ -1,31 +1,33 @@
-"""The chat page: conversations and settings in the sidebar, the history, the prompt, the answer."""
+"""The chat page: title, history, prompt, streaming answer; chats and settings in the sidebar."""
 
 from pathlib import Path
 
 import streamlit as st
 
 from chat_core import (
+    BACKEND_CHOICES,
+    BackendCache,
     ChatError,
+    ChatSession,
+    ChatStore,
+    ChatTurn,
     GenerationParams,
     Settings,
+    answer_badge,
+    answer_blocks,
+    default_price_table,
+    export_filename,
+    export_json,
+    export_markdown,
+    format_cost,
+    import_json,
     load_settings,
-    make_backend,
+    open_store,
+    parse_price_rows,
+    price_rows,
     render_run,
+    user_markdown,
 )
-from chat_core.pricing import default_price_table, format_cost, parse_price_rows, price_rows
-from chat_core.render import answer_blocks, user_markdown
-from chat_core.session import ChatSession, ChatTurn
-from chat_core.settings import BACKEND_CHOICES
-from chat_core.store import ChatStore, open_store
-from chat_core.transfer import export_filename, export_json, export_markdown, import_json
-
-STATUS_LABELS = {
-    "complete": "",
-    "stopped": ":orange-badge[:material/stop_circle: stopped]",
-    "interrupted": ":orange-badge[:material/link_off: interrupted]",
-    "error": ":red-badge[:material/error: failed]",
-    "streaming": ":blue-badge[streaming]",
-}
 
 
 @st.cache_resource
@@ -34,33 +36,27 @@ def get_store(db_path: str) -> ChatStore:
     return open_store(Settings(db_path=db_path))
 
 
-def yield_point() -> None:
-    """Reading session state lets Streamlit handle a click (Stop) while the stream is quiet."""
-    st.session_state.get("chat")
+def open_default_store(base: Settings) -> ChatStore:
+    try:
+        return get_store(str(Path(base.db_path).resolve()))
+    except ChatError as exc:  # an unwritable or foreign file: chat on, without saving
+        st.warning(f"Chats are not saved: {exc}", icon=":material/database_off:")
+        return get_store(":memory:")
 
 
-def models_of(backend, settings: Settings) -> list[str]:
-    """The back end's model list (asked once per settings), or [] for free text."""
-    cache = st.session_state.setdefault("model_lists", {})
-    if settings not in cache:
-        cache[settings] = backend.list_models()
-    return cache[settings]
-
-
-base = load_settings()
-try:
-    store = get_store(str(Path(base.db_path).resolve()))
-except ChatError as exc:  # an unwritable or foreign file: chat on, without saving
-    st.warning(f"Chats are not saved: {exc}", icon=":material/database_off:")
-    store = get_store(":memory:")
-session: ChatSession = st.session_state.setdefault("chat", ChatSession(store=store))
-prices = st.session_state.setdefault("prices", default_price_table())
-# Reloading the tab starts a new session: the URL says which conversation was open.
-if not st.session_state.get("url_restored"):
+def restore_from_url(session: ChatSession) -> None:
+    """Reloading the tab starts a new session: the URL says which conversation was open."""
+    if st.session_state.get("url_restored"):
+        return
     st.session_state["url_restored"] = True
     wanted = st.query_params.get("c", "")
     if wanted and not (wanted.isdigit() and session.open(int(wanted))):
         del st.query_params["c"]
+
+
+def yield_point() -> None:
+    """Reading session state lets Streamlit handle a click (Stop) while the stream is quiet."""
+    st.session_state.get("chat")
 
 
 def on_import() -> None:
@@ -75,8 +71,8 @@ def on_import() -> None:
         session.open(imported.id)
 
 
-# -- sidebar: conversations --------------------------------------------------------------------
-with st.sidebar:
+def sidebar_chats() -> None:
+    """New chat, the chat list, this chat's actions (rename, export, delete), import."""
     st.button(
         "New chat",
         icon=":material/add_comment:",
@@ -112,22 +108,19 @@ with st.sidebar:
                     store.rename(stored.id, title)
                     st.rerun()
                 left, right = st.columns(2)
-                left.download_button(
-                    "Markdown",
-                    export_markdown(stored),
-                    export_filename(stored, "md"),
-                    "text/markdown",
-                    icon=":material/download:",
-                    on_click="ignore",
-                )
-                right.download_button(
-                    "JSON",
-                    export_json(stored),
-                    export_filename(stored, "json"),
-                    "application/json",
-                    icon=":material/download:",
-                    on_click="ignore",
-                )
+                for column, label, kind, mime in (
+                    (left, "Markdown", "md", "text/markdown"),
+                    (right, "JSON", "json", "application/json"),
+                ):
+                    exported = export_markdown(stored) if kind == "md" else export_json(stored)
+                    column.download_button(
+                        label,
+                        exported,
+                        export_filename(stored, kind),
+                        mime,
+                        icon=":material/download:",
+                        on_click="ignore",
+                    )
                 with st.popover("Delete chat", icon=":material/delete:"):
                     st.write(f"Delete **{stored.title}** and its {len(stored.messages)} messages?")
                     st.button(
@@ -138,101 +131,89 @@ with st.sidebar:
         if error := st.session_state.pop("import_error", None):
             st.error(error, icon=":material/block:")
 
-# -- sidebar: model and settings ---------------------------------------------------------------
-with st.sidebar.expander("Model and settings", icon=":material/tune:", expanded=True):
-    choice = st.selectbox(
-        "Back end",
-        BACKEND_CHOICES,
-        index=BACKEND_CHOICES.index(base.backend),
-        help="auto: a remote URL, else OpenAI when a key or base URL is set, else offline.",
-    )
-    api_key = st.text_input(
-        "OpenAI API key", type="password", help="Kept in this browser session only; never stored."
-    )
-    base_url = st.text_input(
-        "Base URL",
-        value=base.openai_base_url or "",
-        placeholder="https://api.openai.com/v1",
-        help="Any OpenAI-compatible server: Ollama, vLLM, LM Studio, ...",
-    )
-    remote_url = st.text_input(
-        "Remote SSE URL",
-        value=base.remote_url or "",
-        placeholder="http://127.0.0.1:8000/api/chat/stream",
-    )
-    model_slot = st.empty()
-    system = st.text_area("System prompt", placeholder="You are a helpful assistant.")
-    temperature = st.slider("Temperature", 0.0, 2.0, 0.7, 0.1)
-    max_tokens = st.number_input("Max tokens", 1, 32_768, 1000, 100)
-    st.button(
-        "Clear chat",
-        on_click=session.clear,
-        icon=":material/delete_sweep:",
-        disabled=not session.turns and not session.streaming,
-    )
 
-settings: Settings | None = None
-backend = None
-try:
-    settings = base.with_overrides(
-        backend=choice, openai_api_key=api_key, openai_base_url=base_url, remote_url=remote_url
-    )
-    cache = st.session_state.setdefault("backends", {})
-    if settings not in cache:
-        cache.clear()
-        cache[settings] = make_backend(settings)
-    backend = cache[settings]
-    offered = models_of(backend, settings)
-    with model_slot:
-        if offered:
-            default = settings.resolved_model
-            options = offered if default in offered else [default, *offered]
-            model = st.selectbox("Model", options, accept_new_options=True, key="model_pick")
-        else:
-            model = st.text_input("Model", placeholder=settings.resolved_model)
-    settings = settings.with_overrides(model=model)
-    params = GenerationParams(
-        model=settings.resolved_model,
-        temperature=temperature,
-        max_tokens=int(max_tokens),
-        system=system or None,
-    )
-except ChatError as exc:
-    backend = None  # no answer can be asked for until the settings are fixed
-    st.sidebar.error(str(exc), icon=":material/settings_alert:")
-
-with st.sidebar.expander("Usage and prices", icon=":material/payments:"):
-    totals = st.container()
-    st.caption("USD per million tokens; edit to match your provider (this session only).")
-    # The editor keeps its edits against the data it was first given: always the defaults.
-    edited = st.data_editor(
-        price_rows(default_price_table()), num_rows="dynamic", key="price_editor"
-    )
-    try:
-        prices = st.session_state["prices"] = parse_price_rows(edited)
-    except ChatError as exc:
-        st.error(str(exc))
-    usage = session.usage(prices)
-    approx = "~" if usage.estimated else ""
-    totals.metric("Tokens in this chat", f"{approx}{usage.total_tokens:,}")
-    if usage.cost_usd is not None:
-        totals.metric("Estimated cost", format_cost(usage.cost_usd))
-
-# -- the conversation --------------------------------------------------------------------------
-st.title("Streaming chat")
-if settings is not None:
-    st.caption(f"Back end **{settings.resolved_backend}** · model `{settings.resolved_model}`")
-    if settings.resolved_backend == "offline":
-        st.info(
-            "**Offline model.** Answers are scripted: no key, no network. To chat with a real "
-            "model, set `OPENAI_API_KEY` (or `OPENAI_BASE_URL`) in `.env` or "
-            "`.streamlit/secrets.toml`, or enter a key in the sidebar.",
-            icon=":material/cloud_off:",
+def sidebar_settings(base: Settings):
+    """The model and settings fields; returns (settings, back end, params), Nones if unusable."""
+    with st.sidebar.expander("Model and settings", icon=":material/tune:", expanded=True):
+        choice = st.selectbox(
+            "Back end",
+            BACKEND_CHOICES,
+            index=BACKEND_CHOICES.index(base.backend),
+            help="auto: a remote URL, else OpenAI when a key or base URL is set, else offline.",
         )
-if session.conversation_id is not None:
-    st.query_params["c"] = str(session.conversation_id)
-elif "c" in st.query_params:
-    del st.query_params["c"]
+        api_key = st.text_input(
+            "OpenAI API key",
+            type="password",
+            help="Kept in this browser session only; never stored.",
+        )
+        base_url = st.text_input(
+            "Base URL",
+            value=base.openai_base_url or "",
+            placeholder="https://api.openai.com/v1",
+            help="Any OpenAI-compatible server: Ollama, vLLM, LM Studio, ...",
+        )
+        remote_url = st.text_input(
+            "Remote SSE URL",
+            value=base.remote_url or "",
+            placeholder="http://127.0.0.1:8000/api/chat/stream",
+        )
+        model_slot = st.empty()
+        system = st.text_area("System prompt", placeholder="You are a helpful assistant.")
+        temperature = st.slider("Temperature", 0.0, 2.0, 0.7, 0.1)
+        max_tokens = st.number_input("Max tokens", 1, 32_768, 1000, 100)
+        st.button(
+            "Clear chat",
+            on_click=session.clear,
+            icon=":material/delete_sweep:",
+            disabled=not session.turns and not session.streaming,
+        )
+    backends: BackendCache = st.session_state.setdefault("backends", BackendCache())
+    try:
+        settings = base.with_overrides(
+            backend=choice, openai_api_key=api_key, openai_base_url=base_url, remote_url=remote_url
+        )
+        backend = backends.backend(settings)
+        offered = backends.models(settings)
+        with model_slot:
+            if offered:
+                default = settings.resolved_model
+                options = offered if default in offered else [default, *offered]
+                model = st.selectbox("Model", options, accept_new_options=True, key="model_pick")
+            else:
+                model = st.text_input("Model", placeholder=settings.resolved_model)
+        settings = settings.with_overrides(model=model)
+        params = GenerationParams(
+            model=settings.resolved_model,
+            temperature=temperature,
+            max_tokens=int(max_tokens),
+            system=system or None,
+        )
+    except ChatError as exc:  # no answer can be asked for until the settings are fixed
+        st.sidebar.error(str(exc), icon=":material/settings_alert:")
+        return None, None, None
+    return settings, backend, params
+
+
+def sidebar_usage() -> dict:
+    """Tokens and estimated cost of this chat, and the editable price table it uses."""
+    with st.sidebar.expander("Usage and prices", icon=":material/payments:"):
+        totals = st.container()
+        st.caption("USD per million tokens; edit to match your provider (this session only).")
+        # The editor keeps its edits against the data it was first given: always the defaults.
+        edited = st.data_editor(
+            price_rows(default_price_table()), num_rows="dynamic", key="price_editor"
+        )
+        try:
+            st.session_state["prices"] = parse_price_rows(edited)
+        except ChatError as exc:
+            st.error(str(exc))
+        prices = st.session_state.setdefault("prices", default_price_table())
+        usage = session.usage(prices)
+        approx = "~" if usage.estimated else ""
+        totals.metric("Tokens in this chat", f"{approx}{usage.total_tokens:,}")
+        if usage.cost_usd is not None:
+            totals.metric("Estimated cost", format_cost(usage.cost_usd))
+    return prices
 
 
 def on_feedback(index: int, key: str) -> None:
@@ -240,58 +221,44 @@ def on_feedback(index: int, key: str) -> None:
     session.set_feedback(index, 0 if thumbs is None else (1 if thumbs == 1 else -1))
 
 
-def show_answer_chrome(index: int, turn: ChatTurn, last: bool) -> None:
-    cost = format_cost(turn.cost_usd(prices))
-    caption = turn.metrics.caption() if turn.metrics else ""
-    line = " · ".join(x for x in (STATUS_LABELS[turn.status], caption, cost) if x)
-    if line:
-        st.caption(line)
-    if turn.error is not None:
-        st.error(turn.error.message, icon=":material/error:")
-    idle = backend is not None and not session.streaming
-    row = st.container(horizontal=True, vertical_alignment="center")
-    key = f"fb-{turn.message_id or index}"
-    row.feedback(
-        "thumbs",
-        key=key,
-        default={1: 1, -1: 0}.get(turn.feedback),
-        on_change=on_feedback,
-        args=(index, key),
-    )
-    copy = row.popover("Copy", icon=":material/content_copy:", key=f"copy-{key}", on_change="rerun")
-    if copy.open:  # filled only when opened: a long answer is not re-sent on every rerun
-        copy.code(turn.content, language="markdown", wrap_lines=True)
-    if last and idle and turn.resumable:
-        row.button(
-            "Retry",
-            icon=":material/refresh:",
-            key="retry",
-            on_click=session.retry,
-            args=(backend, params),
-        )
-        if turn.content:
-            row.button(
-                "Continue",
-                icon=":material/play_arrow:",
-                key="continue",
-                on_click=session.continue_answer,
-                args=(backend, params),
-            )
-    elif last and idle:
-        row.button(
-            "Regenerate",
-            icon=":material/refresh:",
-            key="regenerate",
-            on_click=session.retry,
-            args=(backend, params),
-        )
-
-
 def on_edit(index: int, key: str) -> None:
     try:
         session.edit(index, st.session_state[key], backend, params)
     except ChatError as exc:
         st.session_state["edit_error"] = str(exc)
+
+
+def show_answer_chrome(index: int, turn: ChatTurn, last: bool) -> None:
+    """Status, metrics and cost; the error; thumbs, Copy, and Retry/Continue or Regenerate."""
+    caption = turn.metrics.caption() if turn.metrics else ""
+    line = " · ".join(x for x in (answer_badge(turn.status), caption, cost_of(turn)) if x)
+    if line:
+        st.caption(line)
+    if turn.error is not None:
+        st.error(turn.error.message, icon=":material/error:")
+    row = st.container(horizontal=True, vertical_alignment="center")
+    key = f"fb-{turn.message_id or index}"
+    default = {1: 1, -1: 0}.get(turn.feedback)
+    row.feedback("thumbs", key=key, default=default, on_change=on_feedback, args=(index, key))
+    copy = row.popover("Copy", icon=":material/content_copy:", key=f"copy-{key}", on_change="rerun")
+    if copy.open:  # filled only when opened: a long answer is not re-sent on every rerun
+        copy.code(turn.content, language="markdown", wrap_lines=True)
+    if not last or backend is None or session.streaming:
+        return
+    if turn.resumable:
+        actions = [("Retry", "refresh", "retry", session.retry)]
+        if turn.content:
+            actions.append(("Continue", "play_arrow", "continue", session.continue_answer))
+    else:
+        actions = [("Regenerate", "refresh", "regenerate", session.retry)]
+    for label, icon, key, action in actions:
+        row.button(
+            label, icon=f":material/{icon}:", key=key, on_click=action, args=(backend, params)
+        )
+
+
+def cost_of(turn: ChatTurn) -> str:
+    return format_cost(turn.cost_usd(prices))
 
 
 def show_turn(index: int, turn: ChatTurn, last: bool) -> None:
@@ -314,6 +281,31 @@ def show_turn(index: int, turn: ChatTurn, last: bool) -> None:
                     help="Later messages are replaced by the new answer.",
                 )
 
+
+# -- the page, top to bottom -------------------------------------------------------------------
+base = load_settings()
+store = open_default_store(base)
+session: ChatSession = st.session_state.setdefault("chat", ChatSession(store=store))
+restore_from_url(session)
+with st.sidebar:
+    sidebar_chats()
+settings, backend, params = sidebar_settings(base)
+prices = sidebar_usage()
+
+st.title("Streaming chat")
+if settings is not None:
+    st.caption(f"Back end **{settings.resolved_backend}** · model `{settings.resolved_model}`")
+    if settings.resolved_backend == "offline":
+        st.info(
+            "**Offline model.** Answers are scripted: no key, no network. To chat with a real "
+            "model, set `OPENAI_API_KEY` (or `OPENAI_BASE_URL`) in `.env` or "
+            "`.streamlit/secrets.toml`, or enter a key in the sidebar.",
+            icon=":material/cloud_off:",
+        )
+if session.conversation_id is not None:
+    st.query_params["c"] = str(session.conversation_id)
+elif "c" in st.query_params:
+    del st.query_params["c"]
 
 for i, turn in enumerate(session.turns):
     show_turn(i, turn, last=i == len(session.turns) - 1)

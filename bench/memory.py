@@ -39,8 +39,8 @@ def finished_run_bytes(tokens: int = RUN_TOKENS) -> tuple[int, int]:
     async def produce() -> Run:
         run = Run()
         run.start(backend.astream(conversation, GenerationParams()))
-        async for _ in run.aiter_events():
-            pass
+        while not run.finished:
+            await run.aread(run.last_seq, None)
         await asyncio.sleep(0)  # let the pump task finish
         return run
 

@@ -3,7 +3,7 @@
 *Gateway.* ``bench/clock_backend.py`` makes every token the ``time.monotonic()``
 of the moment the back end yielded it (one clock for every process on Linux).
 The same back end is read three ways: iterated in-process (``astream``
-directly), through a ``Run`` in-process (``start`` + ``aiter_events``, what the
+directly), through a ``Run`` in-process (``start`` + ``aread``, what the
 gateway and the app attach to), and through the real gateway over HTTP on
 127.0.0.1 (Run, SSE encoding, uvicorn, the socket; read by the raw-socket
 client). A chunk's latency is its arrival minus its stamp; "added by the
@@ -61,9 +61,12 @@ async def _through_run(backend: ClockBackend) -> list[float]:
     run = Run()
     run.start(backend.astream(build_conversation("x", []), GenerationParams()))
     out = []
-    async for _seq, event in run.aiter_events():
-        if isinstance(event, TextDelta):
-            out.append((time.monotonic() - float(event.text)) * 1000)
+    seq = 0
+    while not (run.finished and seq >= run.last_seq):
+        batch = await run.aread(seq, None)
+        seq += len(batch)
+        now = time.monotonic()
+        out += [(now - float(e.text)) * 1000 for e in batch if isinstance(e, TextDelta)]
     return out
 
 

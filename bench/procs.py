@@ -15,19 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.report import ROOT
+from chat_core.settings import SETTING_NAMES
 
 PYTHON = sys.executable
-# Settings that would take a server off the offline back end, or leak a developer's key.
-_SCRUBBED = (
-    "OPENAI_API_KEY",
-    "OPENAI_BASE_URL",
-    "CHAT_BACKEND",
-    "CHAT_MODEL",
-    "CHAT_REMOTE_URL",
-    "CHAT_GATEWAY_TOKEN",
-    "CHAT_OFFLINE_TPS",
-    "CHAT_DB_PATH",
-)
 
 
 def free_port() -> int:
@@ -37,7 +27,9 @@ def free_port() -> int:
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED}
+    env = {
+        k: v for k, v in os.environ.items() if k not in SETTING_NAMES
+    }  # no developer's key or settings
     env["PYTHONUNBUFFERED"] = "1"
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     env.update(extra)

@@ -1,17 +1,50 @@
 """chat_core: streaming LLM chat without the UI.
 
 Back ends yield typed events; runs buffer them so answers survive reruns and
-disconnects; render, metrics and protocol turn them into what users see.
-Importable without Streamlit.
+disconnects; the chat package and the wire protocol turn them into what users
+see. Importable without Streamlit. The tree, by the data path:
+
+    events, errors, messages, settings, metrics, logs     foundations
+    backends/     offline, openai, remote (+ directives): a conversation -> events
+    runs/         a generation that outlives its consumer
+    wire/         protocol v1: encode, decode, status, the SSE response
+    chat/         session, turns, render, pricing, status badges
+    storage/      conversations in SQL
+    gateway/, openai_stub/, diagnostics/     servers and tools over the above
 """
 
 from __future__ import annotations
 
 from chat_core.backends import Backend, OfflineBackend, make_backend
+from chat_core.backends.directives import Directives, parse_directives
 from chat_core.backends.openai import OpenAIBackend
 from chat_core.backends.remote import RemoteBackend, WireRecord
-from chat_core.directives import Directives, parse_directives
-from chat_core.errors import BackendError, ChatError, ConfigError, LimitError, ValidationError
+from chat_core.chat import (
+    NEW_BLOCK,
+    BackendCache,
+    ChatSession,
+    ChatTurn,
+    ModelPrice,
+    answer_badge,
+    answer_blocks,
+    default_price_table,
+    estimate_cost,
+    format_cost,
+    parse_price_rows,
+    price_rows,
+    render_run,
+    safe_markdown,
+    status_badge,
+    user_markdown,
+)
+from chat_core.errors import (
+    BackendError,
+    CapacityError,
+    ChatError,
+    ConfigError,
+    LimitError,
+    ValidationError,
+)
 from chat_core.events import Done, StreamError, StreamEvent, TextDelta, Usage, answer_text
 from chat_core.messages import (
     ChatMessage,
@@ -21,17 +54,17 @@ from chat_core.messages import (
     parse_history,
 )
 from chat_core.metrics import SessionStats, StreamMetrics, answer_status, measure
-from chat_core.pricing import ModelPrice, default_price_table, estimate_cost
-from chat_core.render import NEW_BLOCK, answer_blocks, render_run, safe_markdown, user_markdown
-from chat_core.runs import CapacityError, Run, RunRegistry, start_run
-from chat_core.session import ChatSession, ChatTurn
-from chat_core.settings import Settings, load_settings
+from chat_core.runs import Run, RunRegistry, start_run
+from chat_core.settings import BACKEND_CHOICES, SETTING_NAMES, Settings, load_settings
 from chat_core.store import ChatStore, NotFoundError, StoreError, open_store
-from chat_core.transfer import export_json, export_markdown, import_json
+from chat_core.transfer import export_filename, export_json, export_markdown, import_json
 
 __all__ = [
+    "BACKEND_CHOICES",
     "NEW_BLOCK",
+    "SETTING_NAMES",
     "Backend",
+    "BackendCache",
     "BackendError",
     "CapacityError",
     "ChatError",
@@ -62,14 +95,17 @@ __all__ = [
     "Usage",
     "ValidationError",
     "WireRecord",
+    "answer_badge",
     "answer_blocks",
     "answer_status",
     "answer_text",
     "build_conversation",
     "default_price_table",
     "estimate_cost",
+    "export_filename",
     "export_json",
     "export_markdown",
+    "format_cost",
     "import_json",
     "load_settings",
     "make_backend",
@@ -77,8 +113,11 @@ __all__ = [
     "open_store",
     "parse_directives",
     "parse_history",
+    "parse_price_rows",
+    "price_rows",
     "render_run",
     "safe_markdown",
     "start_run",
+    "status_badge",
     "user_markdown",
 ]

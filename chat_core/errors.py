@@ -2,6 +2,7 @@
 
     ChatError                 base of everything raised on purpose here
     ├── ConfigError           settings that cannot work (bad back end name, missing URL)
+    ├── CapacityError         too many answers streaming at once (HTTP 429)
     ├── ValidationError       bad input, with the offending ``field`` (HTTP 422)
     │   └── LimitError        input over a size limit (HTTP 413)
     └── BackendError          an upstream failure, carrying a ``StreamError``'s code
@@ -48,3 +49,7 @@ class BackendError(ChatError):
     def to_event(self) -> StreamError:
         """This error as a stream event."""
         return StreamError(self.code, self.message, self.retryable)
+
+
+class CapacityError(ChatError):
+    """Too many runs are active; try again shortly."""

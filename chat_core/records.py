@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from chat_core.directives import parse_directives
+from chat_core.backends.directives import parse_directives
 from chat_core.errors import LimitError, ValidationError
 from chat_core.messages import (
     MAX_MESSAGE_CHARS,

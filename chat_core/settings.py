@@ -23,7 +23,7 @@ BACKEND_CHOICES = ("auto", "offline", "openai", "remote")
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 DEFAULT_OFFLINE_MODEL = "offline-scripted"
 
-# field name -> (setting name, parser)
+# Settings field -> its name in secrets, the environment and .env.
 _NAMES: dict[str, str] = {
     "backend": "CHAT_BACKEND",
     "openai_api_key": "OPENAI_API_KEY",
@@ -35,6 +35,14 @@ _NAMES: dict[str, str] = {
     "offline_tps": "CHAT_OFFLINE_TPS",
     "db_path": "CHAT_DB_PATH",
 }
+# Read by the gateway only (``GatewayConfig``), through the same precedence.
+GATEWAY_SETTING_NAMES: tuple[str, ...] = (
+    "CHAT_CORS_ORIGINS",
+    "CHAT_GATEWAY_MAX_STREAMS",
+    "CHAT_GATEWAY_TTL_S",
+)
+# Every name this project reads: tests and benchmarks scrub the environment with it.
+SETTING_NAMES: tuple[str, ...] = (*_NAMES.values(), *GATEWAY_SETTING_NAMES)
 
 
 @dataclass(frozen=True)
@@ -103,9 +111,35 @@ def _streamlit_secrets() -> Mapping[str, Any]:
     try:
         import streamlit as st
 
-        return {k: st.secrets[k] for k in _NAMES.values() if k in st.secrets}
+        return {k: st.secrets[k] for k in SETTING_NAMES if k in st.secrets}
     except Exception:  # no secrets.toml, or not running under Streamlit
         return {}
+
+
+def setting_layers(
+    *,
+    env: Mapping[str, str] | None = None,
+    dotenv_path: str | Path | None = ".env",
+    secrets: Mapping[str, Any] | None = None,
+) -> list[Mapping[str, Any]]:
+    """Where settings come from, highest first: ``st.secrets``, the environment, ``.env``."""
+    dot: Mapping[str, str | None] = {}
+    if dotenv_path is not None and Path(dotenv_path).is_file():
+        dot = dotenv_values(dotenv_path)
+    return [
+        secrets if secrets is not None else _streamlit_secrets(),
+        os.environ if env is None else env,
+        dot,
+    ]
+
+
+def lookup(name: str, layers: list[Mapping[str, Any]]) -> str | None:
+    """The first non-empty value of ``name`` in ``layers``, stripped."""
+    for layer in layers:
+        raw = layer.get(name)
+        if raw not in (None, ""):
+            return str(raw).strip()
+    return None
 
 
 _PARSERS: dict[str, Callable[[str], Any]] = {"offline_tps": float}
@@ -129,25 +163,16 @@ def load_settings(
     unknown = set(explicit) - set(_NAMES)
     if unknown:
         raise TypeError(f"unknown setting {sorted(unknown)[0]!r}")
-    dot: Mapping[str, str | None] = {}
-    if dotenv_path is not None and Path(dotenv_path).is_file():
-        dot = dotenv_values(dotenv_path)
-    layers: list[Mapping[str, Any]] = [
-        secrets if secrets is not None else _streamlit_secrets(),
-        os.environ if env is None else env,
-        dot,
-    ]
+    layers = setting_layers(env=env, dotenv_path=dotenv_path, secrets=secrets)
     values: dict[str, Any] = {}
     for attr, name in _NAMES.items():
         if explicit.get(attr) not in (None, ""):
             values[attr] = explicit[attr]
             continue
-        for layer in layers:
-            raw = layer.get(name)
-            if raw not in (None, ""):
-                try:
-                    values[attr] = _PARSERS.get(attr, str)(str(raw).strip())
-                except ValueError as exc:
-                    raise ConfigError(f"{name} is not valid: {raw!r}") from exc
-                break
+        raw = lookup(name, layers)
+        if raw is not None:
+            try:
+                values[attr] = _PARSERS.get(attr, str)(raw)
+            except ValueError as exc:
+                raise ConfigError(f"{name} is not valid: {raw!r}") from exc
     return Settings(**values)

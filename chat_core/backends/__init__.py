@@ -1,28 +1,55 @@
-"""Back ends: one module each, one ``Backend`` protocol, one factory."""
+"""Back ends: one module each, one ``Backend`` protocol, one factory.
+
+base             the ``Backend`` protocol every back end implements
+directives       the offline model's instruments (``/lorem``, ``/error``, ``/stall``, ...)
+offline          a scripted, deterministic model: no key, no network
+openai           the official SDK against OpenAI or any OpenAI-compatible server
+remote           any server speaking wire protocol v1 (or a seed-style one), with resume
+remote_session   the remote back end's decisions, without I/O
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from chat_core.backends.base import Backend
 from chat_core.backends.offline import OfflineBackend
 from chat_core.settings import Settings
 
+if TYPE_CHECKING:
+    from chat_core.backends.remote import WireRecord
 
-def make_backend(settings: Settings) -> Backend:
-    """The back end the settings ask for (``auto`` resolved)."""
+
+def make_backend(
+    settings: Settings,
+    *,
+    max_retries: int | None = None,
+    on_wire: Callable[[WireRecord], None] | None = None,
+) -> Backend:
+    """The back end the settings ask for (``auto`` resolved).
+
+    Args:
+        settings: what to build.
+        max_retries: the OpenAI SDK's retries (its default when None; 0 for a probe).
+        on_wire: the remote back end's wire records, for diagnostics.
+    """
     name = settings.resolved_backend
     if name == "offline":
         return OfflineBackend(tokens_per_second=settings.offline_tps)
     if name == "openai":
         from chat_core.backends.openai import OpenAIBackend
 
+        retries = {} if max_retries is None else {"max_retries": max_retries}
         return OpenAIBackend(
             api_key=settings.openai_api_key,
             base_url=settings.openai_base_url,
             model=settings.resolved_model,
+            **retries,
         )
     from chat_core.backends.remote import RemoteBackend
 
-    return RemoteBackend.from_settings(settings)
+    return RemoteBackend.from_settings(settings, on_wire=on_wire)
 
 
 __all__ = ["Backend", "OfflineBackend", "make_backend"]

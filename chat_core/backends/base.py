@@ -33,3 +33,13 @@ class Backend(Protocol):
     def list_models(self) -> list[str]:
         """The models this back end offers; empty when it cannot tell."""
         ...
+
+
+@runtime_checkable
+class Resuming(Protocol):
+    """A stream that may resume across connections (the remote back end's ``RemoteStream``)."""
+
+    @property
+    def reconnects(self) -> int:
+        """How many times the stream was resumed so far."""
+        ...

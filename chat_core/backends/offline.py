@@ -2,7 +2,7 @@
 
 The same prompt always gives the same answer. Tokens come at a steady rate
 (``CHAT_OFFLINE_TPS``); the first is never delayed. Directives (see
-``chat_core.directives``) inject errors and stalls for demos and tests.
+``chat_core.backends.directives``) inject errors and stalls for demos and tests.
 The answer is computed up front as a *plan* of (time offset, event) pairs, so
 the logic is pure and the sync and async streams only differ in how they sleep.
 """
@@ -18,7 +18,7 @@ import time
 import zlib
 from collections.abc import AsyncIterator, Iterator
 
-from chat_core.directives import Directives, parse_directives
+from chat_core.backends.directives import Directives, parse_directives
 from chat_core.events import Done, StreamError, StreamEvent, TextDelta, Usage
 from chat_core.messages import Conversation, GenerationParams
 

@@ -1,7 +1,7 @@
 """The remote back end: any server speaking wire protocol v1, or a plain seed-style one.
 
 httpx + httpx-sse open the stream (POST by default, GET for seed-style servers);
-``protocol.SSEParser`` reads it, comments included, so the diagnostics page can
+``wire.SSEParser`` reads it, comments included, so the diagnostics page can
 see pings. A dropped connection is resumed with ``Last-Event-ID`` after an
 exponential, jittered backoff that starts at the server's ``retry:``; the
 question is never sent twice. Against a server without ids nothing can be
@@ -10,6 +10,8 @@ resumed, so the text so far is kept and the stream ends with
 
 ``remote_session.RemoteSession`` holds the decisions (what to request, what an
 event or a drop means), so ``stream`` and ``astream`` differ only in their I/O.
+What the session saw comes back as values: its wire records (passed to
+``on_wire``) and its reconnect count (``RemoteStream.reconnects``).
 """
 
 from __future__ import annotations
@@ -19,39 +21,27 @@ import contextlib
 import random
 import ssl
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncGenerator, Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 from httpx_sse import aconnect_sse, connect_sse
 
-from chat_core.backends.remote_session import RemoteSession, WireKind
+from chat_core.backends.remote_session import RemoteSession, WireKind, WireRecord
 from chat_core.errors import ConfigError
 from chat_core.events import StreamEvent
 from chat_core.messages import Conversation, GenerationParams
-from chat_core.protocol import STREAM_PATH
 from chat_core.settings import Settings
+from chat_core.wire import STREAM_PATH
 
-__all__ = ["RemoteBackend", "WireKind", "WireRecord"]
+__all__ = ["RemoteBackend", "RemoteStream", "WireKind", "WireRecord"]
 
 # Reads wait longer than the gateway's 15 s ping interval, so only a dead link times out.
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, read=45.0)
 MAX_RECONNECTS = 5
 MAX_BACKOFF_S = 30.0
 CANCEL_TIMEOUT_S = 2.0
-
-
-@dataclass(frozen=True, slots=True)
-class WireRecord:
-    """One thing seen on the wire, for diagnostics: an SSE event, a comment, a (re)connect."""
-
-    kind: WireKind
-    event_id: str | None
-    data: str
-    nbytes: int
-    at: float  # time.monotonic()
 
 
 def _reason(exc: httpx.HTTPError) -> str:
@@ -99,7 +89,6 @@ class RemoteBackend:
         self.max_backoff_s = max_backoff_s
         self.on_wire = on_wire
         self.rng = rng or random.Random()
-        self.reconnects = 0  # over the life of this back end
         self._ssl: ssl.SSLContext | None = None
 
     @classmethod
@@ -115,9 +104,11 @@ class RemoteBackend:
             **options,
         )
 
-    def record(self, kind: WireKind, event_id: str | None, data: str, nbytes: int) -> None:
+    def _flush(self, session: RemoteSession) -> None:
+        records = session.take_wire()
         if self.on_wire is not None:
-            self.on_wire(WireRecord(kind, event_id, data, nbytes, time.monotonic()))
+            for record in records:
+                self.on_wire(record)
 
     def _client_options(self) -> dict[str, Any]:
         if self._ssl is None:  # building one costs milliseconds: share it across streams
@@ -129,6 +120,12 @@ class RemoteBackend:
 
     def stream(self, conversation: Conversation, params: GenerationParams) -> Iterator[StreamEvent]:
         s = RemoteSession(self, conversation, params)
+        try:
+            yield from self._pump(s)
+        finally:
+            self._flush(s)
+
+    def _pump(self, s: RemoteSession) -> Iterator[StreamEvent]:
         with httpx.Client(**self._client_options()) as client:
             try:
                 while True:
@@ -139,7 +136,9 @@ class RemoteBackend:
                             client, request.method, request.url, **request.kwargs()
                         ) as source:
                             response = source.response
-                            if not s.connected(request, response) or not _is_sse(response):
+                            connected = s.connected(request, response)
+                            self._flush(s)
+                            if not connected or not _is_sse(response):
                                 ending = s.refused(response, response.read())
                                 if ending is not None:
                                     yield from ending
@@ -147,12 +146,15 @@ class RemoteBackend:
                                 reason = f"HTTP {response.status_code}"
                             else:
                                 for chunk in response.iter_bytes():
-                                    yield from s.feed(chunk)
+                                    events = s.feed(chunk)
+                                    self._flush(s)
+                                    yield from events
                                     if s.done:
                                         return
                     except httpx.HTTPError as exc:
                         reason, timed_out = _reason(exc), isinstance(exc, httpx.TimeoutException)
                     delay = s.dropped(reason)
+                    self._flush(s)
                     if delay is None:
                         yield from s.give_up(timed_out)
                         return
@@ -167,10 +169,10 @@ class RemoteBackend:
                             timeout=CANCEL_TIMEOUT_S,
                         )
 
-    async def astream(
-        self, conversation: Conversation, params: GenerationParams
-    ) -> AsyncIterator[StreamEvent]:
-        s = RemoteSession(self, conversation, params)
+    def astream(self, conversation: Conversation, params: GenerationParams) -> RemoteStream:
+        return RemoteStream(self, RemoteSession(self, conversation, params))
+
+    async def _apump(self, s: RemoteSession) -> AsyncGenerator[StreamEvent, None]:
         async with httpx.AsyncClient(**self._client_options()) as client:
             try:
                 while True:
@@ -181,7 +183,9 @@ class RemoteBackend:
                             client, request.method, request.url, **request.kwargs()
                         ) as source:
                             response = source.response
-                            if not s.connected(request, response) or not _is_sse(response):
+                            connected = s.connected(request, response)
+                            self._flush(s)
+                            if not connected or not _is_sse(response):
                                 ending = s.refused(response, await response.aread())
                                 if ending is not None:
                                     for event in ending:
@@ -190,13 +194,16 @@ class RemoteBackend:
                                 reason = f"HTTP {response.status_code}"
                             else:
                                 async for chunk in response.aiter_bytes():
-                                    for event in s.feed(chunk):
+                                    events = s.feed(chunk)
+                                    self._flush(s)
+                                    for event in events:
                                         yield event
                                     if s.done:
                                         return
                     except httpx.HTTPError as exc:
                         reason, timed_out = _reason(exc), isinstance(exc, httpx.TimeoutException)
                     delay = s.dropped(reason)
+                    self._flush(s)
                     if delay is None:
                         for event in s.give_up(timed_out):
                             yield event
@@ -212,7 +219,31 @@ class RemoteBackend:
                             headers=cancel.headers,
                             timeout=CANCEL_TIMEOUT_S,
                         )
+                self._flush(s)
 
 
 def _is_sse(response: httpx.Response) -> bool:
     return "text/event-stream" in response.headers.get("content-type", "")
+
+
+class RemoteStream:
+    """What ``RemoteBackend.astream`` returns: the events, and how often the stream was resumed."""
+
+    def __init__(self, backend: RemoteBackend, session: RemoteSession) -> None:
+        self._session = session
+        self._events = backend._apump(session)
+
+    @property
+    def reconnects(self) -> int:
+        """Resumes so far (each a new connection with Last-Event-ID)."""
+        return self._session.reconnects
+
+    def __aiter__(self) -> RemoteStream:
+        return self
+
+    async def __anext__(self) -> StreamEvent:
+        return await self._events.__anext__()
+
+    async def aclose(self) -> None:
+        """Stop reading: closes the connection and asks the server to stop (DELETE)."""
+        await self._events.aclose()

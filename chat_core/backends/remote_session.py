@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import random
+import time
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -18,21 +19,23 @@ import httpx
 from chat_core.errors import BackendError
 from chat_core.events import Done, StreamError, StreamEvent
 from chat_core.messages import Conversation, GenerationParams
-from chat_core.protocol import (
+from chat_core.wire import (
     RETRY_MS,
     STREAM_ID_HEADER,
     SSEComment,
     SSEParser,
     decode_data,
+    error_detail,
     format_event_id,
     parse_event_id,
+    status_error,
 )
 
 WireKind = Literal["connect", "sse", "reconnect", "comment"]
 
 
 class RemoteEndpoint(Protocol):
-    """What a session needs from its back end: where, how, limits, and the wire log."""
+    """What a session reads from its back end: where, how, and the limits."""
 
     url: str
     method: str
@@ -41,9 +44,17 @@ class RemoteEndpoint(Protocol):
     max_reconnects: int
     max_backoff_s: float
     rng: random.Random
-    reconnects: int
 
-    def record(self, kind: WireKind, event_id: str | None, data: str, nbytes: int) -> None: ...
+
+@dataclass(frozen=True, slots=True)
+class WireRecord:
+    """One thing seen on the wire, for diagnostics: an SSE event, a comment, a (re)connect."""
+
+    kind: WireKind
+    event_id: str | None
+    data: str
+    nbytes: int
+    at: float  # time.monotonic()
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,41 +69,6 @@ class WireRequest:
 
     def kwargs(self) -> dict[str, Any]:
         return {"headers": dict(self.headers), "params": self.params, "json": self.json}
-
-
-def _error_message(body: bytes) -> str:
-    try:
-        payload = json.loads(body)
-        message = payload["error"]["message"]
-        if isinstance(message, str):
-            return " ".join(message.split())[:200]
-    except (ValueError, KeyError, TypeError):
-        pass
-    return " ".join(body.decode("utf-8", "replace").split())[:200] or "no details"
-
-
-def refusal_event(status: int, body: bytes, headers: httpx.Headers) -> StreamError:
-    """A StreamError for a non-stream HTTP answer."""
-    if status in (401, 403):
-        return StreamError(
-            "auth",
-            f"The remote server refused the request ({status}). Check CHAT_GATEWAY_TOKEN.",
-            False,
-        )
-    if status == 429:
-        wait = headers.get("retry-after", "a few")
-        return StreamError(
-            "rate_limit", f"The remote server is busy (429); retry in {wait} s.", True
-        )
-    if status >= 500:
-        return StreamError(
-            "server", f"The remote server failed ({status}). Retry in a moment.", True
-        )
-    return StreamError(
-        "bad_request",
-        f"The remote server refused the request ({status}): {_error_message(body)}",
-        False,
-    )
 
 
 @dataclass
@@ -110,7 +86,17 @@ class RemoteSession:
     received: int = 0
     done: bool = False
     resuming: bool = False
+    reconnects: int = 0
     parser: SSEParser = field(default_factory=SSEParser)
+    wire: list[WireRecord] = field(default_factory=list)  # taken by the back end as it goes
+
+    def _record(self, kind: WireKind, event_id: str | None, data: str, nbytes: int) -> None:
+        self.wire.append(WireRecord(kind, event_id, data, nbytes, time.monotonic()))
+
+    def take_wire(self) -> list[WireRecord]:
+        """The wire records since the last call."""
+        records, self.wire = self.wire, []
+        return records
 
     # -- requests ----------------------------------------------------------------
     def request(self) -> WireRequest:
@@ -156,7 +142,7 @@ class RemoteSession:
     def connected(self, request: WireRequest, response: httpx.Response) -> bool:
         """Record the connection; True when it is an event stream to read."""
         self.parser = SSEParser()
-        self.endpoint.record(
+        self._record(
             "connect",
             self.last_event_id or None,
             f"{request.method} {request.url} -> {response.status_code}",
@@ -190,7 +176,9 @@ class RemoteSession:
         elif status == 204:
             error = StreamError("server", "The remote server sent no stream (204).", True)
         else:
-            error = refusal_event(status, body, response.headers)
+            error = status_error(
+                status, retry_after=response.headers.get("retry-after"), detail=error_detail(body)
+            )
         self.done = True
         return [error, Done("error")]
 
@@ -202,9 +190,9 @@ class RemoteSession:
             self.retry_ms = self.parser.retry_ms
         for item in items:
             if isinstance(item, SSEComment):
-                self.endpoint.record("comment", None, item.text, item.nbytes)
+                self._record("comment", None, item.text, item.nbytes)
                 continue
-            self.endpoint.record("sse", item.id or None, item.data, item.nbytes)
+            self._record("sse", item.id or None, item.data, item.nbytes)
             if item.event != "message":
                 continue
             if item.id and item.id != self.last_event_id:
@@ -254,8 +242,10 @@ class RemoteSession:
         base = min(e.max_backoff_s, self.retry_ms / 1000 * 2.0 ** (self.failures - 1))
         delay = base * e.rng.uniform(1.0, 1.5)  # never sooner than the server's retry:
         self.resuming = True
-        e.reconnects += 1
-        e.record("reconnect", self.last_event_id or None, f"{reason}; retry in {delay:.2f} s", 0)
+        self.reconnects += 1
+        self._record(
+            "reconnect", self.last_event_id or None, f"{reason}; retry in {delay:.2f} s", 0
+        )
         return delay
 
     def give_up(self, timed_out: bool) -> list[StreamEvent]:

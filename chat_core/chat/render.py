@@ -228,7 +228,7 @@ def render_run(
     due = -math.inf  # when the next text may be sent: at once for the first
     while True:
         wait = due - clock() if pending else idle_s
-        batch = run.wait(seq, max(0.0, wait))
+        batch = run.read(seq, max(0.0, wait))
         if not batch and on_idle is not None:
             on_idle()
         finished = False

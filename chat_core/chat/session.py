@@ -19,75 +19,18 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from chat_core.backends.base import Backend
-from chat_core.diagnostics.eventlog import log_stream_end, log_stream_start
+from chat_core.chat.pricing import ModelPrice, UsageSummary, conversation_usage
+from chat_core.chat.turns import ChatTurn
 from chat_core.events import StreamError
-from chat_core.messages import ChatMessage, Conversation, GenerationParams, Role, build_conversation
-from chat_core.metrics import AnswerStatus, SessionStats, StreamMetrics, answer_status, measure
-from chat_core.pricing import (
-    ModelPrice,
-    UsageSummary,
-    answer_tokens,
-    conversation_usage,
-    estimate_cost,
-)
-from chat_core.records import StoredMessage
+from chat_core.logs import log_stream_end, log_stream_start
+from chat_core.messages import ChatMessage, Conversation, GenerationParams, build_conversation
+from chat_core.metrics import SessionStats, StreamMetrics, answer_status, measure
 from chat_core.runs import Run, start_run
 from chat_core.store import ChatStore
 
 CONTINUE_PROMPT = "Continue exactly where your last answer stopped. Do not repeat anything."
 PARTIAL_SAVE_S = 0.5
 RunKind = Literal["new", "retry", "continue"]
-
-
-@dataclass
-class ChatTurn:
-    """One message as shown: the text, plus chrome (status, metrics, error, feedback)."""
-
-    role: Role
-    content: str
-    status: AnswerStatus = "complete"
-    metrics: StreamMetrics | None = None
-    error: StreamError | None = None
-    model: str | None = None
-    message_id: int | None = None
-    feedback: int = 0
-
-    @property
-    def resumable(self) -> bool:
-        """Whether the UI offers Continue/Retry for this answer."""
-        return self.role == "assistant" and self.status in ("stopped", "interrupted", "error")
-
-    @property
-    def metrics_dict(self) -> dict[str, Any]:
-        return self.metrics.to_dict() if self.metrics else {}
-
-    def cost_usd(self, prices: Mapping[str, ModelPrice]) -> float | None:
-        """This answer's estimated cost, or None when its model has no price."""
-        if self.role != "assistant" or self.metrics is None:
-            return None
-        prompt, completion, _ = answer_tokens(self.metrics_dict)
-        return estimate_cost(self.model, prompt, completion, prices)
-
-    @classmethod
-    def from_stored(cls, message: StoredMessage) -> ChatTurn:
-        metrics = StreamMetrics.from_dict(message.metrics) if message.metrics else None
-        error = None
-        if message.metrics.get("error_code") and message.status in ("error", "interrupted"):
-            error = StreamError(
-                message.metrics["error_code"],
-                str(message.metrics.get("error_message") or "The answer failed."),
-                bool(message.metrics.get("error_retryable", True)),
-            )
-        return cls(
-            message.role,
-            message.content,
-            message.status,
-            metrics,
-            error,
-            message.model,
-            message.id,
-            message.feedback,
-        )
 
 
 @dataclass(frozen=True)
@@ -232,12 +175,9 @@ class ChatSession:
     ) -> Run:
         if self.run is not None:
             raise RuntimeError("an answer is already streaming")
-        reconnects_before = getattr(backend, "reconnects", 0)
 
         def metrics_of(run: Run) -> StreamMetrics:
-            # RemoteBackend counts reconnects over its life; this run's share is the difference
-            reconnects = getattr(backend, "reconnects", 0) - reconnects_before
-            return measure(run.created_at, run.events, run.arrival_times, reconnects=reconnects)
+            return measure(run.created_at, run.events, run.arrival_times, reconnects=run.reconnects)
 
         prefix = self.turns[-1].content if kind == "continue" else ""
         message_id = self._start_stored_answer(kind, params)

@@ -1,6 +1,6 @@
 """Stream diagnostics without the UI (issue 6), for ``app_pages/diagnostics.py``.
 
-eventlog   the EventStream-tab rows, and safe start/end logging of streams
+eventlog   the EventStream-tab rows
 probe      one measured answer from a chosen back end, watched live
 views      metric labels, histograms and tables as plain values
 loadtest   N concurrent wire-protocol-v1 streams against a gateway
@@ -9,13 +9,7 @@ export     measurements as CSV rows or one JSON document
 
 from __future__ import annotations
 
-from chat_core.diagnostics.eventlog import (
-    LogRecord,
-    event_records,
-    log_stream_end,
-    log_stream_start,
-    wire_records,
-)
+from chat_core.diagnostics.eventlog import LogRecord, event_records, wire_records
 from chat_core.diagnostics.export import export_json, measurement_rows, to_csv
 from chat_core.diagnostics.loadtest import (
     MAX_LOAD_STREAMS,
@@ -58,8 +52,6 @@ __all__ = [
     "export_json",
     "histogram",
     "load_values",
-    "log_stream_end",
-    "log_stream_start",
     "measurement_rows",
     "metric_values",
     "run_load_test",

@@ -1,54 +1,19 @@
-"""The event log (what a browser's EventStream tab shows) and safe stream logging.
+"""The event log: what a browser's EventStream tab shows, one row per event.
 
 For in-process back ends a row is one event, its data as protocol v1 would put
 it on the wire; for the remote back end a row is one record of what was
-received (``on_wire``), as it came. Log lines carry ids, sizes and timings at
-INFO and content only at DEBUG (issue 6): prompts and answers stay out of
-production logs.
+received (``on_wire``), as it came.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from chat_core.events import Done, StreamError, TextDelta, Usage
-from chat_core.metrics import StreamMetrics
-from chat_core.protocol import encode_event, format_event_id, payload_json
 from chat_core.runs import Run
-
-log = logging.getLogger("chat_core.diagnostics")
-
-
-def log_stream_start(kind: str, stream_id: str, *, backend: str, prompt: str) -> None:
-    """INFO: the stream's id, back end and prompt size; the prompt itself only at DEBUG."""
-    log.info("%s %s start backend=%s prompt_chars=%d", kind, stream_id, backend, len(prompt))
-    log.debug("%s %s prompt=%r", kind, stream_id, prompt)
-
-
-def log_stream_end(kind: str, stream_id: str, metrics: StreamMetrics, nbytes: int) -> None:
-    """INFO: how the stream ended, its sizes and timings; never its text."""
-    log.info(
-        "%s %s end status=%s error=%s chunks=%d tokens=%s bytes=%d first_token_s=%s "
-        "total_s=%s stalls=%d reconnects=%d",
-        kind,
-        stream_id,
-        metrics.status,
-        metrics.error_code or "-",
-        metrics.chunks,
-        metrics.tokens_label,
-        nbytes,
-        _fmt(metrics.first_token_s),
-        _fmt(metrics.total_s),
-        metrics.stalls,
-        metrics.reconnects,
-    )
-
-
-def _fmt(seconds: float | None) -> str:
-    return "-" if seconds is None else f"{seconds:.3f}"
+from chat_core.wire import encode_event, format_event_id, payload_json
 
 
 class WireLike(Protocol):

@@ -9,6 +9,7 @@ POST per stream, and when a connection is cut before ``done``, a resume with
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -17,18 +18,21 @@ from typing import Any
 
 import httpx
 
-from chat_core.diagnostics.eventlog import log, log_stream_end
 from chat_core.errors import BackendError
-from chat_core.events import Done, ErrorCode, StreamError, StreamEvent
+from chat_core.events import Done, StreamError, StreamEvent
+from chat_core.logs import log_stream_end
 from chat_core.metrics import StreamMetrics, measure, percentile
-from chat_core.protocol import (
+from chat_core.wire import (
     STREAM_ID_HEADER,
     STREAM_PATH,
     SSEMessage,
     SSEParser,
     decode_data,
     parse_event_id,
+    status_error,
 )
+
+log = logging.getLogger("chat_core.diagnostics")
 
 MAX_LOAD_STREAMS = 100  # a demo tool, not a benchmark harness (see bench/ for that)
 MAX_RECONNECTS = 3
@@ -98,19 +102,6 @@ def stream_url(url: str) -> str:
     return url if url.endswith(STREAM_PATH) else url + STREAM_PATH
 
 
-def _http_error(status: int) -> StreamError:
-    if status in (401, 403):
-        return StreamError("auth", f"The gateway refused the token ({status}).", False)
-    if status == 429:
-        return StreamError("rate_limit", "The gateway is at its concurrency limit (429).", True)
-    if status in (400, 413, 422):
-        return StreamError("bad_request", f"The gateway refused the request ({status}).", False)
-    if status == 204:
-        return StreamError("connection", "The stream expired before it was resumed (204).", True)
-    code: ErrorCode = "server" if status >= 500 else "bad_request"
-    return StreamError(code, f"The gateway answered {status}.", status >= 500)
-
-
 def _stream_of(event_id: str) -> str | None:
     try:
         return parse_event_id(event_id)[0]
@@ -154,7 +145,7 @@ async def astream_once(
             async with client.stream(**request, headers=headers) as response:
                 http_status = http_status or response.status_code
                 if response.status_code != 200:
-                    add(_http_error(response.status_code), Done("error"))
+                    add(status_error(response.status_code, server="The gateway"), Done("error"))
                     break
                 stream_id = stream_id or response.headers.get(STREAM_ID_HEADER)
                 parser = SSEParser()

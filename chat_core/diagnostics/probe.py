@@ -12,20 +12,15 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from chat_core.backends.base import Backend
-from chat_core.diagnostics.eventlog import (
-    LogRecord,
-    event_records,
-    log,
-    log_stream_end,
-    log_stream_start,
-    wire_records,
-)
+from chat_core.backends import Backend, make_backend
+from chat_core.diagnostics.eventlog import LogRecord, event_records, wire_records
 from chat_core.events import Done, StreamEvent
+from chat_core.logs import log, log_stream_end, log_stream_start
 from chat_core.messages import GenerationParams, build_conversation
 from chat_core.metrics import StreamMetrics, chunk_gaps, measure, token_timeline
-from chat_core.protocol import payload_json
 from chat_core.runs import Run, start_run
+from chat_core.settings import Settings
+from chat_core.wire import payload_json
 
 ProbeBackendName = Literal["offline", "openai", "remote"]
 PROBE_BACKENDS: tuple[ProbeBackendName, ...] = ("offline", "openai", "remote")
@@ -52,26 +47,17 @@ class ProbeTarget:
 
     def make_backend(self, on_wire: Callable[[Any], None]) -> Backend:
         """A fresh back end for one probe; ``on_wire`` sees the remote back end's raw SSE."""
-        if self.backend == "offline":
-            from chat_core.backends.offline import OfflineBackend
-
-            return OfflineBackend(tokens_per_second=self.offline_tps)
-        if self.backend == "openai":
-            from chat_core.backends.openai import OpenAIBackend
-            from chat_core.settings import DEFAULT_OPENAI_MODEL
-
-            # No SDK retries: a probe shows the first failure, not a slower success.
-            return OpenAIBackend(
-                api_key=self.openai_api_key,
-                base_url=self.openai_base_url,
-                model=self.model or DEFAULT_OPENAI_MODEL,
-                max_retries=0,
-            )
-        from chat_core.backends.remote import RemoteBackend
-
-        return RemoteBackend(
-            self.remote_url or "", token=self.gateway_token, model=self.model, on_wire=on_wire
+        settings = Settings(
+            backend=self.backend,
+            openai_api_key=self.openai_api_key,
+            openai_base_url=self.openai_base_url,
+            model=self.model,
+            remote_url=self.remote_url,
+            gateway_token=self.gateway_token,
+            offline_tps=self.offline_tps,
         )
+        # No SDK retries: a probe shows the first failure, not a slower success.
+        return make_backend(settings, max_retries=0, on_wire=on_wire)
 
 
 class Probe:

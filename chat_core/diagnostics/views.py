@@ -9,6 +9,7 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from chat_core.chat.status import status_badge as chat_status_badge
 from chat_core.metrics import SessionStats, StreamMetrics
 
 
@@ -47,20 +48,9 @@ def _size(nbytes: int) -> str:
     return f"{nbytes} B" if nbytes < 10_000 else f"{nbytes / 1000:.0f} kB"
 
 
-_BADGES = {
-    "streaming": ("blue", "progress_activity"),
-    "complete": ("green", "check_circle"),
-    "stopped": ("orange", "stop_circle"),
-    "interrupted": ("orange", "link_off"),
-    "error": ("red", "error"),
-}
-
-
 def status_badge(m: StreamMetrics) -> str:
     """The stream's status (and error code) as a Streamlit markdown badge."""
-    color, icon = _BADGES[m.status]
-    code = f" · {m.error_code}" if m.error_code else ""
-    return f":{color}-badge[:material/{icon}: {m.status}{code}]"
+    return chat_status_badge(m.status, word=m.status, detail=m.error_code or "")
 
 
 def session_summary(stats: SessionStats) -> list[tuple[str, str]]:

@@ -21,8 +21,8 @@ from chat_core.errors import ValidationError
 from chat_core.gateway.config import GatewayConfig
 from chat_core.gateway.requests import BODY_SCHEMA, parse_body, parse_query, read_body
 from chat_core.gateway.service import Gateway, invalid_response
-from chat_core.protocol import STREAM_ID_HEADER, STREAM_PATH
 from chat_core.settings import Settings, load_settings
+from chat_core.wire import STREAM_ID_HEADER, STREAM_PATH
 
 log = logging.getLogger("chat_core.gateway")
 

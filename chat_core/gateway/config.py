@@ -1,22 +1,20 @@
 """Gateway-only settings: the token, CORS origins, the stream cap and the resume TTL.
 
-Read from the environment (then ``.env``) beside the shared ``Settings``:
+Read with the same precedence as the shared ``Settings`` (``settings.setting_layers``):
 ``CHAT_GATEWAY_TOKEN`` (in Settings), ``CHAT_CORS_ORIGINS`` (comma-separated),
 ``CHAT_GATEWAY_MAX_STREAMS``, ``CHAT_GATEWAY_TTL_S``.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-
-from dotenv import dotenv_values
+from typing import Any
 
 from chat_core.errors import ConfigError
-from chat_core.protocol import PING_INTERVAL_S, RETRY_MS
-from chat_core.settings import Settings
+from chat_core.settings import Settings, lookup, setting_layers
+from chat_core.wire import PING_INTERVAL_S, RETRY_MS
 
 MAX_BODY_BYTES = 2 * 1024 * 1024  # 400k characters of history, JSON-escaped, fit
 
@@ -55,18 +53,13 @@ class GatewayConfig:
         *,
         env: Mapping[str, str] | None = None,
         dotenv_path: str | Path | None = ".env",
+        secrets: Mapping[str, Any] | None = None,
     ) -> GatewayConfig:
         """The config for ``settings`` plus the gateway's own environment names."""
-        layers: list[Mapping[str, str | None]] = [os.environ if env is None else env]
-        if dotenv_path is not None and Path(dotenv_path).is_file():
-            layers.append(dotenv_values(dotenv_path))
+        layers = setting_layers(env=env, dotenv_path=dotenv_path, secrets=secrets)
 
         def read(name: str) -> str | None:
-            for layer in layers:
-                value = layer.get(name)
-                if value not in (None, ""):
-                    return str(value).strip()
-            return None
+            return lookup(name, layers)
 
         origins = tuple(
             o.strip() for o in (read("CHAT_CORS_ORIGINS") or "").split(",") if o.strip()

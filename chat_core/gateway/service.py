@@ -16,18 +16,17 @@ from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
 from chat_core.backends import Backend
-from chat_core.directives import parse_directives
-from chat_core.errors import LimitError, ValidationError
+from chat_core.backends.directives import parse_directives
+from chat_core.errors import CapacityError, LimitError, ValidationError
 from chat_core.events import TextDelta
 from chat_core.gateway.config import GatewayConfig
 from chat_core.gateway.requests import BODY_FIELDS, ChatRequest
 from chat_core.gateway.sse import SSEResponse, sse_body
-from chat_core.protocol import STREAM_ID_HEADER, parse_event_id
-from chat_core.runs import CapacityError, Run, RunRegistry
+from chat_core.runs import Run, RunRegistry
+from chat_core.wire import STREAM_ID_HEADER, parse_event_id
 
 log = logging.getLogger("chat_core.gateway")
 
-SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 RETRY_AFTER_S = 1
 _LOGGABLE_FIELDS = {*BODY_FIELDS, "body", "authorization", "Last-Event-ID", "stream_id"}
 
@@ -150,8 +149,7 @@ class Gateway:
             drop_after=drop_after,
             on_close=closed,
         )
-        headers = {**SSE_HEADERS, STREAM_ID_HEADER: run.id}
-        return SSEResponse(body, headers)
+        return SSEResponse(body, {STREAM_ID_HEADER: run.id})
 
     async def cancel(self, stream_id: str) -> Response:
         run = self.registry.get(stream_id)
@@ -160,7 +158,7 @@ class Gateway:
         cancelled = run.cancel()
         deadline = time.monotonic() + 2.0
         while not run.finished and time.monotonic() < deadline:
-            await run.await_events(run.last_seq, deadline - time.monotonic())
+            await run.aread(run.last_seq, deadline - time.monotonic())
         log.info("stream %s: cancel requested=%s", stream_id, cancelled)
         return JSONResponse(
             {"stream_id": stream_id, "cancelled": cancelled, "finish_reason": run.finish_reason}

@@ -12,9 +12,9 @@ import logging
 from collections.abc import AsyncGenerator, Callable
 
 from chat_core.events import Done
-from chat_core.protocol import PING, encode_event, encode_marker
 from chat_core.runs import Run
-from chat_core.sse_response import SSEResponse
+from chat_core.wire import PING, encode_event, encode_marker
+from chat_core.wire.response import SSEResponse
 
 __all__ = ["SSEResponse", "sse_body"]
 
@@ -45,7 +45,7 @@ async def sse_body(
             log.info("stream %s: dropped by /drop after 0 events", stream_id)
             return
         while True:
-            batch = await run.await_events(seq, ping_interval_s)
+            batch = await run.aread(seq, ping_interval_s)
             if not batch:
                 if run.finished:
                     return

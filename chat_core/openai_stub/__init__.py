@@ -5,7 +5,7 @@
 
 Directives in the last user message become real OpenAI-shaped failures: an
 HTTP 401/429/500/400/408 before the stream, an in-stream error event, a reset
-connection, a stall (see ``chat_core.directives``). ``GET /_stub/stats`` counts
+connection, a stall (see ``chat_core.backends.directives``). ``GET /_stub/stats`` counts
 requests and how streams ended; ``POST /_stub/reset`` zeroes the counters.
 """
 

@@ -17,8 +17,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from chat_core.backends.directives import parse_directives
 from chat_core.backends.offline import OfflineBackend
-from chat_core.directives import parse_directives
 from chat_core.events import Done, StreamError, Usage, answer_text
 from chat_core.openai_stub.request import InvalidRequest, parse_request
 from chat_core.openai_stub.stream import PlanStream, StubStats, drop_now, hide_drop_tracebacks, play

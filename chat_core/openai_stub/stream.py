@@ -25,7 +25,7 @@ from chat_core.openai_stub.wire import (
     sse,
     usage_chunk,
 )
-from chat_core.sse_response import SSEResponse
+from chat_core.wire.response import SSEResponse
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ class StubStats:
 
 def PlanStream(body: AsyncGenerator[bytes, None]) -> SSEResponse:
     """An SSE response that closes its body at once when the client goes (counted promptly)."""
-    return SSEResponse(body, {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return SSEResponse(body)
 
 
 async def drop_now() -> AsyncGenerator[bytes, None]:

@@ -13,14 +13,20 @@ import anyio
 from starlette.responses import StreamingResponse
 from starlette.types import Send
 
+# No caching, and no buffering by nginx-style proxies (sse-starlette sets the same), so each
+# event reaches the client when it is written.
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
 
 class SSEResponse(StreamingResponse):
-    """``text/event-stream`` from an async generator of pre-encoded bytes."""
+    """``text/event-stream`` from an async generator of pre-encoded bytes, with the SSE headers."""
 
     def __init__(
         self, body: AsyncGenerator[bytes, None], headers: Mapping[str, str] | None = None
     ) -> None:
-        super().__init__(body, media_type="text/event-stream", headers=headers)
+        super().__init__(
+            body, media_type="text/event-stream", headers={**SSE_HEADERS, **(headers or {})}
+        )
         self._body = body
 
     async def stream_response(self, send: Send) -> None:

@@ -4,6 +4,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from chat_core.settings import SETTING_NAMES
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -11,10 +13,10 @@ ROOT = Path(__file__).resolve().parents[2]
 def chat_env(monkeypatch, tmp_path):
     """A clean environment: no keys, no .env, a fresh database, a fast offline model."""
     monkeypatch.chdir(tmp_path)
+    for name in SETTING_NAMES:
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("CHAT_OFFLINE_TPS", "2000")
     monkeypatch.setenv("CHAT_DB_PATH", str(tmp_path / "chats.sqlite3"))
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "CHAT_REMOTE_URL", "CHAT_BACKEND"):
-        monkeypatch.delenv(name, raising=False)
     monkeypatch.syspath_prepend(str(ROOT))
     yield tmp_path
     st.cache_resource.clear()

@@ -3,9 +3,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from chat_core.chat.session import ChatSession, ChatTurn
 from chat_core.events import Done, StreamError, TextDelta, Usage
 from chat_core.metrics import measure
-from chat_core.session import ChatSession, ChatTurn
+from chat_core.settings import SETTING_NAMES
 
 pytestmark = pytest.mark.app
 ROOT = Path(__file__).resolve().parents[2]
@@ -14,9 +15,9 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def app(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)  # no .env, no secrets from the developer's checkout
-    monkeypatch.setenv("CHAT_OFFLINE_TPS", "5000")
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "CHAT_REMOTE_URL", "CHAT_BACKEND"):
+    for name in SETTING_NAMES:
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CHAT_OFFLINE_TPS", "5000")
     monkeypatch.syspath_prepend(str(ROOT))
     at = AppTest.from_file(str(ROOT / "app_pages" / "diagnostics.py"), default_timeout=30)
     return at.run()

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, Locator, Page, Playwright
 
+from chat_core.settings import SETTING_NAMES
 from tests.support.servers import Server, run_server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,25 +31,15 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-# Settings that would take the app off the offline back end (or leak a developer's key).
-_SCRUBBED = (
-    "OPENAI_API_KEY",
-    "OPENAI_BASE_URL",
-    "CHAT_BACKEND",
-    "CHAT_MODEL",
-    "CHAT_REMOTE_URL",
-    "CHAT_REMOTE_METHOD",
-    "CHAT_GATEWAY_TOKEN",
-    "CHAT_OFFLINE_TPS",
-    "CHAT_DB_PATH",
-)
 # Fast enough to keep the suite short; tests that need a slow stream use /stall.
 FAST_TPS = 400
 WAIT_MS = 30_000  # generous: a loaded 2-core machine is slow, never wrong
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED}
+    env = {
+        k: v for k, v in os.environ.items() if k not in SETTING_NAMES
+    }  # no developer's key or settings
     env["PYTHONUNBUFFERED"] = "1"  # server logs reach the file as they happen
     env.update(extra)
     return env

@@ -15,6 +15,7 @@ from chat_core.backends.offline import OfflineBackend
 from chat_core.diagnostics import Probe, ProbeTarget, run_load_test
 from chat_core.gateway import GatewayConfig, create_app
 from chat_core.messages import GenerationParams
+from chat_core.settings import SETTING_NAMES
 from tests.support.servers import serve_app
 
 pytestmark = pytest.mark.integration
@@ -36,7 +37,7 @@ def finished(probe: Probe, timeout: float = 30) -> Probe:
     deadline = time.monotonic() + timeout
     while not probe.finished:
         assert time.monotonic() < deadline, "the probe did not finish"
-        probe.run.wait(probe.run.last_seq, 0.1)
+        probe.run.read(probe.run.last_seq, 0.1)
     return probe
 
 
@@ -140,7 +141,7 @@ def test_load_test_without_the_token_fails_every_stream() -> None:
 @pytest.mark.app
 def test_page_load_test_against_the_gateway(gateway: str, monkeypatch, tmp_path) -> None:
     monkeypatch.chdir(tmp_path)
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "CHAT_REMOTE_URL", "CHAT_BACKEND"):
+    for name in SETTING_NAMES:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.syspath_prepend(str(ROOT))
     at = AppTest.from_file(str(ROOT / "app_pages" / "diagnostics.py"), default_timeout=60).run()

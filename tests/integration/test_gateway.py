@@ -23,7 +23,7 @@ from chat_core.messages import (
     GenerationParams,
     build_conversation,
 )
-from chat_core.protocol import SSEMessage, SSEParser, encode_event
+from chat_core.wire import SSEMessage, SSEParser, encode_event
 from tests.support.servers import serve_app
 
 pytestmark = pytest.mark.integration

@@ -17,8 +17,8 @@ from chat_core.backends.remote import RemoteBackend
 from chat_core.gateway import GatewayConfig, create_app
 from chat_core.messages import GenerationParams, build_conversation
 from chat_core.openai_stub import create_app as create_stub
-from chat_core.protocol import encode_event
 from chat_core.runs import RunRegistry, start_run
+from chat_core.wire import encode_event
 from tests.integration.test_resume import iter_events, read_events, text_of
 from tests.support.polling import wait_for
 from tests.support.servers import serve_app

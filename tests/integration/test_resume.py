@@ -14,7 +14,7 @@ import pytest
 from chat_core.backends.offline import OfflineBackend
 from chat_core.gateway import GatewayConfig, create_app
 from chat_core.messages import GenerationParams, build_conversation
-from chat_core.protocol import SSEMessage, SSEParser
+from chat_core.wire import SSEMessage, SSEParser
 from tests.support.servers import serve_app
 
 pytestmark = pytest.mark.integration

@@ -18,7 +18,7 @@ from chat_core.events import Done, StreamEvent, answer_text
 from chat_core.gateway import GatewayConfig, create_app
 from chat_core.messages import GenerationParams, build_conversation
 from chat_core.openai_stub import create_app as create_stub
-from chat_core.protocol import parse_event_id
+from chat_core.wire import parse_event_id
 from tests.support.servers import serve_app
 from tests.support.tcp_proxy import Cut, CutMode, tcp_proxy
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
+from chat_core.chat.session import ChatTurn
 from chat_core.diagnostics import (
     MAX_LOAD_STREAMS,
     LoadReport,
@@ -38,9 +39,8 @@ from chat_core.diagnostics.probe import REFRESH_S
 from chat_core.events import Done, StreamError, TextDelta, Usage
 from chat_core.messages import GenerationParams
 from chat_core.metrics import SessionStats, measure
-from chat_core.protocol import encode_event, payload_json
 from chat_core.runs import Run
-from chat_core.session import ChatTurn
+from chat_core.wire import encode_event, payload_json
 
 SECRET_PROMPT = "/lorem 30\nmy secret question"
 
@@ -56,7 +56,7 @@ def wait_done(probe: Probe, timeout: float = 10) -> None:
     deadline = time.monotonic() + timeout
     while not probe.finished:
         assert time.monotonic() < deadline, "the probe did not finish"
-        probe.run.wait(probe.run.last_seq, 0.05)
+        probe.run.read(probe.run.last_seq, 0.05)
 
 
 def wait_for_log(caplog: pytest.LogCaptureFixture, text: str, timeout: float = 5) -> list[str]:
@@ -113,7 +113,7 @@ def test_wire_records_keep_what_arrived_in_order() -> None:
 
 # -- the probe -------------------------------------------------------------------------
 def test_probe_on_the_offline_back_end_measures_and_logs(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="chat_core.diagnostics")
+    caplog.set_level(logging.INFO, logger="chat_core")
     probe = Probe.start(ProbeTarget("offline", offline_tps=5000), SECRET_PROMPT, GenerationParams())
     wait_done(probe)
     m = probe.metrics()
@@ -134,7 +134,7 @@ def test_probe_on_the_offline_back_end_measures_and_logs(caplog: pytest.LogCaptu
 
 
 def test_probe_logs_content_only_at_debug(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.DEBUG, logger="chat_core.diagnostics")
+    caplog.set_level(logging.DEBUG, logger="chat_core")
     probe = Probe.start(ProbeTarget("offline", offline_tps=5000), SECRET_PROMPT, GenerationParams())
     wait_done(probe)
     probe.observe(1, probe.run.events[0], now=0.0)
@@ -381,7 +381,7 @@ def test_stopping_a_probe_marks_it_stopped() -> None:
     deadline = time.monotonic() + 10
     while probe.metrics().chunks < 2:
         assert time.monotonic() < deadline
-        probe.run.wait(probe.run.last_seq, 0.05)
+        probe.run.read(probe.run.last_seq, 0.05)
     probe.run.cancel()
     wait_done(probe)
     m = probe.metrics()

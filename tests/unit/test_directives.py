@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chat_core.directives import (
+from chat_core.backends.directives import (
     MAX_LOREM_TOKENS,
     MAX_STALL_S,
     Directives,

@@ -7,8 +7,7 @@ from typing import Any
 
 import pytest
 
-from chat_core.errors import ValidationError
-from chat_core.pricing import (
+from chat_core.chat.pricing import (
     DEFAULT_PRICES,
     ModelPrice,
     answer_tokens,
@@ -19,6 +18,7 @@ from chat_core.pricing import (
     parse_price_rows,
     price_rows,
 )
+from chat_core.errors import ValidationError
 
 
 def test_cost_is_tokens_times_price_per_million() -> None:

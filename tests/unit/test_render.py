@@ -17,8 +17,7 @@ import pytest
 from cmarkgfm.cmark import Options
 
 from chat_core.backends.offline import lorem_tokens
-from chat_core.events import Done, StreamEvent, TextDelta, Usage
-from chat_core.render import (
+from chat_core.chat.render import (
     NEW_BLOCK,
     BlockStream,
     answer_blocks,
@@ -26,6 +25,7 @@ from chat_core.render import (
     safe_markdown,
     user_markdown,
 )
+from chat_core.events import Done, StreamEvent, TextDelta, Usage
 
 
 def gfm(text: str) -> str:
@@ -312,7 +312,7 @@ class ScriptedRun:
     def _visible(self, after: int) -> list[StreamEvent]:
         return [e for t, e in self.script if t <= self.now][after:]
 
-    def wait(self, after: int, timeout: float | None) -> list[StreamEvent]:
+    def read(self, after: int, timeout: float | None) -> list[StreamEvent]:
         assert timeout is not None and timeout >= 0
         self.waits.append(timeout)
         batch = self._visible(after)

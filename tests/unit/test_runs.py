@@ -8,8 +8,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from chat_core.errors import CapacityError
 from chat_core.events import Done, StreamError, StreamEvent, TextDelta, Usage
-from chat_core.runs import CapacityError, Run, RunRegistry, start_run
+from chat_core.runs import Run, RunRegistry, start_run
+from tests.support.runs import aiter_run, iter_run
 
 
 class Gate:
@@ -49,29 +51,29 @@ def test_events_are_numbered_and_a_late_consumer_gets_them_all() -> None:
         gate.open(4)
         await settle()
         assert run.finished and run.finish_reason == "stop" and run.text == "ab"
-        got = [(seq, e) async for seq, e in run.aiter_events()]
+        got = [(seq, e) async for seq, e in aiter_run(run)]
         assert got == list(enumerate(EVENTS, 1))
-        assert [(s, e) async for s, e in run.aiter_events(2)] == [(3, EVENTS[2]), (4, EVENTS[3])]
+        assert [(s, e) async for s, e in aiter_run(run, 2)] == [(3, EVENTS[2]), (4, EVENTS[3])]
         assert len(run.arrival_times) == 4
 
     asyncio.run(main())
 
 
-def test_await_events_times_out_empty_then_wakes_on_the_next_event() -> None:
+def test_aread_times_out_empty_then_wakes_on_the_next_event() -> None:
     async def main() -> None:
         gate = Gate(EVENTS)
         run = Run()
         run.start(gate.source())
-        assert await run.await_events(0, 0.01) == []  # a ping would go out here
-        waiter = asyncio.ensure_future(run.await_events(0, 10))
+        assert await run.aread(0, 0.01) == []  # a ping would go out here
+        waiter = asyncio.ensure_future(run.aread(0, 10))
         await settle()
         assert not waiter.done()
         gate.open()
         assert await waiter == [TextDelta("a")]
         gate.open(3)
         await settle()
-        assert await run.await_events(1, 10) == EVENTS[1:]
-        assert await run.await_events(4, 10) == []  # finished: returns at once
+        assert await run.aread(1, 10) == EVENTS[1:]
+        assert await run.aread(4, 10) == []  # finished: returns at once
 
     asyncio.run(main())
 
@@ -81,7 +83,7 @@ def test_consumer_going_away_does_not_stop_the_run() -> None:
         gate = Gate(EVENTS)
         run = Run()
         run.start(gate.source())
-        consumer = asyncio.ensure_future(run.await_events(0, None))
+        consumer = asyncio.ensure_future(run.aread(0, None))
         await settle()
         consumer.cancel()  # the HTTP client disconnected
         gate.open(4)
@@ -147,12 +149,12 @@ def test_sync_consumer_on_another_thread_sees_every_event() -> None:
 
     run = start_run(source, registry=RunRegistry())
     got: list[int] = []
-    reader = threading.Thread(target=lambda: got.extend(s for s, _ in run.iter_events()))
+    reader = threading.Thread(target=lambda: got.extend(s for s, _ in iter_run(run)))
     reader.start()
     reader.join(10)
     assert got == list(range(1, 52))
-    assert run.wait(51, 0) == []
-    assert run.wait(50, 0) == [Done("stop")]
+    assert run.read(51, 0) == []
+    assert run.read(50, 0) == [Done("stop")]
 
 
 def test_registry_caps_active_runs_and_frees_the_slot_when_one_finishes() -> None:

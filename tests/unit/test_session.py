@@ -5,8 +5,9 @@ import itertools
 import pytest
 
 from chat_core import GenerationParams, OfflineBackend, ValidationError
-from chat_core.render import NEW_BLOCK, render_run
-from chat_core.session import CONTINUE_PROMPT, ChatSession
+from chat_core.chat.render import NEW_BLOCK, render_run
+from chat_core.chat.session import CONTINUE_PROMPT, ChatSession
+from tests.support.runs import iter_run
 
 PARAMS = GenerationParams()
 
@@ -14,7 +15,7 @@ PARAMS = GenerationParams()
 def wait_finished(session: ChatSession):
     run = session.run
     assert run is not None
-    for _ in run.iter_events():
+    for _ in iter_run(run):
         pass
     return session.finish()
 
@@ -60,7 +61,7 @@ def test_stop_keeps_the_partial_answer_marked_stopped():
     session = ChatSession()
     session.submit("/lorem 400", OfflineBackend(200), PARAMS)
     run = session.run
-    for seq, _event in run.iter_events():
+    for seq, _event in iter_run(run):
         if seq == 10:
             session.stop()
     turn = session.finish()
@@ -110,7 +111,7 @@ def test_answer_is_stored_even_when_no_page_is_watching(tmp_path):
     run = session.submit("/echo kept for later", OfflineBackend(5000), PARAMS)
     conversation_id = session.conversation_id
     session.new_conversation()  # the page moved on (or went away) mid-answer
-    for _ in run.iter_events():
+    for _ in iter_run(run):
         pass
     stored = session.store.get_conversation(conversation_id)
     assert [(m.role, m.content, m.status) for m in stored.messages] == [
@@ -123,14 +124,14 @@ def test_answer_is_stored_even_when_no_page_is_watching(tmp_path):
 def test_partial_answer_is_saved_while_streaming(tmp_path):
     session = stored_session(tmp_path)
     run = session.submit("/lorem 300", OfflineBackend(300), PARAMS)
-    for seq, _event in run.iter_events():
+    for seq, _event in iter_run(run):
         if seq == 20:
             break
     session.save_partial(now=10_000.0)
     answer = session.store.get_conversation(session.conversation_id).messages[1]
     assert answer.status == "streaming" and answer.content and run.text.startswith(answer.content)
     session.stop()
-    for _ in run.iter_events():
+    for _ in iter_run(run):
         pass
     session.finish()
     answer = session.store.get_message(answer.id)

@@ -11,7 +11,7 @@ from httpx_sse import EventSource
 
 from chat_core.errors import BackendError
 from chat_core.events import Done, StreamError, StreamEvent, TextDelta, Usage
-from chat_core.protocol import (
+from chat_core.wire import (
     PING,
     SSEComment,
     SSEMessage,

@@ -1,0 +1,46 @@
+"""The chat: a session's turns and its streaming answer, and how answers look on a page.
+
+backend_cache   the page's back end, built once per settings
+session   ``ChatSession``: turns, the active run, what users do (send, retry, edit, stop)
+turns     ``ChatTurn``: one message as shown, text and chrome apart
+render    a run as frames of markdown for ``st.write_stream``; inert markdown
+pricing   an editable price table and usage totals
+status    one table of status badges
+"""
+
+from __future__ import annotations
+
+from chat_core.chat.backend_cache import BackendCache
+from chat_core.chat.pricing import (
+    ModelPrice,
+    UsageSummary,
+    default_price_table,
+    estimate_cost,
+    format_cost,
+    parse_price_rows,
+    price_rows,
+)
+from chat_core.chat.render import NEW_BLOCK, answer_blocks, render_run, safe_markdown, user_markdown
+from chat_core.chat.session import ChatSession
+from chat_core.chat.status import answer_badge, status_badge
+from chat_core.chat.turns import ChatTurn
+
+__all__ = [
+    "NEW_BLOCK",
+    "BackendCache",
+    "ChatSession",
+    "ChatTurn",
+    "ModelPrice",
+    "UsageSummary",
+    "answer_badge",
+    "answer_blocks",
+    "default_price_table",
+    "estimate_cost",
+    "format_cost",
+    "parse_price_rows",
+    "price_rows",
+    "render_run",
+    "safe_markdown",
+    "status_badge",
+    "user_markdown",
+]

@@ -1,0 +1,64 @@
+"""One message as the chat page shows it: the text, plus chrome beside it (never inside it)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from chat_core.chat.pricing import ModelPrice, answer_tokens, estimate_cost
+from chat_core.events import StreamError
+from chat_core.messages import Role
+from chat_core.metrics import AnswerStatus, StreamMetrics
+from chat_core.records import StoredMessage
+
+
+@dataclass
+class ChatTurn:
+    """One message as shown: the text, plus chrome (status, metrics, error, feedback)."""
+
+    role: Role
+    content: str
+    status: AnswerStatus = "complete"
+    metrics: StreamMetrics | None = None
+    error: StreamError | None = None
+    model: str | None = None
+    message_id: int | None = None
+    feedback: int = 0
+
+    @property
+    def resumable(self) -> bool:
+        """Whether the UI offers Continue/Retry for this answer."""
+        return self.role == "assistant" and self.status in ("stopped", "interrupted", "error")
+
+    @property
+    def metrics_dict(self) -> dict[str, Any]:
+        return self.metrics.to_dict() if self.metrics else {}
+
+    def cost_usd(self, prices: Mapping[str, ModelPrice]) -> float | None:
+        """This answer's estimated cost, or None when its model has no price."""
+        if self.role != "assistant" or self.metrics is None:
+            return None
+        prompt, completion, _ = answer_tokens(self.metrics_dict)
+        return estimate_cost(self.model, prompt, completion, prices)
+
+    @classmethod
+    def from_stored(cls, message: StoredMessage) -> ChatTurn:
+        metrics = StreamMetrics.from_dict(message.metrics) if message.metrics else None
+        error = None
+        if message.metrics.get("error_code") and message.status in ("error", "interrupted"):
+            error = StreamError(
+                message.metrics["error_code"],
+                str(message.metrics.get("error_message") or "The answer failed."),
+                bool(message.metrics.get("error_retryable", True)),
+            )
+        return cls(
+            message.role,
+            message.content,
+            message.status,
+            metrics,
+            error,
+            message.model,
+            message.id,
+            message.feedback,
+        )
