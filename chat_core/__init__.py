@@ -45,7 +45,16 @@ from chat_core.errors import (
     LimitError,
     ValidationError,
 )
-from chat_core.events import Done, StreamError, StreamEvent, TextDelta, Usage, answer_text
+from chat_core.events import (
+    Done,
+    ReasoningDelta,
+    StreamError,
+    StreamEvent,
+    TextDelta,
+    Usage,
+    answer_text,
+    reasoning_text,
+)
 from chat_core.messages import (
     ChatMessage,
     Conversation,
@@ -82,6 +91,7 @@ __all__ = [
     "NotFoundError",
     "OfflineBackend",
     "OpenAIBackend",
+    "ReasoningDelta",
     "RemoteBackend",
     "Run",
     "RunRegistry",
@@ -115,6 +125,7 @@ __all__ = [
     "parse_history",
     "parse_price_rows",
     "price_rows",
+    "reasoning_text",
     "render_run",
     "safe_markdown",
     "start_run",

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from chat_core.events import Done, StreamError, StreamEvent, TextDelta, Usage
 
-AnswerStatus = Literal["streaming", "complete", "stopped", "interrupted", "error"]
+AnswerStatus = Literal["streaming", "complete", "stopped", "interrupted", "error", "refused"]
 STALL_S = 1.0  # a silence longer than this, once text has started, is a stall (issue 6)
 
 
@@ -40,6 +40,8 @@ def answer_status(events: Sequence[StreamEvent]) -> AnswerStatus:
     if done.finish_reason == "error":
         error = next((e for e in events if isinstance(e, StreamError)), None)
         return "interrupted" if error is not None and error.code == "connection" else "error"
+    if done.refused:
+        return "refused"
     return "complete"
 
 

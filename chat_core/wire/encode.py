@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from json.encoder import encode_basestring_ascii
 
-from chat_core.events import StreamError, StreamEvent, TextDelta, Usage
+from chat_core.events import ReasoningDelta, StreamError, StreamEvent, TextDelta, Usage
 
 STREAM_PATH = "/api/chat/stream"
 RETRY_MS = 1000
@@ -32,6 +32,8 @@ def payload_json(event: StreamEvent) -> str:
     """The JSON text of one event's ``data``, ASCII-escaped."""
     if isinstance(event, TextDelta):  # the hot path: one C call, no dict
         return '{"chunk": ' + encode_basestring_ascii(event.text) + "}"
+    if isinstance(event, ReasoningDelta):  # a seed-style client ignores this payload
+        return '{"reasoning": ' + encode_basestring_ascii(event.text) + "}"
     if isinstance(event, Usage):
         return (
             f'{{"usage": {{"prompt_tokens": {int(event.prompt_tokens)}, '

@@ -202,6 +202,13 @@ def test_connection_error_is_interrupted_and_cancel_is_stopped() -> None:
     assert answer_status([Done("length")]) == "complete"
 
 
+def test_a_refused_answer_has_its_own_status() -> None:
+    refused = [TextDelta("I can't help with that."), Done("stop", refused=True)]
+    assert answer_status(refused) == "refused"
+    assert answer_status([TextDelta("x"), Done("tool_calls", tool_names=("f",))]) == "complete"
+    assert answer_status([StreamError("server", "x", True), Done("error", refused=True)]) == "error"
+
+
 def test_empty_deltas_are_not_the_first_token() -> None:
     clock = FakeClock().advance(0.1).emit(TextDelta("")).advance(0.4).emit(TextDelta("hi"))
     m = clock.emit(Done()).measure()

@@ -214,3 +214,11 @@ def test_parse_event_id() -> None:
     for bad in ["", "7f3c", ":1", "7f3c:", "7f3c:-1", "7f3c:1.5", "x:١", "x:1234567890"]:
         with pytest.raises(ValueError):
             parse_event_id(bad)
+
+
+def test_reasoning_is_its_own_payload_ascii_escaped() -> None:
+    from chat_core.events import ReasoningDelta
+
+    data = payload_json(ReasoningDelta("Thinking\u2028about it"))
+    assert json.loads(data) == {"reasoning": "Thinking\u2028about it"}
+    assert data.isascii() and "chunk" not in data
