@@ -12,7 +12,8 @@ PYTEST_ARGS ?=
 
 .PHONY: help
 help: ## list the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}' \
+	  | sed -e 's/\$$(PORT)/$(PORT)/g' -e 's/\$$(GATEWAY_PORT)/$(GATEWAY_PORT)/g' -e 's/\$$(STUB_PORT)/$(STUB_PORT)/g'
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -24,7 +25,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP) ## create .venv and install the project (done by run/test when missing)
 
 .PHONY: run
-run: $(STAMP) ## start the app (offline model when no key is set) on http://localhost:$(PORT)
+run: $(STAMP) ## start the app (offline model when no key is set) on http://127.0.0.1:$(PORT)
 	$(VENV)/bin/streamlit run streamlit_app.py --server.address 127.0.0.1 --server.port $(PORT)
 
 .PHONY: gateway

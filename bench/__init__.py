@@ -1,1 +1,1 @@
-"""Benchmarks for issue 7's goals: ``python -m bench`` (``make bench``) runs them all."""
+"""Benchmarks for the project's speed goals: ``python -m bench`` (``make bench``) runs them all."""

@@ -1,4 +1,4 @@
-"""A seed-style SSE server, for comparison only: the design SEED.md describes.
+"""A seed-style SSE server, for comparison only: the original design (docs/architecture.md).
 
 The "AI service" is a sync generator over a blocking upstream, modelled as
 ``time.sleep`` per token; the endpoint wraps it in another sync generator and

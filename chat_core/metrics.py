@@ -17,7 +17,7 @@ from typing import Any, Literal
 from chat_core.events import Done, StreamError, StreamEvent, TextDelta, Usage
 
 AnswerStatus = Literal["streaming", "complete", "stopped", "interrupted", "error", "refused"]
-STALL_S = 1.0  # a silence longer than this, once text has started, is a stall (issue 6)
+STALL_S = 1.0  # a silence longer than this, once text has started, is a stall
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:

@@ -34,6 +34,10 @@ class Backend(Protocol):
         """The models this back end offers; empty when it cannot tell."""
         ...
 
+    async def aclose(self) -> None:
+        """Close the connections the back end keeps between streams (call on its loop)."""
+        ...
+
 
 @runtime_checkable
 class Resuming(Protocol):

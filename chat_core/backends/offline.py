@@ -116,7 +116,7 @@ def lorem_tokens(count: int, seed: int) -> list[str]:
 @functools.lru_cache(maxsize=64)
 def _lorem_tokens(count: int, seed: int) -> tuple[str, ...]:
     # Cached: a load test sends the same /lorem prompt many times, and drawing the
-    # words was most of the offline model's per-request CPU (bench/, issue 7).
+    # words was most of the offline model's per-request CPU (bench/).
     """Exactly ``count`` tokens of markdown: paragraphs, lists and fenced code."""
     rng = random.Random(seed)
     out: list[str] = []
@@ -199,6 +199,9 @@ class OfflineBackend:
         self.tokens_per_second = tokens_per_second
         self._tries: dict[int, int] = {}
         self._lock = threading.Lock()
+
+    async def aclose(self) -> None:
+        """Nothing is kept between streams."""
 
     def list_models(self) -> list[str]:
         return ["offline-scripted"]

@@ -184,6 +184,11 @@ class OpenAIBackend:
             await sdk_stream.close()
         yield Done(_finish(state["finish"]))
 
+    async def aclose(self) -> None:
+        if self._async is not None:
+            await self._async.close()
+            self._async = None
+
     def list_models(self) -> list[str]:
         try:
             page = self.client.with_options(timeout=5.0, max_retries=0).models.list()

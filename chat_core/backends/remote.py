@@ -115,6 +115,9 @@ class RemoteBackend:
             self._ssl = httpx.create_ssl_context()
         return {"timeout": self.timeout, "verify": self._ssl}
 
+    async def aclose(self) -> None:
+        """Nothing is kept between streams."""
+
     def list_models(self) -> list[str]:
         return []  # the protocol has no model list; the server picks its default
 

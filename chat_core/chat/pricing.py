@@ -1,4 +1,4 @@
-"""A small editable price table and cost estimates from token counts (issue 9).
+"""A small editable price table and cost estimates from token counts.
 
 Prices are USD per million tokens, input (prompt) and output (completion). The
 defaults below are examples to edit, not a promise of what a provider bills:

@@ -1,7 +1,7 @@
 """Turning a run's events into what ``st.write_stream`` shows, cheaply.
 
 ``st.write_stream`` re-sends the whole element on every string chunk, so a long
-answer costs O(n^2) bytes on the websocket (issue 7: 45.8 MB for 4,000 tokens).
+answer costs O(n^2) bytes on the websocket (45.8 MB for 4,000 tokens, docs/benchmarks.md).
 Two fixes, both pure here:
 
 - coalescing: text is sent at most once per frame interval (the first chunk is
@@ -170,7 +170,7 @@ def answer_blocks(text: str, max_bytes: int = 12_000) -> list[str]:
 
     Showing each piece with ``st.markdown`` renders the same as the whole. Pieces
     are whole blocks joined up to ``max_bytes`` (UTF-8), so no websocket message
-    is much over that (issue 7: none over 16 KB), while pieces of 10 KB and more
+    is much over that (the benchmark's goal: none over 16 KB), while pieces of 10 KB and more
     are still cached by Streamlit across reruns (``global.minCachedMessageSize``).
     A single larger block stays whole. An answer with link reference or footnote
     definitions is one piece: they act across blocks.

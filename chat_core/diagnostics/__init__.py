@@ -1,4 +1,4 @@
-"""Stream diagnostics without the UI (issue 6), for ``app_pages/diagnostics.py``.
+"""Stream diagnostics without the UI, for ``app_pages/diagnostics.py``.
 
 eventlog   the EventStream-tab rows
 probe      one measured answer from a chosen back end, watched live

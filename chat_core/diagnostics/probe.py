@@ -8,7 +8,7 @@ received on the wire, for the event log.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -74,7 +74,15 @@ class Probe:
         conversation = build_conversation(prompt)
         wire: list[Any] = []  # list.append is atomic: the back end's loop thread calls it
         backend = target.make_backend(wire.append)
-        run = start_run(lambda: backend.astream(conversation, params))
+
+        async def source() -> AsyncIterator[StreamEvent]:
+            try:
+                async for event in backend.astream(conversation, params):
+                    yield event
+            finally:  # a probe's back end serves one stream: close its connection pool
+                await backend.aclose()
+
+        run = start_run(source)
         log_stream_start("probe", run.id, backend=target.backend, prompt=prompt)
         return cls(target, prompt, run, wire)
 

@@ -54,6 +54,7 @@ def create_app(
                 if gateway.registry.active == 0:
                     break
                 await asyncio.sleep(0.01)
+        await gateway.backend.aclose()  # its pooled upstream connections
 
     app = FastAPI(
         title="Streaming chat gateway",

@@ -1,6 +1,6 @@
 """One SSE connection attached to a run: pre-encoded bytes, pings, and the ``/drop`` cut.
 
-This is the gateway's hot path (issue 7 runs 1,000 streams at 20 events/s on one
+This is the gateway's hot path (the benchmarks run 1,000 streams at 20 events/s on one
 process), so per event it does one ``encode_event`` and, per wake-up, one join:
 events that arrived together go out as one write. It reads the run and never
 drives it: when the client goes away only this generator ends, the run goes on.

@@ -79,7 +79,11 @@ class Run:
 
     # -- producer ----------------------------------------------------------------
     def append(self, event: StreamEvent) -> int:
-        """Add an event; returns its seq. Nothing may follow ``Done``."""
+        """Add an event; returns its seq. Nothing may follow ``Done``.
+
+        The finish callbacks run before anyone can see the ``Done``: a reader that sees
+        the end of a run also sees what the callbacks did (the stored answer).
+        """
         with self._cond:
             if self.finished:
                 return self.last_seq
@@ -88,18 +92,19 @@ class Run:
             if isinstance(event, TextDelta):
                 self.text_bytes += len(event.text)
             if isinstance(event, Done):
-                self.finished_at = time.monotonic()
+                while self._on_finish:  # a callback may add another
+                    callbacks, self._on_finish = self._on_finish, []
+                    for callback in callbacks:
+                        try:
+                            callback(self)
+                        except Exception:
+                            log.exception("run %s: finish callback failed", self.id)
+                self.finished_at = self.arrival_times[-1]
             seq = len(self.events)
             self._cond.notify_all()
             waiters, self._async_waiters = self._async_waiters, []
-            callbacks = self._on_finish if isinstance(event, Done) else []
         for loop, fut in waiters:
             _wake(loop, fut)
-        for callback in callbacks:
-            try:
-                callback(self)
-            except Exception:
-                log.exception("run %s: finish callback failed", self.id)
         return seq
 
     def add_finish_callback(self, callback: Callable[[Run], Any]) -> None:

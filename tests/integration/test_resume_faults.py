@@ -1,4 +1,4 @@
-"""Fault injection (issue 5): 50 concurrent streams through a TCP proxy that resets each
+"""Fault injection: 50 concurrent streams through a TCP proxy that resets each
 connection at a random point. Every client resumes with Last-Event-ID and ends with exactly the
 text of an uncut run; the upstream model (the OpenAI stub) is asked once per message."""
 

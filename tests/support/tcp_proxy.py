@@ -203,14 +203,16 @@ def _pump(source: socket.socket, sink: socket.socket) -> None:
 
 
 def _close(sock: socket.socket, *, reset: bool = False) -> None:
-    with contextlib.suppress(OSError):
-        if reset:
-            # SHUT_RD wakes the pump thread blocked in recv() (a close() would wait for it);
-            # then SO_LINGER 0 makes close() send a TCP RST instead of a FIN.
-            sock.shutdown(socket.SHUT_RD)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        else:
-            sock.shutdown(socket.SHUT_RDWR)
+    try:
+        with contextlib.suppress(OSError):  # the peer may be gone already: close anyway
+            if reset:
+                # SHUT_RD wakes the pump thread blocked in recv() (a close() would wait for
+                # it); then SO_LINGER 0 makes close() send a TCP RST instead of a FIN.
+                sock.shutdown(socket.SHUT_RD)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            else:
+                sock.shutdown(socket.SHUT_RDWR)
+    finally:
         sock.close()
 
 

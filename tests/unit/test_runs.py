@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import AsyncIterator
 
 import pytest
@@ -192,3 +193,23 @@ def test_registry_drops_oldest_finished_runs_over_its_bounds() -> None:
     assert registry.get(runs[0].id) is None
     assert registry.get(newest.id) is newest
     assert len(registry) <= 3
+
+
+def test_a_reader_that_sees_done_sees_what_the_finish_callbacks_did() -> None:
+    stored: list[str] = []
+
+    def slow_store(run: Run) -> None:
+        time.sleep(0.05)  # a database write, racing the reader below
+        stored.append(run.text)
+
+    async def source() -> AsyncIterator[StreamEvent]:
+        yield TextDelta("kept")
+        yield Done("stop")
+
+    for _ in range(5):
+        stored.clear()
+        run = start_run(source, registry=RunRegistry())
+        run.add_finish_callback(slow_store)
+        seen = [e for _, e in iter_run(run)]
+        assert seen[-1] == Done("stop")
+        assert stored == ["kept"], "the reader saw the end before the answer was stored"
