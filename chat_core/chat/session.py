@@ -26,7 +26,7 @@ from chat_core.logs import log_stream_end, log_stream_start
 from chat_core.messages import ChatMessage, Conversation, GenerationParams, build_conversation
 from chat_core.metrics import SessionStats, StreamMetrics, answer_status, measure
 from chat_core.runs import Run, start_run
-from chat_core.store import ChatStore
+from chat_core.storage.store import ChatStore
 
 CONTINUE_PROMPT = "Continue exactly where your last answer stopped. Do not repeat anything."
 PARTIAL_SAVE_S = 0.5

@@ -100,7 +100,7 @@ def test_history_sent_to_the_model_is_exactly_the_produced_text():
 
 # -- with a store ------------------------------------------------------------------------------
 def stored_session(tmp_path):
-    from chat_core.store import ChatStore
+    from chat_core.storage.store import ChatStore
 
     return ChatSession(store=ChatStore(tmp_path / "chats.sqlite3"))
 

@@ -14,15 +14,15 @@ import pytest
 
 from chat_core.errors import LimitError, ValidationError
 from chat_core.messages import MAX_MESSAGE_CHARS
-from chat_core.records import (
+from chat_core.settings import Settings
+from chat_core.storage.records import (
     DEFAULT_TITLE,
     MAX_ANSWER_CHARS,
     MAX_MESSAGES_PER_CONVERSATION,
     NewMessage,
     title_from_prompt,
 )
-from chat_core.settings import Settings
-from chat_core.store import (
+from chat_core.storage.store import (
     MIGRATIONS,
     SCHEMA_VERSION,
     ChatStore,
@@ -349,7 +349,7 @@ def test_a_database_failure_midway_rolls_back(store: ChatStore, db_path: Path) -
 CHILD = textwrap.dedent(
     """
     import sys
-    from chat_core.store import ChatStore, NewMessage
+    from chat_core.storage.store import ChatStore, NewMessage
 
     store = ChatStore(sys.argv[1])
     conv = store.create_conversation("killed")

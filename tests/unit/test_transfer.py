@@ -12,9 +12,9 @@ import pytest
 
 from chat_core.errors import LimitError, ValidationError
 from chat_core.messages import MAX_MESSAGE_CHARS
-from chat_core.records import MAX_ANSWER_CHARS, StoredConversation
-from chat_core.store import ChatStore
-from chat_core.transfer import (
+from chat_core.storage.records import MAX_ANSWER_CHARS, StoredConversation
+from chat_core.storage.store import ChatStore
+from chat_core.storage.transfer import (
     EXPORT_FORMAT,
     MAX_IMPORT_BYTES,
     MAX_IMPORT_MESSAGES,

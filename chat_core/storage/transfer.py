@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from chat_core.errors import LimitError, ValidationError
-from chat_core.records import (
+from chat_core.storage.records import (
     FINAL_STATUSES,
     MAX_MESSAGES_PER_CONVERSATION,
     ConversationSummary,
@@ -49,7 +49,7 @@ from chat_core.records import (
     check_time,
     check_title,
 )
-from chat_core.store import ChatStore
+from chat_core.storage.store import ChatStore
 
 EXPORT_FORMAT = "streaming-chat/conversation"
 EXPORT_VERSION = 1

@@ -44,7 +44,8 @@ from pathlib import Path
 from typing import Any, cast
 
 from chat_core.errors import ChatError, LimitError, ValidationError
-from chat_core.records import (
+from chat_core.settings import Settings, load_settings
+from chat_core.storage.records import (
     DEFAULT_TITLE,
     FINAL_STATUSES,
     MAX_MESSAGES_PER_CONVERSATION,
@@ -65,7 +66,6 @@ from chat_core.records import (
     now_text,
     title_from_prompt,
 )
-from chat_core.settings import Settings, load_settings
 
 MAX_PREF_CHARS = 100_000
 
