@@ -66,6 +66,8 @@ from chat_core.metrics import SessionStats, StreamMetrics, answer_status, measur
 from chat_core.runs import Run, RunRegistry, start_run
 from chat_core.settings import BACKEND_CHOICES, SETTING_NAMES, Settings, load_settings
 from chat_core.storage import (
+    LEGACY_OWNER,
+    SHARED_OWNER,
     ChatStore,
     NotFoundError,
     StoreError,
@@ -78,8 +80,10 @@ from chat_core.storage import (
 
 __all__ = [
     "BACKEND_CHOICES",
+    "LEGACY_OWNER",
     "NEW_BLOCK",
     "SETTING_NAMES",
+    "SHARED_OWNER",
     "Backend",
     "BackendCache",
     "BackendError",
