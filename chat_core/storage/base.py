@@ -8,13 +8,14 @@ raises the same ``NotFoundError`` as one that never existed.
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from datetime import UTC, datetime, timedelta
 from typing import Self
 
 from sqlalchemy import Connection, RowMapping, func, insert, select, update
 
 from chat_core.errors import LimitError, NotFoundError, StoreError, ValidationError
-from chat_core.storage.db import Database
+from chat_core.storage.db import Database, sqlite_url
 from chat_core.storage.records import (
     MAX_CONVERSATION_ID_CHARS,
     MAX_MESSAGES_PER_CONVERSATION,
@@ -45,13 +46,16 @@ class StoreBase:
 
     def __init__(
         self,
-        url: str,
+        url: str | Path,
         *,
         busy_timeout_s: float = 10.0,
         recover: bool = True,
         stale_after_s: float = STALE_AFTER_S,
     ) -> None:
-        self.db = Database(url, busy_timeout_s=busy_timeout_s)
+        """Open the database at ``url`` (a SQLAlchemy URL, or a Path to a SQLite file)."""
+        self.db = Database(
+            sqlite_url(url) if isinstance(url, Path) else url, busy_timeout_s=busy_timeout_s
+        )
         self.stale_after_s = stale_after_s
         self._time_lock = threading.Lock()
         self._last_time = ""

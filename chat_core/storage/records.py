@@ -36,7 +36,14 @@ from chat_core.messages import (
 )
 from chat_core.metrics import AnswerStatus
 
-STATUSES: tuple[AnswerStatus, ...] = ("streaming", "complete", "stopped", "interrupted", "error")
+STATUSES: tuple[AnswerStatus, ...] = (
+    "streaming",
+    "complete",
+    "stopped",
+    "interrupted",
+    "error",
+    "refused",
+)
 FINAL_STATUSES: tuple[AnswerStatus, ...] = STATUSES[1:]
 FEEDBACK_VALUES = (-1, 0, 1)
 DEFAULT_TITLE = "New chat"

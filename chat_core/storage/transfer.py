@@ -74,6 +74,7 @@ _NOTES = {
     "interrupted": "Interrupted: the connection or the app went away before the end of the answer.",
     "streaming": "Interrupted: the connection or the app went away before the end of the answer.",
     "error": "The answer failed",
+    "refused": "The model declined to answer.",
 }
 
 

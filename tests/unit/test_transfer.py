@@ -47,6 +47,7 @@ def sample(store: ChatStore) -> StoredConversation:
         "Here is code:\n\n```python\nprint('hi')\n```\n",
         status="complete",
         metrics={"tokens": 12, "prompt_tokens": 30, "first_token_s": 0.1 + 0.2, "error_code": None},
+        reasoning="They want code.\n\nPython, then.",
     )
     store.update_message(ME, answer.id, feedback=-1)
     store.add_message(ME, conv.id, "user", "and more?")
@@ -83,9 +84,12 @@ def test_json_export_content(store: ChatStore) -> None:
     assert len(messages) == len(conv.messages) == 9
     assert all(
         set(m)
-        == {"role", "content", "status", "model", "params", "metrics", "feedback", "created_at"}
+        == {"role", "content", "reasoning", "status", "model", "params", "metrics", "feedback"}
+        | {"created_at"}
         for m in messages
     )  # no database ids
+    assert messages[2]["reasoning"] == "They want code.\n\nPython, then."
+    assert messages[4]["reasoning"] == ""
     assert messages[2]["metrics"]["first_token_s"] == 0.1 + 0.2
     assert messages[2]["feedback"] == -1 and messages[2]["params"] == {"temperature": 0.7}
     assert messages[-1]["status"] == "interrupted"  # a live answer is a snapshot in a file
@@ -96,7 +100,12 @@ def test_markdown_export_is_readable_with_notes_outside_the_text(store: ChatStor
     conv = sample(store)
     text = export_markdown(conv)
     assert text.startswith(f"# {conv.title}\n")
-    assert "### Assistant · gpt-4o-mini\n\nHere is code:\n\n```python\nprint('hi')\n```\n" in text
+    reasoning = (
+        "<details><summary>Reasoning</summary>\n\n> They want code.\n>\n> Python, then.\n\n"
+        "</details>\n\n"
+    )
+    assert f"### Assistant · gpt-4o-mini\n\n{reasoning}Here is code:\n\n```python\n" in text
+    assert text.count("<details>") == 1  # only answers with reasoning get the section
     assert "### Assistant · gpt-4o\n\nPart\n\n> **Note:** Stopped" in text
     assert "> **Note:** The answer failed (rate_limit)." in text
     assert text.count("Interrupted") == 1
@@ -184,6 +193,14 @@ def test_the_valid_base_imports(store: ChatStore) -> None:
     assert import_json(store, ME, json.dumps(valid())).message_count == 2
 
 
+def test_reasoning_is_imported_and_older_exports_without_it_still_import(store: ChatStore) -> None:
+    summary = import_json(store, ME, edited("messages.1.reasoning", "Greet back."))
+    conv = store.get_conversation(ME, summary.id)
+    assert conv is not None and [m.reasoning for m in conv.messages] == ["", "Greet back."]
+    assert json.loads(export_json(conv))["messages"][1]["reasoning"] == "Greet back."
+    assert "reasoning" not in valid()["messages"][1]  # the base is an export from before
+
+
 HOSTILE: list[tuple[str, bytes | str, type[Exception], str]] = [
     ("not json", b"{'format': 1}", ValidationError, "file"),
     ("truncated json", json.dumps(valid())[:-5], ValidationError, "file"),
@@ -228,6 +245,18 @@ HOSTILE: list[tuple[str, bytes | str, type[Exception], str]] = [
         "messages[1].content",
     ),
     ("unknown role", edited("messages.1.role", "tool"), ValidationError, "messages[1].role"),
+    (
+        "reasoning a number",
+        edited("messages.1.reasoning", 5),
+        ValidationError,
+        "messages[1].reasoning",
+    ),
+    (
+        "huge reasoning",
+        edited("messages.1.reasoning", "r" * (MAX_ANSWER_CHARS + 1)),
+        LimitError,
+        "messages[1].reasoning",
+    ),
     ("role a list", edited("messages.1.role", ["user"]), ValidationError, "messages[1].role"),
     ("content a number", edited("messages.1.content", 42), ValidationError, "messages[1].content"),
     (
