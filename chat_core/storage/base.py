@@ -8,8 +8,8 @@ raises the same ``NotFoundError`` as one that never existed.
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Self
 
 from sqlalchemy import Connection, RowMapping, func, insert, select, update
