@@ -28,7 +28,7 @@ from chat_core import (
 )
 
 
-@st.cache_resource
+@st.cache_resource(on_release=ChatStore.close)  # a cleared cache closes the connections
 def get_store(db_url: str) -> ChatStore:
     """One store per process and database: it is thread-safe and recovers crashed answers."""
     return ChatStore(db_url)

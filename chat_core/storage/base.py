@@ -42,8 +42,6 @@ STALE_AFTER_S = 120.0  # a streaming row quiet this long was left by a dead proc
 class StoreBase:
     """The database, a strictly increasing clock, recovery and the owner-scoped lookups."""
 
-    """Owner-scoped conversations and messages; thread-safe, see the module docstring."""
-
     def __init__(
         self,
         url: str | Path,
@@ -73,6 +71,7 @@ class StoreBase:
             raise
 
     def close(self) -> None:
+        """Close the database connections; the store is unusable after."""
         self.db.close()
 
     def __enter__(self) -> Self:
