@@ -66,7 +66,7 @@ def _as_server_user(cmd: list[str]) -> list[str]:
 
 @contextlib.contextmanager
 def run_postgres(timeout_s: float = 60) -> Iterator[Postgres]:
-    """initdb, start, yield, stop (fast shutdown), remove the folder."""
+    """initdb, start, yield, stop (immediate: the data is thrown away), remove the folder."""
     initdb, pg_ctl = find_binary("initdb"), find_binary("pg_ctl")
     if initdb is None or pg_ctl is None:
         raise FileNotFoundError("PostgreSQL's initdb/pg_ctl are not installed")
@@ -100,7 +100,7 @@ def run_postgres(timeout_s: float = 60) -> Iterator[Postgres]:
     finally:
         if started:
             subprocess.run(
-                _as_server_user([str(pg_ctl), "-D", str(data), "-m", "fast", "-w", "stop"]),
+                _as_server_user([str(pg_ctl), "-D", str(data), "-m", "immediate", "-w", "stop"]),
                 capture_output=True,
                 timeout=timeout_s,
             )
