@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Self
 
-from sqlalchemy import Connection, RowMapping, func, insert, select, update
+from sqlalchemy import Connection, RowMapping, delete, func, insert, select, update
 
 from chat_core.errors import LimitError, NotFoundError, StoreError, ValidationError
 from chat_core.storage.db import Database, sqlite_url
@@ -170,6 +170,11 @@ class StoreBase:
             raise LimitError("messages", f"more than {MAX_MESSAGES_PER_CONVERSATION} messages")
         query = insert(messages).values(**values, position=next_position)
         return int(conn.execute(query.returning(messages.c.id)).scalar_one())
+
+    @staticmethod
+    def _delete_after(conn: Connection, conversation_id: str, position: int) -> int:
+        where = (messages.c.conversation_id == conversation_id) & (messages.c.position > position)
+        return conn.execute(delete(messages).where(where)).rowcount
 
     @staticmethod
     def _touch(conn: Connection, conversation_id: str, now: str) -> None:

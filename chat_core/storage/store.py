@@ -1,33 +1,21 @@
-"""Conversations and their messages, scoped to an owner, in any SQL database SQLAlchemy speaks.
+"""Conversations and their messages, each call scoped to an owner, in SQLite or PostgreSQL.
 
-Open one ``ChatStore`` per process and share it (in the app, from a function
-decorated with ``st.cache_resource``); any thread may call it, and several app
-processes may share one database.
-
-    store = open_store(settings)                       # CHAT_DB_URL: connect, migrate, recover
-    conv = store.create_conversation(owner)            # titled from the first prompt
+    store = open_store(settings)                      # CHAT_DB_URL: connect, migrate, recover
+    conv = store.create_conversation(owner)           # titled from the first prompt
     store.add_message(owner, conv.id, "user", prompt)
     answer = store.start_answer(owner, conv.id, model=model, params={"temperature": 0.7})
-    store.update_partial(owner, answer.id, text_so_far)   # one UPDATE; a few per second
+    store.update_partial(owner, answer.id, text_so_far)  # one UPDATE, also the heartbeat
     store.finish_message(owner, answer.id, text, status="complete", metrics=m, reasoning=r)
-    store.get_conversation(owner, conv.id).history()   # ChatMessages to send back to the model
 
-Every call names the owner, and another owner's conversation or message behaves
-exactly as an unknown one: ``None`` from the getters, ``NotFoundError`` from the
-writers. Conversation ids are random strings; message ids are integers, only
-ever reached through their conversation's owner. Bad input raises
-``ValidationError``/``LimitError`` naming the field, database failures ``StoreError``.
-
-Several processes: each multi-step write is one transaction; a message's
-position is chosen under a lock on its conversation (``SELECT ... FOR UPDATE``
-on PostgreSQL, the write lock of ``BEGIN IMMEDIATE`` on SQLite), so two
-processes appending at once get distinct positions. An answer being streamed is
-a ``streaming`` row whose ``updated_at`` each partial write refreshes; only rows
-quiet for ``stale_after_s`` count as left by a dead process: they read as
-``interrupted`` and are marked so on open, while another live process's answer
-is left alone. ``schema.py`` holds the tables and migrations, ``db.py`` the
-engine, ``records.py`` the records and field checks, ``base.py`` the owner-scoped lookups,
-``ledger.py`` usage and prefs.
+One store per process (``st.cache_resource`` in the app), safe from any thread;
+several processes may share a database. Another owner's conversation or message
+behaves exactly as an unknown one: ``None`` from getters, ``NotFoundError`` from
+writers. Bad input raises ``ValidationError``/``LimitError`` naming the field,
+database failures ``StoreError``. A message's position is chosen under a lock on
+its conversation (``SELECT ... FOR UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE`` on
+SQLite), so processes appending at once never collide. ``base.py`` has the
+lookups and the recovery rule (only answers quiet for ``stale_after_s`` were left
+by a dead process), ``ledger.py`` usage and prefs.
 """
 
 from __future__ import annotations
@@ -75,12 +63,9 @@ class ChatStore(StoreBase, Ledger):
         owner = check_owner(owner)
         now = self._now()
         conversation_id = new_conversation_id()
+        row = dict(id=conversation_id, owner=owner, title=clean, created_at=now, updated_at=now)
         with self.db.write() as conn:
-            conn.execute(
-                insert(conversations).values(
-                    id=conversation_id, owner=owner, title=clean, created_at=now, updated_at=now
-                )
-            )
+            conn.execute(insert(conversations).values(**row))
         return ConversationSummary(conversation_id, clean or DEFAULT_TITLE, now, now, 0)
 
     def list_conversations(self, owner: str, limit: int = 500) -> list[ConversationSummary]:
@@ -141,6 +126,15 @@ class ChatStore(StoreBase, Ledger):
             conn.execute(delete(conversations).where(conversations.c.id == conv["id"]))
         return True
 
+    def reassign_owner(self, old_owner: str, new_owner: str) -> int:
+        """Hand every conversation of ``old_owner`` to ``new_owner`` (e.g. legacy -> shared)."""
+        old, new = check_owner(old_owner, "old_owner"), check_owner(new_owner, "new_owner")
+        with self.db.write() as conn:
+            done = conn.execute(
+                update(conversations).where(conversations.c.owner == old).values(owner=new)
+            )
+        return done.rowcount
+
     def import_conversation(
         self,
         owner: str,
@@ -162,16 +156,9 @@ class ChatStore(StoreBase, Ledger):
             first = next((m.content for m in new_messages if m.role == "user"), None)
             clean = title_from_prompt(first) if isinstance(first, str) else DEFAULT_TITLE
         conversation_id = new_conversation_id()
+        row = dict(id=conversation_id, owner=owner, title=clean, created_at=created)
         with self.db.write() as conn:
-            conn.execute(
-                insert(conversations).values(
-                    id=conversation_id,
-                    owner=owner,
-                    title=clean,
-                    created_at=created,
-                    updated_at=updated,
-                )
-            )
+            conn.execute(insert(conversations).values(**row, updated_at=updated))
             # validated row by row inside the transaction: a bad message rolls back the others
             for i, message in enumerate(new_messages):
                 self._insert(conn, conversation_id, message, created, f"messages[{i}].")
@@ -306,12 +293,7 @@ class ChatStore(StoreBase, Ledger):
                 .where(messages.c.id == row["id"])
                 .values(content=text, status="complete", updated_at=now)
             )
-            conn.execute(
-                delete(messages).where(
-                    messages.c.conversation_id == row["conversation_id"],
-                    messages.c.position > row["position"],
-                )
-            )
+            self._delete_after(conn, row["conversation_id"], row["position"])
             self._touch(conn, row["conversation_id"], now)
             return self._record(self._message_row(conn, owner, message_id))
 
@@ -321,11 +303,7 @@ class ChatStore(StoreBase, Ledger):
             raise ValidationError("position", "position must be an integer from -1")
         with self.db.write() as conn:
             conv = self._conversation(conn, owner, conversation_id, lock=True)
-            gone = conn.execute(
-                delete(messages).where(
-                    messages.c.conversation_id == conv["id"], messages.c.position > position
-                )
-            ).rowcount
+            gone = self._delete_after(conn, conv["id"], position)
             if gone:
                 self._touch(conn, conv["id"], self._now())
         return gone

@@ -285,6 +285,16 @@ def test_imports_belong_to_the_importer_only(store: ChatStore) -> None:
     assert store.get_conversation(OTHER, mine.id) is None
 
 
+def test_an_operator_can_hand_one_owners_chats_to_another(store: ChatStore) -> None:
+    kept = store.create_conversation(ME, "old shared chat")
+    store.create_conversation(OTHER, "not moved")
+    assert store.reassign_owner(ME, "shared") == 1
+    assert store.get_conversation(ME, kept.id) is None
+    assert [c.title for c in store.list_conversations("shared")] == ["old shared chat"]
+    assert [c.title for c in store.list_conversations(OTHER)] == ["not moved"]
+    assert store.reassign_owner(ME, "shared") == 0
+
+
 # -- reasoning ---------------------------------------------------------------------------------
 def test_reasoning_is_stored_beside_the_answer(store: ChatStore) -> None:
     conv = store.create_conversation(ME)
