@@ -11,6 +11,7 @@ import threading
 
 import pytest
 
+from chat_core.storage.schema import SCHEMA_VERSION
 from chat_core.storage.store import ChatStore
 from tests.support.servers import ROOT
 
@@ -227,3 +228,44 @@ def test_sigkill_mid_answer_leaves_a_readable_db(store_url: str) -> None:
     if store_url.startswith("sqlite"):
         with sqlite3.connect(str(database)) as conn:
             assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+OPENER = """
+import sys
+from chat_core.storage.store import ChatStore
+print("ready", flush=True)
+sys.stdin.readline()
+with ChatStore(sys.argv[1]) as store:
+    print(store.migrated_from, store.create_conversation("browser:me").id, flush=True)
+"""
+
+
+def test_two_processes_creating_the_schema_at_once_both_succeed(store_url: str) -> None:
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", OPENER, store_url],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    try:
+        for proc in procs:
+            assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
+        for proc in procs:
+            assert proc.stdin is not None
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
+        results = [proc.communicate(timeout=120) for proc in procs]
+    finally:
+        for proc in procs:
+            proc.kill()
+            proc.wait()
+    assert [p.returncode for p in procs] == [0, 0], [err[-2000:] for _, err in results]
+    found = sorted(out.split()[0] for out, _ in results)
+    assert found == ["0", str(SCHEMA_VERSION)]  # one created the schema, the other found it
+    with ChatStore(store_url) as store:
+        assert len(store.list_conversations(ME)) == 2
