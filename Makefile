@@ -36,15 +36,24 @@ gateway: $(STAMP) ## start the SSE gateway with the offline back end on :$(GATEW
 stub: $(STAMP) ## start the OpenAI-compatible stub on :$(STUB_PORT)
 	$(PY) -m chat_core.openai_stub --port $(STUB_PORT)
 
-.PHONY: browser
-browser: ## install Debian's chromium for the browser tests when missing
-	@command -v chromium >/dev/null || { \
-	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+.PHONY: deps
+deps: ## install Debian's chromium, redis-server and postgresql for the tests when missing
+	@missing=""; \
+	  command -v chromium >/dev/null || missing="$$missing chromium"; \
+	  command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	  if [ -n "$$missing" ]; then \
+	    SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	    echo "installing$$missing"; \
+	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	      $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	  fi
 	@chromium --version
+	@redis-server --version
+	@ls -d /usr/lib/postgresql/*/bin
 
 .PHONY: test
-test: $(STAMP) browser ## run the whole test suite (unit, integration, app, browser)
+test: $(STAMP) deps ## run the whole test suite (unit, integration, app, browser)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 .PHONY: test-fast
@@ -63,7 +72,7 @@ format: $(STAMP) ## apply ruff's fixes and formatting
 	$(VENV)/bin/ruff format .
 
 .PHONY: bench
-bench: $(STAMP) browser ## run the benchmarks and write docs/benchmarks.md
+bench: $(STAMP) deps ## run the benchmarks and write docs/benchmarks.md
 	$(PY) -m bench
 
 .PHONY: clean

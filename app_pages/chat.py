@@ -1,11 +1,10 @@
 """The chat page: title, history, prompt, streaming answer; chats and settings in the sidebar."""
 
-from pathlib import Path
-
 import streamlit as st
 
 from chat_core import (
     BACKEND_CHOICES,
+    SHARED_OWNER,
     BackendCache,
     ChatError,
     ChatSession,
@@ -22,7 +21,6 @@ from chat_core import (
     format_cost,
     import_json,
     load_settings,
-    open_store,
     parse_price_rows,
     price_rows,
     render_run,
@@ -30,18 +28,18 @@ from chat_core import (
 )
 
 
-@st.cache_resource
-def get_store(db_path: str) -> ChatStore:
-    """One store per process and file: it is thread-safe and recovers crashed answers."""
-    return open_store(Settings(db_path=db_path))
+@st.cache_resource(on_release=ChatStore.close)  # a cleared cache closes the connections
+def get_store(db_url: str) -> ChatStore:
+    """One store per process and database: it is thread-safe and recovers crashed answers."""
+    return ChatStore(db_url)
 
 
 def open_default_store(base: Settings) -> ChatStore:
     try:
-        return get_store(str(Path(base.db_path).resolve()))
+        return get_store(base.database_url)
     except ChatError as exc:  # an unwritable or foreign file: chat on, without saving
         st.warning(f"Chats are not saved: {exc}", icon=":material/database_off:")
-        return get_store(":memory:")
+        return get_store("sqlite://")  # in memory
 
 
 def restore_from_url(session: ChatSession) -> None:
@@ -50,7 +48,7 @@ def restore_from_url(session: ChatSession) -> None:
         return
     st.session_state["url_restored"] = True
     wanted = st.query_params.get("c", "")
-    if wanted and not (wanted.isdigit() and session.open(int(wanted))):
+    if wanted and not session.open(wanted):
         del st.query_params["c"]
 
 
@@ -64,7 +62,7 @@ def on_import() -> None:
     if upload is None:
         return
     try:
-        imported = import_json(store, upload.getvalue())
+        imported = import_json(store, session.owner, upload.getvalue())
     except ChatError as exc:
         st.session_state["import_error"] = str(exc)
     else:
@@ -84,7 +82,7 @@ def sidebar_chats() -> None:
     # during a stream (when stale elements linger until the script ends) shows no doubles.
     with st.container():
         st.caption("Chats")
-        for summary in store.list_conversations(limit=50):
+        for summary in store.list_conversations(session.owner, limit=50):
             current = summary.id == session.conversation_id
             st.button(
                 summary.title,
@@ -97,7 +95,9 @@ def sidebar_chats() -> None:
             )
     with st.container():
         stored = (
-            store.get_conversation(session.conversation_id) if session.conversation_id else None
+            store.get_conversation(session.owner, session.conversation_id)
+            if session.conversation_id
+            else None
         )
         if stored is not None:
             with st.expander("This chat", icon=":material/edit_note:"):
@@ -105,7 +105,7 @@ def sidebar_chats() -> None:
                     "Title", value=stored.title, max_chars=200, key=f"title-{stored.id}"
                 )
                 if title.strip() and title != stored.title:
-                    store.rename(stored.id, title)
+                    store.rename(session.owner, stored.id, title)
                     st.rerun()
                 left, right = st.columns(2)
                 for column, label, kind, mime in (
@@ -285,7 +285,9 @@ def show_turn(index: int, turn: ChatTurn, last: bool) -> None:
 # -- the page, top to bottom -------------------------------------------------------------------
 base = load_settings()
 store = open_default_store(base)
-session: ChatSession = st.session_state.setdefault("chat", ChatSession(store=store))
+# A placeholder until visitors get private identities: every visitor is the shared owner.
+owner = SHARED_OWNER
+session: ChatSession = st.session_state.setdefault("chat", ChatSession(store=store, owner=owner))
 restore_from_url(session)
 with st.sidebar:
     sidebar_chats()
@@ -303,7 +305,7 @@ if settings is not None:
             icon=":material/cloud_off:",
         )
 if session.conversation_id is not None:
-    st.query_params["c"] = str(session.conversation_id)
+    st.query_params["c"] = session.conversation_id
 elif "c" in st.query_params:
     del st.query_params["c"]
 

@@ -65,13 +65,25 @@ from chat_core.messages import (
 from chat_core.metrics import SessionStats, StreamMetrics, answer_status, measure
 from chat_core.runs import Run, RunRegistry, start_run
 from chat_core.settings import BACKEND_CHOICES, SETTING_NAMES, Settings, load_settings
-from chat_core.store import ChatStore, NotFoundError, StoreError, open_store
-from chat_core.transfer import export_filename, export_json, export_markdown, import_json
+from chat_core.storage import (
+    LEGACY_OWNER,
+    SHARED_OWNER,
+    ChatStore,
+    NotFoundError,
+    StoreError,
+    export_filename,
+    export_json,
+    export_markdown,
+    import_json,
+    open_store,
+)
 
 __all__ = [
     "BACKEND_CHOICES",
+    "LEGACY_OWNER",
     "NEW_BLOCK",
     "SETTING_NAMES",
+    "SHARED_OWNER",
     "Backend",
     "BackendCache",
     "BackendError",

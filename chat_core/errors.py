@@ -4,7 +4,9 @@
     ├── ConfigError           settings that cannot work (bad back end name, missing URL)
     ├── CapacityError         too many answers streaming at once (HTTP 429)
     ├── ValidationError       bad input, with the offending ``field`` (HTTP 422)
-    │   └── LimitError        input over a size limit (HTTP 413)
+    │   ├── LimitError        input over a size limit (HTTP 413)
+    │   └── NotFoundError     no such conversation or message (for this owner)
+    ├── StoreError            the chat database failed (unreachable, foreign, newer, full)
     └── BackendError          an upstream failure, carrying a ``StreamError``'s code
 
 Third-party exceptions are converted at the boundary with ``raise ... from exc``;
@@ -35,6 +37,14 @@ class ValidationError(ChatError):
 
 class LimitError(ValidationError):
     """Input over a size limit."""
+
+
+class NotFoundError(ValidationError):
+    """No conversation or message with that id for this owner (deleted, or never theirs)."""
+
+
+class StoreError(ChatError):
+    """The database failed: unreachable, not a chat database, from a newer app, or full."""
 
 
 class BackendError(ChatError):

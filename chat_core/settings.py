@@ -8,6 +8,7 @@ the gateway and the tests never pay for importing it.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
@@ -34,6 +35,8 @@ _NAMES: dict[str, str] = {
     "gateway_token": "CHAT_GATEWAY_TOKEN",
     "offline_tps": "CHAT_OFFLINE_TPS",
     "db_path": "CHAT_DB_PATH",
+    "db_url": "CHAT_DB_URL",
+    "shared_history": "CHAT_SHARED_HISTORY",
 }
 # Read by the gateway only (``GatewayConfig``), through the same precedence.
 GATEWAY_SETTING_NAMES: tuple[str, ...] = (
@@ -58,6 +61,8 @@ class Settings:
     gateway_token: str | None = None
     offline_tps: float = 40.0
     db_path: str = ".chat_data/chats.sqlite3"
+    db_url: str | None = None  # a SQLAlchemy URL; wins over db_path, which means a SQLite file
+    shared_history: bool = False  # every visitor shares one chat list (a demo, on purpose)
 
     def __post_init__(self) -> None:
         if self.backend not in BACKEND_CHOICES:
@@ -79,7 +84,16 @@ class Settings:
             )
             for f in fields(self)
         }
+        if self.db_url:  # a database URL may carry a password: user:***@host
+            shown["db_url"] = re.sub(r"(://[^/:@]*:)[^/@]*@", r"\1***@", self.db_url)
         return f"Settings({', '.join(f'{k}={v!r}' for k, v in shown.items())})"
+
+    @property
+    def database_url(self) -> str:
+        """The chat database: ``CHAT_DB_URL``, else the SQLite file at ``CHAT_DB_PATH``."""
+        if self.db_url:
+            return self.db_url
+        return "sqlite://" if self.db_path == ":memory:" else f"sqlite:///{self.db_path}"
 
     @property
     def resolved_backend(self) -> BackendName:
@@ -142,7 +156,16 @@ def lookup(name: str, layers: list[Mapping[str, Any]]) -> str | None:
     return None
 
 
-_PARSERS: dict[str, Callable[[str], Any]] = {"offline_tps": float}
+def _flag(raw: str) -> bool:
+    value = raw.lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(raw)
+
+
+_PARSERS: dict[str, Callable[[str], Any]] = {"offline_tps": float, "shared_history": _flag}
 
 
 def load_settings(

@@ -26,7 +26,7 @@ from chat_core.logs import log_stream_end, log_stream_start
 from chat_core.messages import ChatMessage, Conversation, GenerationParams, build_conversation
 from chat_core.metrics import SessionStats, StreamMetrics, answer_status, measure
 from chat_core.runs import Run, start_run
-from chat_core.store import ChatStore
+from chat_core.storage.store import ChatStore
 
 CONTINUE_PROMPT = "Continue exactly where your last answer stopped. Do not repeat anything."
 PARTIAL_SAVE_S = 0.5
@@ -57,7 +57,8 @@ class ChatSession:
     run_model: str | None = None
     stats: SessionStats = field(default_factory=SessionStats)
     store: ChatStore | None = None
-    conversation_id: int | None = None
+    conversation_id: str | None = None
+    owner: str = ""  # whose chats these are; the store refuses an empty owner
     _run_prefix: str = ""
     _run_message_id: int | None = None
     _run_metrics: Callable[[Run], StreamMetrics] | None = None
@@ -79,9 +80,9 @@ class ChatSession:
         )
 
     # -- conversations -------------------------------------------------------------------------
-    def open(self, conversation_id: int) -> bool:
+    def open(self, conversation_id: str) -> bool:
         """Show a stored conversation; a streaming answer goes on and is saved where it was."""
-        stored = self.store.get_conversation(conversation_id) if self.store else None
+        stored = self.store.get_conversation(self.owner, conversation_id) if self.store else None
         if stored is None:
             return False
         self._detach()
@@ -99,7 +100,7 @@ class ChatSession:
         if self.run is not None:
             self.run.cancel()
         if self.store is not None and self.conversation_id is not None:
-            self.store.delete(self.conversation_id)
+            self.store.delete(self.owner, self.conversation_id)
         self.new_conversation()
 
     def clear(self) -> None:
@@ -107,7 +108,7 @@ class ChatSession:
         self.stop()
         self.run = None
         if self.store is not None and self.conversation_id is not None:
-            self.store.truncate_after(self.conversation_id, -1)
+            self.store.truncate_after(self.owner, self.conversation_id, -1)
         self.turns.clear()
 
     def _detach(self) -> None:
@@ -122,8 +123,8 @@ class ChatSession:
         message_id = None
         if self.store is not None:
             if self.conversation_id is None:
-                self.conversation_id = self.store.create_conversation().id
-            message_id = self.store.add_message(self.conversation_id, "user", prompt).id
+                self.conversation_id = self.store.create_conversation(self.owner).id
+            message_id = self.store.add_message(self.owner, self.conversation_id, "user", prompt).id
         self.turns.append(ChatTurn("user", prompt, message_id=message_id))
         return self._start(backend, conversation, params, "new")
 
@@ -143,7 +144,7 @@ class ChatSession:
             raise ValueError("only your own messages can be edited")
         conversation = build_conversation(text, self.model_history(self.turns[:index]))
         if self.store is not None and turn.message_id is not None:
-            self.store.edit_message(turn.message_id, text)
+            self.store.edit_message(self.owner, turn.message_id, text)
         turn.content = text
         del self.turns[index + 1 :]
         return self._start(backend, conversation, params, "retry")
@@ -160,14 +161,16 @@ class ChatSession:
         turn = self.turns[index]
         turn.feedback = value
         if self.store is not None and turn.message_id is not None:
-            self.store.update_message(turn.message_id, feedback=value)
+            self.store.update_message(self.owner, turn.message_id, feedback=value)
 
     def _truncate_after(self, index: int) -> None:
         if self.store is not None and self.conversation_id is not None:
             message_id = self.turns[index].message_id
-            stored = self.store.get_message(message_id) if message_id is not None else None
+            stored = (
+                self.store.get_message(self.owner, message_id) if message_id is not None else None
+            )
             if stored is not None:
-                self.store.truncate_after(self.conversation_id, stored.position)
+                self.store.truncate_after(self.owner, self.conversation_id, stored.position)
         del self.turns[index + 1 :]
 
     def _start(
@@ -183,13 +186,14 @@ class ChatSession:
         message_id = self._start_stored_answer(kind, params)
         run = start_run(lambda: backend.astream(conversation, params))
         log_stream_start("chat", run.id, backend=backend.name, prompt=conversation.prompt)
-        store = self.store
+        store, owner = self.store, self.owner
 
         def on_finish(run: Run) -> None:
             metrics = metrics_of(run)
             log_stream_end("chat", run.id, metrics, run.text_bytes)
             if store is not None and message_id is not None:
                 store.finish_message(
+                    owner,
                     message_id,
                     prefix + run.text,
                     status=metrics.status,
@@ -206,7 +210,7 @@ class ChatSession:
             return None
         if kind == "continue" and self.turns[-1].message_id is not None:
             message_id = self.turns[-1].message_id
-            self.store.update_message(message_id, status="streaming")
+            self.store.update_message(self.owner, message_id, status="streaming")
             return message_id
         settings: dict[str, Any] = {
             "temperature": params.temperature,
@@ -214,7 +218,9 @@ class ChatSession:
         }
         if params.system:
             settings["system"] = params.system
-        return self.store.start_answer(self.conversation_id, model=params.model, params=settings).id
+        return self.store.start_answer(
+            self.owner, self.conversation_id, model=params.model, params=settings
+        ).id
 
     # -- while streaming -----------------------------------------------------------------------
     def save_partial(self, *, now: float | None = None) -> None:
@@ -225,7 +231,9 @@ class ChatSession:
         if now - self._last_save < PARTIAL_SAVE_S:
             return
         self._last_save = now
-        self.store.update_partial(self._run_message_id, self._run_prefix + self.run.text)
+        self.store.update_partial(
+            self.owner, self._run_message_id, self._run_prefix + self.run.text
+        )
 
     def finish(self) -> ChatTurn | None:
         """Move a finished run into the turns; None while it is still streaming."""

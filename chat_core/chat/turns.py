@@ -10,7 +10,7 @@ from chat_core.chat.pricing import ModelPrice, answer_tokens, estimate_cost
 from chat_core.events import StreamError
 from chat_core.messages import Role
 from chat_core.metrics import AnswerStatus, StreamMetrics
-from chat_core.records import StoredMessage
+from chat_core.storage.records import StoredMessage
 
 
 @dataclass

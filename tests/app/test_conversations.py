@@ -63,7 +63,7 @@ def test_regenerate_replaces_the_last_answer(chat_env):
     session = at.session_state["chat"]
     assert [t.role for t in session.turns] == ["user", "assistant"]
     assert session.turns[1].content == "one answer"
-    stored = session.store.get_conversation(session.conversation_id)
+    stored = session.store.get_conversation(session.owner, session.conversation_id)
     assert [m.role for m in stored.messages] == ["user", "assistant"]
 
 
@@ -77,7 +77,7 @@ def test_edit_a_message_and_resend_replaces_later_turns(chat_env):
     at.button(key="resend-0").click().run()
     session = at.session_state["chat"]
     assert [t.content for t in session.turns] == ["/echo gamma", "gamma"]
-    stored = session.store.get_conversation(session.conversation_id)
+    stored = session.store.get_conversation(session.owner, session.conversation_id)
     assert [m.content for m in stored.messages] == ["/echo gamma", "gamma"]
 
 
@@ -138,3 +138,32 @@ def test_cost_is_shown_only_for_priced_models(chat_env):
     at.run()
     cost = [m.value for m in at.sidebar.metric if m.label == "Estimated cost"]
     assert cost and cost[0].startswith(("$", "<$"))
+
+
+def test_chats_live_in_postgres_when_chat_db_url_says_so(chat_env, monkeypatch, postgres_server):
+    monkeypatch.setenv("CHAT_DB_URL", postgres_server.new_database())
+    at = new_chat_app()
+    conversation_id = ask(at, "/echo kept in postgres").conversation_id
+    assert not (chat_env / "chats.sqlite3").exists()  # CHAT_DB_URL wins over CHAT_DB_PATH
+    st.cache_resource.clear()  # an app restart
+    fresh = new_chat_app(c=conversation_id)
+    assert chat_titles(fresh) == ["/echo kept in postgres"]
+    assert [t.content for t in fresh.session_state["chat"].turns] == [
+        "/echo kept in postgres",
+        "kept in postgres",
+    ]
+
+
+def test_chats_from_before_owners_are_shown_to_no_visitor(chat_env):
+    from chat_core import LEGACY_OWNER
+    from tests.unit.test_store_migrations import make_old_file
+
+    make_old_file(chat_env / "chats.sqlite3", 2)
+    at = new_chat_app()
+    assert chat_titles(at) == []  # the old shared chats stay in the file, hidden
+    store = at.session_state["chat"].store
+    legacy = store.list_conversations(LEGACY_OWNER)
+    assert len(legacy) == 2
+    reopened = new_chat_app(c=legacy[0].id)  # even with the id in the URL
+    assert reopened.session_state["chat"].turns == []
+    assert "c" not in reopened.query_params

@@ -22,7 +22,7 @@ def test_reload_and_restart_bring_the_conversation_back(page: Page, tmp_path: Pa
         chat = ChatPage(page).open(server.url)
         chat.send("/echo saved across restarts")
         chat.wait_idle(answers=1)
-        expect(page).to_have_url(re.compile(r"[?&]c=\d+"))
+        expect(page).to_have_url(re.compile(r"[?&]c=[A-Za-z0-9_-]{22}"))
         query = page.url.split("?", 1)[1]
 
         page.reload()  # a new Streamlit session: the URL says which chat was open

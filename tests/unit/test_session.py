@@ -100,9 +100,9 @@ def test_history_sent_to_the_model_is_exactly_the_produced_text():
 
 # -- with a store ------------------------------------------------------------------------------
 def stored_session(tmp_path):
-    from chat_core.store import ChatStore
+    from chat_core.storage.store import ChatStore
 
-    return ChatSession(store=ChatStore(tmp_path / "chats.sqlite3"))
+    return ChatSession(store=ChatStore(tmp_path / "chats.sqlite3"), owner="browser:me")
 
 
 def test_answer_is_stored_even_when_no_page_is_watching(tmp_path):
@@ -113,7 +113,7 @@ def test_answer_is_stored_even_when_no_page_is_watching(tmp_path):
     session.new_conversation()  # the page moved on (or went away) mid-answer
     for _ in iter_run(run):
         pass
-    stored = session.store.get_conversation(conversation_id)
+    stored = session.store.get_conversation(session.owner, conversation_id)
     assert [(m.role, m.content, m.status) for m in stored.messages] == [
         ("user", "/echo kept for later", "complete"),
         ("assistant", "kept for later", "complete"),
@@ -128,13 +128,13 @@ def test_partial_answer_is_saved_while_streaming(tmp_path):
         if seq == 20:
             break
     session.save_partial(now=10_000.0)
-    answer = session.store.get_conversation(session.conversation_id).messages[1]
+    answer = session.store.get_conversation(session.owner, session.conversation_id).messages[1]
     assert answer.status == "streaming" and answer.content and run.text.startswith(answer.content)
     session.stop()
     for _ in iter_run(run):
         pass
     session.finish()
-    answer = session.store.get_message(answer.id)
+    answer = session.store.get_message(session.owner, answer.id)
     assert answer.status == "stopped" and answer.content == run.text
 
 
@@ -146,7 +146,7 @@ def test_continue_and_feedback_are_stored_on_the_same_message(tmp_path):
     session.set_feedback(1, -1)
     session.continue_answer(backend, PARAMS)
     merged = wait_finished(session)
-    stored = session.store.get_conversation(session.conversation_id).messages
+    stored = session.store.get_conversation(session.owner, session.conversation_id).messages
     assert len(stored) == 2
     assert stored[1].content == merged.content and merged.content.startswith(partial.content)
     assert stored[1].status == "complete" and stored[1].feedback == -1

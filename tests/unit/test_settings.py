@@ -130,3 +130,33 @@ def test_overrides_ignore_empty_values() -> None:
     )
     with pytest.raises(ConfigError):
         s.with_overrides(backend="bogus")
+
+
+def test_database_url_from_chat_db_url_else_chat_db_path() -> None:
+    load = load_settings
+    assert load(env={}, secrets={}, dotenv_path=None).database_url == (
+        "sqlite:///.chat_data/chats.sqlite3"
+    )
+    assert load(env={"CHAT_DB_PATH": "/data/c.db"}, dotenv_path=None, secrets={}).database_url == (
+        "sqlite:////data/c.db"
+    )
+    pg = "postgresql+psycopg://app:pw@db.example.com/chats"
+    both = {"CHAT_DB_PATH": "/data/c.db", "CHAT_DB_URL": pg}
+    assert load(env=both, secrets={}, dotenv_path=None).database_url == pg
+    assert load(env={}, secrets={"CHAT_DB_URL": pg}, dotenv_path=None).db_url == pg
+    shown = repr(Settings(db_url=pg))
+    assert "pw" not in shown and "app:***@db.example.com" in shown
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("1", True), ("true", True), ("0", False), ("no", False)]
+)
+def test_shared_history_is_a_flag(raw: str, expected: bool) -> None:
+    env = {"CHAT_SHARED_HISTORY": raw}
+    assert load_settings(env=env, secrets={}, dotenv_path=None).shared_history is expected
+    assert load_settings(env={}, secrets={}, dotenv_path=None).shared_history is False
+
+
+def test_shared_history_refuses_other_words() -> None:
+    with pytest.raises(ConfigError, match="CHAT_SHARED_HISTORY"):
+        load_settings(env={"CHAT_SHARED_HISTORY": "maybe"}, secrets={}, dotenv_path=None)

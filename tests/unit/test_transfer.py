@@ -12,9 +12,9 @@ import pytest
 
 from chat_core.errors import LimitError, ValidationError
 from chat_core.messages import MAX_MESSAGE_CHARS
-from chat_core.records import MAX_ANSWER_CHARS, StoredConversation
-from chat_core.store import ChatStore
-from chat_core.transfer import (
+from chat_core.storage.records import MAX_ANSWER_CHARS, StoredConversation
+from chat_core.storage.store import ChatStore
+from chat_core.storage.transfer import (
     EXPORT_FORMAT,
     MAX_IMPORT_BYTES,
     MAX_IMPORT_MESSAGES,
@@ -25,37 +25,41 @@ from chat_core.transfer import (
     parse_export,
 )
 
+ME = "browser:me"
+
 
 @pytest.fixture
 def store(tmp_path: Path):
-    with ChatStore(tmp_path / "chats.sqlite3") as s:
+    with ChatStore(f"sqlite:///{tmp_path / 'chats.sqlite3'}") as s:
         yield s
 
 
 def sample(store: ChatStore) -> StoredConversation:
     """A conversation with every kind of message worth exporting."""
-    conv = store.create_conversation()
-    store.add_message(conv.id, "system", "Be brief.")
-    store.add_message(conv.id, "user", 'Ünïcödé, emoji 🚀, a line\u2028separator and "quotes"')
-    answer = store.start_answer(conv.id, model="gpt-4o-mini", params={"temperature": 0.7})
-    store.update_partial(answer.id, "Here is ")
+    conv = store.create_conversation(ME)
+    store.add_message(ME, conv.id, "system", "Be brief.")
+    store.add_message(ME, conv.id, "user", 'Ünïcödé, emoji 🚀, a line\u2028separator and "quotes"')
+    answer = store.start_answer(ME, conv.id, model="gpt-4o-mini", params={"temperature": 0.7})
+    store.update_partial(ME, answer.id, "Here is ")
     store.finish_message(
+        ME,
         answer.id,
         "Here is code:\n\n```python\nprint('hi')\n```\n",
         status="complete",
         metrics={"tokens": 12, "prompt_tokens": 30, "first_token_s": 0.1 + 0.2, "error_code": None},
+        reasoning="They want code.\n\nPython, then.",
     )
-    store.update_message(answer.id, feedback=-1)
-    store.add_message(conv.id, "user", "and more?")
-    stopped = store.add_message(conv.id, "assistant", "Part", status="stopped", model="gpt-4o")
-    store.update_message(stopped.id, feedback=1)
-    store.add_message(conv.id, "user", "again")
+    store.update_message(ME, answer.id, feedback=-1)
+    store.add_message(ME, conv.id, "user", "and more?")
+    stopped = store.add_message(ME, conv.id, "assistant", "Part", status="stopped", model="gpt-4o")
+    store.update_message(ME, stopped.id, feedback=1)
+    store.add_message(ME, conv.id, "user", "again")
     store.add_message(
-        conv.id, "assistant", "", status="error", metrics={"error_code": "rate_limit"}
+        ME, conv.id, "assistant", "", status="error", metrics={"error_code": "rate_limit"}
     )
-    store.add_message(conv.id, "user", "once more")
-    store.start_answer(conv.id, model="gpt-4o-mini")  # still streaming
-    got = store.get_conversation(conv.id)
+    store.add_message(ME, conv.id, "user", "once more")
+    store.start_answer(ME, conv.id, model="gpt-4o-mini")  # still streaming
+    got = store.get_conversation(ME, conv.id)
     assert got is not None
     return got
 
@@ -63,12 +67,12 @@ def sample(store: ChatStore) -> StoredConversation:
 # -- export --------------------------------------------------------------------------------------
 def test_json_round_trip_is_byte_stable(store: ChatStore) -> None:
     first = export_json(sample(store))
-    imported = import_json(store, first.encode("utf-8"))
-    second = export_json(store.get_conversation(imported.id))  # type: ignore[arg-type]
+    imported = import_json(store, ME, first.encode("utf-8"))
+    second = export_json(store.get_conversation(ME, imported.id))  # type: ignore[arg-type]
     assert second == first
-    again = import_json(store, second)
+    again = import_json(store, ME, second)
     assert again.id != imported.id
-    assert export_json(store.get_conversation(again.id)) == first  # type: ignore[arg-type]
+    assert export_json(store.get_conversation(ME, again.id)) == first  # type: ignore[arg-type]
 
 
 def test_json_export_content(store: ChatStore) -> None:
@@ -80,9 +84,12 @@ def test_json_export_content(store: ChatStore) -> None:
     assert len(messages) == len(conv.messages) == 9
     assert all(
         set(m)
-        == {"role", "content", "status", "model", "params", "metrics", "feedback", "created_at"}
+        == {"role", "content", "reasoning", "status", "model", "params", "metrics", "feedback"}
+        | {"created_at"}
         for m in messages
     )  # no database ids
+    assert messages[2]["reasoning"] == "They want code.\n\nPython, then."
+    assert messages[4]["reasoning"] == ""
     assert messages[2]["metrics"]["first_token_s"] == 0.1 + 0.2
     assert messages[2]["feedback"] == -1 and messages[2]["params"] == {"temperature": 0.7}
     assert messages[-1]["status"] == "interrupted"  # a live answer is a snapshot in a file
@@ -93,22 +100,27 @@ def test_markdown_export_is_readable_with_notes_outside_the_text(store: ChatStor
     conv = sample(store)
     text = export_markdown(conv)
     assert text.startswith(f"# {conv.title}\n")
-    assert "### Assistant · gpt-4o-mini\n\nHere is code:\n\n```python\nprint('hi')\n```\n" in text
+    reasoning = (
+        "<details><summary>Reasoning</summary>\n\n> They want code.\n>\n> Python, then.\n\n"
+        "</details>\n\n"
+    )
+    assert f"### Assistant · gpt-4o-mini\n\n{reasoning}Here is code:\n\n```python\n" in text
+    assert text.count("<details>") == 1  # only answers with reasoning get the section
     assert "### Assistant · gpt-4o\n\nPart\n\n> **Note:** Stopped" in text
     assert "> **Note:** The answer failed (rate_limit)." in text
     assert text.count("Interrupted") == 1
     assert "> Rated 👎 not helpful" in text and "> Rated 👍 helpful" in text
     assert text.count("### User") == 4 and "### System\n\nBe brief." in text
     # the notes are chrome: the stored text is untouched
-    assert store.get_conversation(conv.id).messages[4].content == "Part"  # type: ignore[union-attr]
+    assert store.get_conversation(ME, conv.id).messages[4].content == "Part"  # type: ignore[union-attr]
 
 
 def test_export_filename_is_safe(store: ChatStore) -> None:
-    conv = store.create_conversation("Why? ../../etc/passwd — «quoted»")
-    summary = store.get_conversation(conv.id)
+    conv = store.create_conversation(ME, "Why? ../../etc/passwd — «quoted»")
+    summary = store.get_conversation(ME, conv.id)
     assert export_filename(summary, "json") == "why-etc-passwd-quoted.json"  # type: ignore[arg-type]
-    blank = store.create_conversation("🚀🚀")
-    assert export_filename(store.get_conversation(blank.id), "md") == "chat.md"  # type: ignore[arg-type]
+    blank = store.create_conversation(ME, "🚀🚀")
+    assert export_filename(store.get_conversation(ME, blank.id), "md") == "chat.md"  # type: ignore[arg-type]
 
 
 # -- import --------------------------------------------------------------------------------------
@@ -121,8 +133,8 @@ def test_minimal_import_fills_defaults(store: ChatStore) -> None:
             {"role": "assistant", "content": "A journal."},
         ],
     }
-    summary = import_json(store, "\ufeff" + json.dumps(data))  # a BOM is fine
-    conv = store.get_conversation(summary.id)
+    summary = import_json(store, ME, "\ufeff" + json.dumps(data))  # a BOM is fine
+    conv = store.get_conversation(ME, summary.id)
     assert conv is not None and conv.title == "What is WAL mode?"
     assert [(m.status, m.feedback, m.model, m.params) for m in conv.messages] == [
         ("complete", 0, None, {}),
@@ -178,7 +190,15 @@ def edited(path: str, value: Any) -> bytes:
 
 
 def test_the_valid_base_imports(store: ChatStore) -> None:
-    assert import_json(store, json.dumps(valid())).message_count == 2
+    assert import_json(store, ME, json.dumps(valid())).message_count == 2
+
+
+def test_reasoning_is_imported_and_older_exports_without_it_still_import(store: ChatStore) -> None:
+    summary = import_json(store, ME, edited("messages.1.reasoning", "Greet back."))
+    conv = store.get_conversation(ME, summary.id)
+    assert conv is not None and [m.reasoning for m in conv.messages] == ["", "Greet back."]
+    assert json.loads(export_json(conv))["messages"][1]["reasoning"] == "Greet back."
+    assert "reasoning" not in valid()["messages"][1]  # the base is an export from before
 
 
 HOSTILE: list[tuple[str, bytes | str, type[Exception], str]] = [
@@ -225,6 +245,18 @@ HOSTILE: list[tuple[str, bytes | str, type[Exception], str]] = [
         "messages[1].content",
     ),
     ("unknown role", edited("messages.1.role", "tool"), ValidationError, "messages[1].role"),
+    (
+        "reasoning a number",
+        edited("messages.1.reasoning", 5),
+        ValidationError,
+        "messages[1].reasoning",
+    ),
+    (
+        "huge reasoning",
+        edited("messages.1.reasoning", "r" * (MAX_ANSWER_CHARS + 1)),
+        LimitError,
+        "messages[1].reasoning",
+    ),
     ("role a list", edited("messages.1.role", ["user"]), ValidationError, "messages[1].role"),
     ("content a number", edited("messages.1.content", 42), ValidationError, "messages[1].content"),
     (
@@ -298,11 +330,11 @@ def test_hostile_imports_are_refused_and_write_nothing(
     store: ChatStore, tmp_path: Path, data: bytes | str, error: type[Exception], field: str
 ) -> None:
     with pytest.raises(error) as err:
-        import_json(store, data)
+        import_json(store, ME, data)
     assert isinstance(err.value, ValidationError)
     assert err.value.field == field
     assert len(str(err.value)) < 120  # short enough to show as is
-    assert store.list_conversations() == []
+    assert store.list_conversations(ME) == []
     with sqlite3.connect(tmp_path / "chats.sqlite3") as conn:
         assert conn.execute("SELECT count(*) FROM messages").fetchone()[0] == 0
 
@@ -310,4 +342,4 @@ def test_hostile_imports_are_refused_and_write_nothing(
 def test_parse_export_writes_nothing(store: ChatStore) -> None:
     parsed = parse_export(json.dumps(valid()))
     assert [m.role for m in parsed.messages] == ["user", "assistant"]
-    assert store.list_conversations() == []
+    assert store.list_conversations(ME) == []

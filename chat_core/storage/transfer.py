@@ -3,13 +3,13 @@
     conv = store.get_conversation(conversation_id)
     st.download_button("JSON", export_json(conv), export_filename(conv, "json"))
     st.download_button("Markdown", export_markdown(conv), export_filename(conv, "md"))
-    summary = import_json(store, uploaded_file.getvalue())   # a new conversation
+    summary = import_json(store, owner, uploaded_file.getvalue())   # a new conversation of owner's
 
 The JSON export (format ``streaming-chat/conversation``, version 1)::
 
     {"format", "version", "title", "created_at", "updated_at",
-     "messages": [{"role", "content", "status", "model", "params", "metrics",
-                   "feedback", "created_at"}, ...]}
+     "messages": [{"role", "content", "reasoning", "status", "model", "params",
+                   "metrics", "feedback", "created_at"}, ...]}
 
 It holds no database ids, and an import keeps its times, so export -> import ->
 export gives the same bytes. An answer still streaming is exported as
@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from chat_core.errors import LimitError, ValidationError
-from chat_core.records import (
+from chat_core.storage.records import (
     FINAL_STATUSES,
     MAX_MESSAGES_PER_CONVERSATION,
     ConversationSummary,
@@ -49,7 +49,7 @@ from chat_core.records import (
     check_time,
     check_title,
 )
-from chat_core.store import ChatStore
+from chat_core.storage.store import ChatStore
 
 EXPORT_FORMAT = "streaming-chat/conversation"
 EXPORT_VERSION = 1
@@ -57,13 +57,24 @@ MAX_IMPORT_BYTES = 10 * 1024 * 1024
 MAX_IMPORT_MESSAGES = MAX_MESSAGES_PER_CONVERSATION
 _TOP_KEYS = frozenset({"format", "version", "title", "created_at", "updated_at", "messages"})
 _MESSAGE_KEYS = frozenset(
-    {"role", "content", "status", "model", "params", "metrics", "feedback", "created_at"}
+    {
+        "role",
+        "content",
+        "reasoning",
+        "status",
+        "model",
+        "params",
+        "metrics",
+        "feedback",
+        "created_at",
+    }
 )
 _NOTES = {
     "stopped": "Stopped before the end of the answer.",
     "interrupted": "Interrupted: the connection or the app went away before the end of the answer.",
     "streaming": "Interrupted: the connection or the app went away before the end of the answer.",
     "error": "The answer failed",
+    "refused": "The model declined to answer.",
 }
 
 
@@ -84,6 +95,7 @@ def conversation_to_dict(conversation: StoredConversation) -> dict[str, Any]:
             {
                 "role": m.role,
                 "content": m.content,
+                "reasoning": m.reasoning,
                 "status": _exported_status(m),
                 "model": m.model,
                 "params": dict(sorted(m.params.items())),
@@ -115,6 +127,9 @@ def export_markdown(conversation: StoredConversation) -> str:
             f" · {m.model}" if m.role == "assistant" and m.model else ""
         )
         lines += ["", "---", "", f"### {heading}", ""]
+        if m.reasoning.strip():  # collapsed in renderers that know <details>, quoted in the rest
+            quoted = "\n".join(f"> {line}".rstrip() for line in m.reasoning.strip().splitlines())
+            lines += ["<details><summary>Reasoning</summary>", "", quoted, "", "</details>", ""]
         lines.append(m.content.rstrip("\n") if m.content.strip() else "*(no text)*")
         note = _NOTES.get(m.status)
         if note and m.status == "error":
@@ -207,6 +222,7 @@ def _message(item: object, i: int) -> NewMessage:
         metrics=metrics,
         feedback=check_feedback(obj.get("feedback", 0), f"{name}.feedback"),
         created_at=None if created is None else check_time(created, f"{name}.created_at"),
+        reasoning=check_text(obj.get("reasoning", ""), f"{name}.reasoning"),
     )
 
 
@@ -243,9 +259,13 @@ def parse_export(data: bytes | str) -> ConversationImport:
     )
 
 
-def import_json(store: ChatStore, data: bytes | str) -> ConversationSummary:
-    """Import a JSON export as a new conversation, all or nothing."""
+def import_json(store: ChatStore, owner: str, data: bytes | str) -> ConversationSummary:
+    """Import a JSON export as a new conversation of ``owner``, all or nothing."""
     parsed = parse_export(data)
     return store.import_conversation(
-        parsed.title, parsed.messages, created_at=parsed.created_at, updated_at=parsed.updated_at
+        owner,
+        parsed.title,
+        parsed.messages,
+        created_at=parsed.created_at,
+        updated_at=parsed.updated_at,
     )

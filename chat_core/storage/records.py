@@ -1,16 +1,24 @@
-"""Stored conversations and messages, and the checks every write goes through (issue 9).
+"""Stored conversations and messages, and the checks every write goes through.
 
 Pure: no I/O. ``store.py`` persists these records and ``transfer.py`` imports
 them from files; both validate through the ``check_*`` functions here, so a
 field is refused with the same short ``ValidationError`` / ``LimitError``
 (naming the field, e.g. ``messages[3].role``) whichever way it came in. The
 limits reuse those of ``messages.py``; an answer may be longer than a prompt.
+
+Owners: every conversation belongs to one ``owner`` string. Visitor identities
+always carry a kind prefix with a colon (``browser:...``, ``user:...``), so the
+reserved owners below, which have none, can never be a visitor:
+``LEGACY_OWNER`` holds the chats of a database from before owners existed
+(hidden from every visitor), ``SHARED_OWNER`` is the one owner every visitor
+shares when ``CHAT_SHARED_HISTORY=1`` (a demo store, on purpose).
 """
 
 from __future__ import annotations
 
 import json
 import re
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,7 +36,14 @@ from chat_core.messages import (
 )
 from chat_core.metrics import AnswerStatus
 
-STATUSES: tuple[AnswerStatus, ...] = ("streaming", "complete", "stopped", "interrupted", "error")
+STATUSES: tuple[AnswerStatus, ...] = (
+    "streaming",
+    "complete",
+    "stopped",
+    "interrupted",
+    "error",
+    "refused",
+)
 FINAL_STATUSES: tuple[AnswerStatus, ...] = STATUSES[1:]
 FEEDBACK_VALUES = (-1, 0, 1)
 DEFAULT_TITLE = "New chat"
@@ -40,6 +55,10 @@ MAX_FIELD_KEYS = 64  # params / metrics: flat objects of JSON scalars
 MAX_FIELD_STRING_CHARS = 2000
 _TIME_PATTERN = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+LEGACY_OWNER = "legacy"
+SHARED_OWNER = "shared"
+MAX_OWNER_CHARS = 200
+MAX_CONVERSATION_ID_CHARS = 32
 
 
 # -- records -----------------------------------------------------------------------------------
@@ -48,7 +67,7 @@ class StoredMessage:
     """One stored message. ``status`` is UI chrome, never part of ``content``."""
 
     id: int
-    conversation_id: int
+    conversation_id: str
     position: int  # 0, 1, 2, ... within the conversation, without gaps
     role: Role
     content: str
@@ -58,13 +77,14 @@ class StoredMessage:
     metrics: dict[str, Any]
     feedback: int  # -1 thumbs down, 0 none, 1 thumbs up
     created_at: str
+    reasoning: str = ""  # the model's reasoning summary, kept apart from the answer
 
 
 @dataclass(frozen=True, slots=True)
 class ConversationSummary:
     """A row of the sidebar list."""
 
-    id: int
+    id: str
     title: str
     created_at: str
     updated_at: str
@@ -75,7 +95,7 @@ class ConversationSummary:
 class StoredConversation:
     """A conversation with its messages, oldest first."""
 
-    id: int
+    id: str
     title: str
     created_at: str
     updated_at: str
@@ -98,6 +118,7 @@ class NewMessage:
     metrics: Mapping[str, Any] = field(default_factory=dict)
     feedback: int = 0
     created_at: str | None = None
+    reasoning: str = ""
 
 
 # -- validation (shared by store.py and transfer.py) ---------------------------------------
@@ -111,6 +132,26 @@ def check_text(value: object, field_name: str) -> str:
         except UnicodeEncodeError as exc:
             raise ValidationError(field_name, f"{field_name} has an invalid character") from exc
     return value
+
+
+def check_owner(owner: object, field_name: str = "owner") -> str:
+    """An owner identity: 1 to MAX_OWNER_CHARS characters."""
+    text = check_text(owner, field_name)
+    if not 0 < len(text) <= MAX_OWNER_CHARS:
+        raise ValidationError(field_name, f"{field_name} must be 1 to {MAX_OWNER_CHARS} characters")
+    return text
+
+
+def new_conversation_id() -> str:
+    """An unguessable conversation id for URLs (128 random bits, 22 URL-safe characters)."""
+    return secrets.token_urlsafe(16)
+
+
+def time_text(moment: datetime, field_name: str = "at") -> str:
+    """An aware datetime in the stored format (UTC); a naive one is refused, not guessed."""
+    if not isinstance(moment, datetime) or moment.utcoffset() is None:
+        raise ValidationError(field_name, f"{field_name} must be a timezone-aware datetime")
+    return moment.astimezone(UTC).strftime(TIME_FORMAT)
 
 
 def check_title(title: object, field_name: str = "title") -> str:
@@ -214,11 +255,33 @@ def title_from_prompt(prompt: str, max_chars: int = AUTO_TITLE_CHARS) -> str:
 
 def now_text() -> str:
     """The current UTC time in the stored format."""
-    return datetime.now(UTC).strftime(TIME_FORMAT)
+    return time_text(datetime.now(UTC))
 
 
 def dumps_flat(value: Mapping[str, Any]) -> str:
     # sorted keys: the stored text, and so every export, is the same whatever the caller's order
     return json.dumps(
         value, sort_keys=True, ensure_ascii=False, allow_nan=False, separators=(",", ":")
+    )
+
+
+def message_from_row(row: Mapping[Any, Any], stale_before: str) -> StoredMessage:
+    """A stored row as a record; a streaming row quiet since before ``stale_before`` reads
+    as ``interrupted`` (its writer is gone), whether or not recovery has marked it yet."""
+    status = row["status"]
+    if status == "streaming" and row["updated_at"] < stale_before:
+        status = "interrupted"
+    return StoredMessage(
+        id=row["id"],
+        conversation_id=row["conversation_id"],
+        position=row["position"],
+        role=row["role"],
+        content=row["content"],
+        status=status,
+        model=row["model"],
+        params=json.loads(row["params"]),
+        metrics=json.loads(row["metrics"]),
+        feedback=row["feedback"],
+        created_at=row["created_at"],
+        reasoning=row["reasoning"],
     )

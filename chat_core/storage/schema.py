@@ -1,0 +1,209 @@
+"""The tables, and the one migration path that brings any chat database to them.
+
+One schema for SQLite and PostgreSQL, written with SQLAlchemy Core so each
+dialect gets its own DDL (``INTEGER PRIMARY KEY AUTOINCREMENT`` on SQLite,
+``SERIAL`` on PostgreSQL). The version lives in the ``schema_version`` table:
+``migrate`` reads it inside the caller's write transaction, creates a fresh
+database at ``SCHEMA_VERSION`` or runs ``MIGRATIONS[v]`` (v -> v + 1) for each
+step, and writes the new version; a failure anywhere rolls all of it back.
+
+Versions 1 and 2 predate the version table and SQLAlchemy: SQLite files that
+kept their version in ``PRAGMA user_version``, with integer conversation ids
+and no owners. ``_from_sqlite_v2`` copies them into the current tables: every
+chat is kept, under the reserved owner ``LEGACY_OWNER`` (no visitor can be
+it, so an upgraded public app shows old chats to nobody), with a new
+unguessable id; message ids, positions, texts and times are kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Connection,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+    insert,
+    inspect,
+    select,
+)
+
+from chat_core.errors import StoreError
+from chat_core.storage.records import (
+    LEGACY_OWNER,
+    MAX_CONVERSATION_ID_CHARS,
+    MAX_OWNER_CHARS,
+    STATUSES,
+    new_conversation_id,
+)
+
+SCHEMA_VERSION = 3
+_TIME = String(27)  # 2025-01-31T12:00:00.000000Z: text, so every export shows the stored bytes
+_ID = String(MAX_CONVERSATION_ID_CHARS)
+_OWNER = String(MAX_OWNER_CHARS)
+_STATUS_LIST = ", ".join(f"'{s}'" for s in STATUSES)
+_MIGRATION_LOCK = 7_331_001  # pg_advisory_xact_lock key: one migrating process at a time
+
+metadata = MetaData()
+
+schema_version = Table("schema_version", metadata, Column("version", Integer, nullable=False))
+
+conversations = Table(
+    "conversations",
+    metadata,
+    Column("id", _ID, primary_key=True),  # random: a URL names one chat and guesses none
+    Column("owner", _OWNER, nullable=False),
+    Column("title", Text),  # NULL until the first prompt names it
+    Column("created_at", _TIME, nullable=False),
+    Column("updated_at", _TIME, nullable=False),
+)
+Index("conversations_by_owner", conversations.c.owner, conversations.c.updated_at)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),  # never reused
+    Column(
+        "conversation_id",
+        _ID,
+        ForeignKey("conversations.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("position", Integer, nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("content", Text, nullable=False),
+    Column("reasoning", Text, nullable=False, server_default=""),
+    Column("status", String(16), nullable=False),
+    Column("model", Text),
+    Column("params", Text, nullable=False, server_default="{}"),
+    Column("metrics", Text, nullable=False, server_default="{}"),
+    Column("feedback", Integer, nullable=False, server_default="0"),
+    Column("created_at", _TIME, nullable=False),
+    # the heartbeat of a streaming answer: recovery takes only rows whose writer went quiet
+    Column("updated_at", _TIME, nullable=False),
+    UniqueConstraint("conversation_id", "position", name="messages_position"),
+    CheckConstraint("role IN ('system', 'user', 'assistant')", name="messages_role"),
+    CheckConstraint(f"status IN ({_STATUS_LIST})", name="messages_status"),
+    CheckConstraint("feedback IN (-1, 0, 1)", name="messages_feedback"),
+    sqlite_autoincrement=True,
+)
+Index(
+    "messages_streaming",
+    messages.c.updated_at,
+    sqlite_where=messages.c.status == "streaming",
+    postgresql_where=messages.c.status == "streaming",
+)
+
+prefs = Table(
+    "prefs",
+    metadata,
+    Column("owner", _OWNER, nullable=False),
+    Column("key", String(100), nullable=False),
+    Column("value", Text, nullable=False),
+    PrimaryKeyConstraint("owner", "key"),
+)
+
+usage = Table(  # the visitor budget's ledger: one row per answer, summed over a window
+    "usage_ledger",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("identity", _OWNER, nullable=False),
+    Column("at", _TIME, nullable=False),
+    Column("requests", Integer, nullable=False),
+    Column("tokens", Integer, nullable=False),
+)
+Index("usage_by_identity", usage.c.identity, usage.c.at)
+
+# MIGRATIONS[v] takes a database from v to v + 1 (v >= SCHEMA_VERSION when added); the same
+# step runs on every dialect, so write it with SQLAlchemy constructs, not dialect SQL.
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
+
+
+def current_version(conn: Connection) -> int:
+    """The schema version found: 0 for an empty database, 1-2 for a pre-SQLAlchemy file."""
+    if inspect(conn).has_table("schema_version"):
+        found = conn.execute(select(func.max(schema_version.c.version))).scalar()
+        return int(found or 0)
+    if conn.dialect.name == "sqlite":
+        return int(conn.exec_driver_sql("PRAGMA user_version").scalar() or 0)
+    return 0
+
+
+def migrate(conn: Connection) -> int:
+    """Bring the database to SCHEMA_VERSION in the caller's transaction; returns the old version."""
+    if conn.dialect.name == "postgresql":
+        # two processes starting at once: the second waits here, then finds the work done
+        conn.execute(select(func.pg_advisory_xact_lock(_MIGRATION_LOCK)))
+    found = current_version(conn)
+    if found > SCHEMA_VERSION:
+        raise StoreError(
+            f"the chat database is schema v{found}, newer than this app (v{SCHEMA_VERSION})"
+        )
+    if found == SCHEMA_VERSION:
+        return found
+    if found == 0:
+        metadata.create_all(conn, checkfirst=False)  # a foreign table of the same name fails
+    elif found < 3:
+        _from_sqlite_v2(conn, found)
+    for version in range(max(found, 3), SCHEMA_VERSION):
+        MIGRATIONS[version](conn)
+    conn.execute(schema_version.delete())
+    conn.execute(insert(schema_version).values(version=SCHEMA_VERSION))
+    return found
+
+
+def _from_sqlite_v2(conn: Connection, found: int) -> None:
+    """Copy a v1/v2 SQLite file's chats into the current tables, all under LEGACY_OWNER."""
+    sql = conn.exec_driver_sql
+    for index in ("conversations_recent", "messages_streaming"):
+        sql(f"DROP INDEX IF EXISTS {index}")  # their names are the new tables' now
+    sql("ALTER TABLE messages RENAME TO v2_messages")
+    sql("ALTER TABLE conversations RENAME TO v2_conversations")
+    old_prefs = found >= 2 and inspect(conn).has_table("prefs")
+    if old_prefs:
+        sql("ALTER TABLE prefs RENAME TO v2_prefs")
+    metadata.create_all(conn, checkfirst=False)
+    ids: dict[int, str] = {}
+    for row in sql("SELECT id, title, created_at, updated_at FROM v2_conversations").mappings():
+        ids[row["id"]] = new_conversation_id()
+        conn.execute(
+            insert(conversations).values(
+                id=ids[row["id"]],
+                owner=LEGACY_OWNER,
+                title=row["title"],
+                created_at=row["created_at"],
+                updated_at=row["updated_at"],
+            )
+        )
+    feedback = "feedback" if found >= 2 else "0"
+    rows = sql(
+        "SELECT id, conversation_id, position, role, content, status, model, params, metrics,"
+        f" {feedback} AS feedback, created_at FROM v2_messages ORDER BY id"
+    ).mappings()
+    while batch := rows.fetchmany(500):
+        conn.execute(
+            insert(messages),
+            [
+                dict(row, conversation_id=ids[row["conversation_id"]], updated_at=row["created_at"])
+                for row in batch
+            ],
+        )
+    if old_prefs:
+        sql(
+            "INSERT INTO prefs (owner, key, value)"
+            f" SELECT '{LEGACY_OWNER}', key, value FROM v2_prefs"
+        )
+        sql("DROP TABLE v2_prefs")
+    sql("DROP TABLE v2_messages")
+    sql("DROP TABLE v2_conversations")
+    sql("PRAGMA user_version = 0")  # the version table speaks from now on

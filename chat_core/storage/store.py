@@ -1,0 +1,322 @@
+"""Conversations and their messages, each call scoped to an owner, in SQLite or PostgreSQL.
+
+    store = open_store(settings)                      # CHAT_DB_URL: connect, migrate, recover
+    conv = store.create_conversation(owner)           # titled from the first prompt
+    store.add_message(owner, conv.id, "user", prompt)
+    answer = store.start_answer(owner, conv.id, model=model, params={"temperature": 0.7})
+    store.update_partial(owner, answer.id, text_so_far)  # one UPDATE, also the heartbeat
+    store.finish_message(owner, answer.id, text, status="complete", metrics=m, reasoning=r)
+
+One store per process (``st.cache_resource`` in the app), safe from any thread;
+several processes may share a database. Another owner's conversation or message
+behaves exactly as an unknown one: ``None`` from getters, ``NotFoundError`` from
+writers. Bad input raises ``ValidationError``/``LimitError`` naming the field,
+database failures ``StoreError``. A message's position is chosen under a lock on
+its conversation (``SELECT ... FOR UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE`` on
+SQLite), so processes appending at once never collide. ``base.py`` has the
+lookups and the recovery rule (only answers quiet for ``stale_after_s`` were left
+by a dead process), ``ledger.py`` usage and prefs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+
+from chat_core.errors import LimitError, NotFoundError, StoreError, ValidationError
+from chat_core.settings import Settings, load_settings
+from chat_core.storage.base import StoreBase
+from chat_core.storage.ledger import Ledger
+from chat_core.storage.records import (
+    DEFAULT_TITLE,
+    FINAL_STATUSES,
+    MAX_MESSAGES_PER_CONVERSATION,
+    ConversationSummary,
+    NewMessage,
+    StoredConversation,
+    StoredMessage,
+    check_content,
+    check_feedback,
+    check_flat_object,
+    check_owner,
+    check_status,
+    check_time,
+    check_title,
+    dumps_flat,
+    new_conversation_id,
+    title_from_prompt,
+)
+from chat_core.storage.schema import conversations, messages
+
+__all__ = ["ChatStore", "NotFoundError", "StoreError", "open_store"]
+
+
+class ChatStore(StoreBase, Ledger):
+    """Owner-scoped conversations and messages; thread-safe, see the module docstring."""
+
+    # -- conversations -------------------------------------------------------------------------
+    def create_conversation(self, owner: str, title: str | None = None) -> ConversationSummary:
+        """A new, empty conversation; untitled ones take their first prompt as title."""
+        clean = None if title is None else check_title(title)
+        owner = check_owner(owner)
+        now = self._now()
+        conversation_id = new_conversation_id()
+        row = dict(id=conversation_id, owner=owner, title=clean, created_at=now, updated_at=now)
+        with self.db.write() as conn:
+            conn.execute(insert(conversations).values(**row))
+        return ConversationSummary(conversation_id, clean or DEFAULT_TITLE, now, now, 0)
+
+    def list_conversations(self, owner: str, limit: int = 500) -> list[ConversationSummary]:
+        """The owner's conversations, most recently updated first."""
+        count = (
+            select(func.count())
+            .where(messages.c.conversation_id == conversations.c.id)
+            .scalar_subquery()
+        )
+        query = (
+            select(conversations, count.label("n"))
+            .where(conversations.c.owner == check_owner(owner))
+            .order_by(conversations.c.updated_at.desc(), conversations.c.id.desc())
+            .limit(limit)
+        )
+        with self.db.read() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [
+            ConversationSummary(
+                r["id"], r["title"] or DEFAULT_TITLE, r["created_at"], r["updated_at"], r["n"]
+            )
+            for r in rows
+        ]
+
+    def get_conversation(self, owner: str, conversation_id: str) -> StoredConversation | None:
+        """A conversation and its messages, or None when the owner has no such conversation."""
+        stale_before = self._stale_before()
+        with self.db.read() as conn:
+            try:
+                conv = self._conversation(conn, owner, conversation_id)
+            except NotFoundError:
+                return None
+            rows = conn.execute(
+                select(messages)
+                .where(messages.c.conversation_id == conv["id"])
+                .order_by(messages.c.position)
+            ).mappings()
+            found = tuple(self._record(r, stale_before) for r in rows)
+        title = conv["title"] or DEFAULT_TITLE
+        return StoredConversation(conv["id"], title, conv["created_at"], conv["updated_at"], found)
+
+    def rename(self, owner: str, conversation_id: str, title: str) -> None:
+        """Set a conversation's title (not counted as activity: the list order stays)."""
+        clean = check_title(title)
+        with self.db.write() as conn:
+            conv = self._conversation(conn, owner, conversation_id, lock=True)
+            conn.execute(
+                update(conversations).where(conversations.c.id == conv["id"]).values(title=clean)
+            )
+
+    def delete(self, owner: str, conversation_id: str) -> bool:
+        """Delete a conversation and its messages; False when the owner had no such one."""
+        with self.db.write() as conn:
+            try:
+                conv = self._conversation(conn, owner, conversation_id, lock=True)
+            except NotFoundError:
+                return False
+            conn.execute(delete(conversations).where(conversations.c.id == conv["id"]))
+        return True
+
+    def reassign_owner(self, old_owner: str, new_owner: str) -> int:
+        """Hand every conversation of ``old_owner`` to ``new_owner`` (e.g. legacy -> shared)."""
+        old, new = check_owner(old_owner, "old_owner"), check_owner(new_owner, "new_owner")
+        with self.db.write() as conn:
+            done = conn.execute(
+                update(conversations).where(conversations.c.owner == old).values(owner=new)
+            )
+        return done.rowcount
+
+    def import_conversation(
+        self,
+        owner: str,
+        title: str | None,
+        new_messages: Sequence[NewMessage],
+        *,
+        created_at: str | None = None,
+        updated_at: str | None = None,
+    ) -> ConversationSummary:
+        """A new conversation with all its messages, in one transaction (transfer.py's import)."""
+        clean = None if title is None else check_title(title)
+        owner = check_owner(owner)
+        if len(new_messages) > MAX_MESSAGES_PER_CONVERSATION:
+            raise LimitError("messages", f"more than {MAX_MESSAGES_PER_CONVERSATION} messages")
+        now = self._now()
+        created = check_time(created_at, "created_at") if created_at is not None else now
+        updated = check_time(updated_at, "updated_at") if updated_at is not None else now
+        if clean is None:
+            first = next((m.content for m in new_messages if m.role == "user"), None)
+            clean = title_from_prompt(first) if isinstance(first, str) else DEFAULT_TITLE
+        conversation_id = new_conversation_id()
+        row = dict(id=conversation_id, owner=owner, title=clean, created_at=created)
+        with self.db.write() as conn:
+            conn.execute(insert(conversations).values(**row, updated_at=updated))
+            # validated row by row inside the transaction: a bad message rolls back the others
+            for i, message in enumerate(new_messages):
+                self._insert(conn, conversation_id, message, created, f"messages[{i}].")
+        return ConversationSummary(conversation_id, clean, created, updated, len(new_messages))
+
+    # -- messages ------------------------------------------------------------------------------
+    def add_message(
+        self,
+        owner: str,
+        conversation_id: str,
+        role: str,
+        content: str,
+        *,
+        status: str = "complete",
+        model: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        metrics: Mapping[str, Any] | None = None,
+        reasoning: str = "",
+    ) -> StoredMessage:
+        """Append a message; the first user message titles an untitled conversation."""
+        new = NewMessage(
+            role, content, status, model, params or {}, metrics or {}, reasoning=reasoning
+        )
+        with self.db.write() as conn:
+            conv = self._conversation(conn, owner, conversation_id, lock=True)
+            now = self._now()
+            message_id = self._insert(conn, conv["id"], new, now, "")
+            changes: dict[str, Any] = {"updated_at": now}  # a live message moves it to the top
+            if conv["title"] is None and role == "user":
+                changes["title"] = title_from_prompt(content)
+            conn.execute(
+                update(conversations).where(conversations.c.id == conv["id"]).values(**changes)
+            )
+            return self._record(self._message_row(conn, owner, message_id))
+
+    def start_answer(
+        self,
+        owner: str,
+        conversation_id: str,
+        *,
+        model: str | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> StoredMessage:
+        """An empty assistant message with status ``streaming``, to grow with ``update_partial``."""
+        return self.add_message(
+            owner, conversation_id, "assistant", "", status="streaming", model=model, params=params
+        )
+
+    def update_partial(self, owner: str, message_id: int, content: str) -> bool:
+        """Store the text so far of a streaming answer: one UPDATE, which is also its heartbeat.
+
+        False (and nothing written) when the message is no longer streaming, so a
+        late partial never overwrites a finished answer, or is not the owner's.
+        """
+        check_content("assistant", content, "content")
+        if isinstance(message_id, bool) or not isinstance(message_id, int):
+            raise ValidationError("id", "an id must be an integer")
+        owned = select(conversations.c.id).where(conversations.c.owner == check_owner(owner))
+        with self.db.write() as conn:
+            done = conn.execute(
+                update(messages)
+                .where(
+                    messages.c.id == message_id,
+                    messages.c.status == "streaming",
+                    messages.c.conversation_id.in_(owned),
+                )
+                .values(content=content, updated_at=self._now())
+            )
+        return done.rowcount == 1
+
+    def finish_message(
+        self,
+        owner: str,
+        message_id: int,
+        content: str | None = None,
+        *,
+        status: str,
+        metrics: Mapping[str, Any] | None = None,
+        reasoning: str | None = None,
+    ) -> StoredMessage:
+        """Finalize a streamed answer with its final status (complete, stopped, ...)."""
+        check_status(status, "status", FINAL_STATUSES)
+        return self.update_message(
+            owner, message_id, content=content, status=status, metrics=metrics, reasoning=reasoning
+        )
+
+    def update_message(
+        self,
+        owner: str,
+        message_id: int,
+        *,
+        content: str | None = None,
+        status: str | None = None,
+        metrics: Mapping[str, Any] | None = None,
+        feedback: int | None = None,
+        reasoning: str | None = None,
+    ) -> StoredMessage:
+        """Change some fields of a message; None leaves a field as it is."""
+        with self.db.write() as conn:
+            row = self._message_row(conn, owner, message_id)
+            changes: dict[str, Any] = {}
+            if content is not None:
+                changes["content"] = check_content(row["role"], content, "content")
+            if reasoning is not None:
+                changes["reasoning"] = check_content("assistant", reasoning, "reasoning")
+            if status is not None:
+                changes["status"] = check_status(status, "status")
+            if metrics is not None:
+                changes["metrics"] = dumps_flat(check_flat_object(metrics, "metrics"))
+            if feedback is not None:
+                changes["feedback"] = check_feedback(feedback)
+            if changes:
+                now = self._now()
+                conn.execute(
+                    update(messages)
+                    .where(messages.c.id == row["id"])
+                    .values(**changes, updated_at=now)
+                )
+                if changes.keys() - {"feedback"}:  # feedback alone does not reorder the list
+                    self._touch(conn, row["conversation_id"], now)
+            return self._record(self._message_row(conn, owner, message_id))
+
+    def edit_message(self, owner: str, message_id: int, content: str) -> StoredMessage:
+        """Replace a message's text and delete every later message (edit and resend)."""
+        with self.db.write() as conn:
+            row = self._message_row(conn, owner, message_id)
+            self._conversation(conn, owner, row["conversation_id"], lock=True)
+            text = check_content(row["role"], content, "content")
+            now = self._now()
+            conn.execute(
+                update(messages)
+                .where(messages.c.id == row["id"])
+                .values(content=text, status="complete", updated_at=now)
+            )
+            self._delete_after(conn, row["conversation_id"], row["position"])
+            self._touch(conn, row["conversation_id"], now)
+            return self._record(self._message_row(conn, owner, message_id))
+
+    def truncate_after(self, owner: str, conversation_id: str, position: int) -> int:
+        """Delete the messages after ``position`` (-1: all); returns how many went."""
+        if isinstance(position, bool) or not isinstance(position, int) or position < -1:
+            raise ValidationError("position", "position must be an integer from -1")
+        with self.db.write() as conn:
+            conv = self._conversation(conn, owner, conversation_id, lock=True)
+            gone = self._delete_after(conn, conv["id"], position)
+            if gone:
+                self._touch(conn, conv["id"], self._now())
+        return gone
+
+    def get_message(self, owner: str, message_id: int) -> StoredMessage | None:
+        """One message of the owner's, or None."""
+        with self.db.read() as conn:
+            try:
+                return self._record(self._message_row(conn, owner, message_id))
+            except NotFoundError:
+                return None
+
+
+def open_store(settings: Settings | None = None) -> ChatStore:
+    """The store at ``settings.database_url`` (``CHAT_DB_URL`` or ``CHAT_DB_PATH``), migrated."""
+    return ChatStore((settings or load_settings()).database_url)
