@@ -20,6 +20,7 @@ from chat_core.errors import ConfigError
 
 BackendName = Literal["offline", "openai", "remote"]
 BACKEND_CHOICES = ("auto", "offline", "openai", "remote")
+OPENAI_API_CHOICES = ("auto", "responses", "chat")
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 DEFAULT_OFFLINE_MODEL = "offline-scripted"
 
@@ -34,6 +35,7 @@ _NAMES: dict[str, str] = {
     "gateway_token": "CHAT_GATEWAY_TOKEN",
     "offline_tps": "CHAT_OFFLINE_TPS",
     "db_path": "CHAT_DB_PATH",
+    "openai_api": "CHAT_OPENAI_API",
 }
 # Read by the gateway only (``GatewayConfig``), through the same precedence.
 GATEWAY_SETTING_NAMES: tuple[str, ...] = (
@@ -58,6 +60,7 @@ class Settings:
     gateway_token: str | None = None
     offline_tps: float = 40.0
     db_path: str = ".chat_data/chats.sqlite3"
+    openai_api: str = "auto"  # auto: the Responses API for api.openai.com, else Chat Completions
 
     def __post_init__(self) -> None:
         if self.backend not in BACKEND_CHOICES:
@@ -69,6 +72,11 @@ class Settings:
             raise ConfigError("CHAT_OFFLINE_TPS must be a number between 0 and 10000")
         if self.remote_method.upper() not in ("GET", "POST"):
             raise ConfigError("CHAT_REMOTE_METHOD must be GET or POST")
+        if self.openai_api not in OPENAI_API_CHOICES:
+            raise ConfigError(
+                f"CHAT_OPENAI_API must be one of {', '.join(OPENAI_API_CHOICES)}, "
+                f"not {self.openai_api!r}"
+            )
 
     def __repr__(self) -> str:
         shown = {

@@ -38,14 +38,16 @@ def make_backend(
     if name == "offline":
         return OfflineBackend(tokens_per_second=settings.offline_tps)
     if name == "openai":
+        import openai
+
         from chat_core.backends.openai import OpenAIBackend
 
-        retries = {} if max_retries is None else {"max_retries": max_retries}
         return OpenAIBackend(
             api_key=settings.openai_api_key,
             base_url=settings.openai_base_url,
             model=settings.resolved_model,
-            **retries,
+            api=settings.openai_api,
+            max_retries=openai.DEFAULT_MAX_RETRIES if max_retries is None else max_retries,
         )
     from chat_core.backends.remote import RemoteBackend
 

@@ -34,11 +34,12 @@ from chat_core.backends.openai_responses import ResponsesEventReader
 from chat_core.errors import ConfigError
 from chat_core.events import Done, StreamError, StreamEvent
 from chat_core.messages import Conversation, GenerationParams
+from chat_core.settings import OPENAI_API_CHOICES as OPENAI_APIS
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
-OPENAI_APIS = ("auto", "responses", "chat")
+
 ApiName = Literal["responses", "chat"]
 
 __all__ = ["DEFAULT_TIMEOUT", "OPENAI_APIS", "OpenAIBackend", "error_event"]
