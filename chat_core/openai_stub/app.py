@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Sequence
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -65,9 +66,14 @@ async def _read_json(request: Request) -> object:
         ) from exc
 
 
-def create_app(tokens_per_second: float = 200.0) -> Starlette:
-    """The stub as an ASGI app; ``tokens_per_second`` is the offline model's rate."""
+def create_app(tokens_per_second: float = 200.0, models: Sequence[str] | None = None) -> Starlette:
+    """The stub as an ASGI app; ``tokens_per_second`` is the offline model's rate.
+
+    ``models`` is what ``GET /v1/models`` lists (the offline model's name by default),
+    for example an OpenAI-style list with embedding and audio models in it.
+    """
     backend = OfflineBackend(tokens_per_second=tokens_per_second)
+    model_ids = list(models or ())
     stats = StubStats()
     hide_drop_tracebacks()
 
@@ -145,8 +151,8 @@ def create_app(tokens_per_second: float = 200.0) -> Starlette:
         shaper = ResponsesShaper(dialect, parsed.model, parsed.summary)
         return PlanStream(play(plan, shaper, drop_after=drop_after, stats=stats))
 
-    async def models(request: Request) -> Response:
-        return JSONResponse(model_list(backend.list_models()))
+    async def list_models(request: Request) -> Response:
+        return JSONResponse(model_list(model_ids or backend.list_models()))
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -166,7 +172,7 @@ def create_app(tokens_per_second: float = 200.0) -> Starlette:
     routes = [
         Route("/v1/chat/completions", chat_completions, methods=["POST"]),
         Route("/v1/responses", responses, methods=["POST"]),
-        Route("/v1/models", models, methods=["GET"]),
+        Route("/v1/models", list_models, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/_stub/stats", get_stats, methods=["GET"]),
         Route("/_stub/reset", reset_stats, methods=["POST"]),

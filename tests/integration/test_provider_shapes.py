@@ -252,3 +252,15 @@ def test_responses_async_stop_closes_the_upstream(stub_url: str) -> None:
 
     asyncio.run(run())
     assert wait_for(stub_url, "streams_disconnected", 1) == 1
+
+
+def test_an_openai_style_model_list_gives_the_configured_model_first() -> None:
+    from chat_core import model_options
+
+    listed = ["dall-e-3", "gpt-4o", "gpt-4o-mini", "text-embedding-3-small", "tts-1", "whisper-1"]
+    with serve_app(create_app(tokens_per_second=TPS, models=listed)) as url:
+        b = backend(url, "gpt-4o-mini")
+        available = b.list_models()
+        b.client.close()
+    assert available == sorted(listed)
+    assert model_options(available, "gpt-4o-mini", "gpt-4o-mini") == ["gpt-4o-mini", "gpt-4o"]
