@@ -205,6 +205,18 @@ class Shaper:
 
     def finish(self, reason: str, usage: Usage | None) -> list[dict[str, Any]]:
         """The last chunks: the finish reason, then usage when asked for (or always)."""
+        annotations: list[dict[str, Any]] = []
+        if self.dialect == "filter":
+            # Azure's asynchronous filter annotates what it checked in a choice with no delta.
+            choice = {
+                "index": 0,
+                "finish_reason": None,
+                "content_filter_results": {c: _SAFE for c in _CATEGORIES},
+                "content_filter_offsets": {"check_offset": 0, "start_offset": 0, "end_offset": 40},
+            }
+            annotations.append(
+                {"id": "", "object": "", "created": 0, "model": "", "choices": [choice]}
+            )
         last = self._chunk({}, reason)
         if self.dialect == "filter" and reason == "content_filter":
             verdict = {c: _SAFE for c in _CATEGORIES}
@@ -213,7 +225,7 @@ class Shaper:
         if self.dialect == "usage_every_chunk" and usage is not None:
             last["usage"] = usage_dict(usage)
             return [last]
-        out = [last]
+        out = [*annotations, last]
         if self.include_usage and usage is not None:
             out.append(usage_chunk(self.meta, usage))
         return out

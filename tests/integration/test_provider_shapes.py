@@ -8,6 +8,7 @@ apart, the answer's text, one Usage, and the provider's finish reason.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -25,6 +26,7 @@ from chat_core import (
     TextDelta,
     Usage,
     build_conversation,
+    model_options,
 )
 from chat_core.backends.openai import OpenAIBackend
 from chat_core.backends.openai_params import ParamMemory
@@ -255,8 +257,6 @@ def test_responses_async_stop_closes_the_upstream(stub_url: str) -> None:
 
 
 def test_an_openai_style_model_list_gives_the_configured_model_first() -> None:
-    from chat_core import model_options
-
     listed = ["dall-e-3", "gpt-4o", "gpt-4o-mini", "text-embedding-3-small", "tts-1", "whisper-1"]
     with serve_app(create_app(tokens_per_second=TPS, models=listed)) as url:
         b = backend(url, "gpt-4o-mini")
@@ -264,3 +264,106 @@ def test_an_openai_style_model_list_gives_the_configured_model_first() -> None:
         b.client.close()
     assert available == sorted(listed)
     assert model_options(available, "gpt-4o-mini", "gpt-4o-mini") == ["gpt-4o-mini", "gpt-4o"]
+
+
+# -- the stub's wire shapes, as the providers' references show them -------------------------
+def sse_payloads(response: httpx.Response) -> list[tuple[str | None, Any]]:
+    out: list[tuple[str | None, Any]] = []
+    for block in response.text.split("\n\n"):
+        lines = block.splitlines()
+        name = next((ln[7:] for ln in lines if ln.startswith("event: ")), None)
+        data = next((ln[6:] for ln in lines if ln.startswith("data: ")), None)
+        if data is not None:
+            out.append((name, data if data == "[DONE]" else json.loads(data)))
+    return out
+
+
+def chat_body(model: str, **extra: Any) -> dict[str, Any]:
+    messages = [{"role": "user", "content": "/echo Hi there"}]
+    return {"model": model, "messages": messages, "stream": True, **extra}
+
+
+def test_strict_dialect_refuses_with_openais_exact_bodies(stub_url: str) -> None:
+    r = httpx.post(stub_url + "/v1/chat/completions", json=chat_body("gpt-5", max_tokens=5))
+    assert r.status_code == 400
+    assert r.json() == {
+        "error": {
+            "message": "Unsupported parameter: 'max_tokens' is not supported with this model. "
+            "Use 'max_completion_tokens' instead.",
+            "type": "invalid_request_error",
+            "param": "max_tokens",
+            "code": "unsupported_parameter",
+        }
+    }
+    r = httpx.post(stub_url + "/v1/chat/completions", json=chat_body("gpt-5", temperature=0.7))
+    assert r.status_code == 400 and r.json()["error"]["code"] == "unsupported_value"
+    assert r.json()["error"]["message"] == (
+        "Unsupported value: 'temperature' does not support 0.7 with this model. "
+        "Only the default (1) value is supported."
+    )
+    ok = chat_body("gpt-5", max_completion_tokens=50, temperature=1)
+    assert httpx.post(stub_url + "/v1/chat/completions", json=ok).status_code == 200
+
+
+def deltas(stub_url: str, model: str) -> list[Any]:
+    """The deltas of a streamed answer, without the finish chunk and ``[DONE]``."""
+    response = httpx.post(stub_url + "/v1/chat/completions", json=chat_body(model))
+    return [p["choices"][0]["delta"] for _, p in sse_payloads(response)[:-2]]
+
+
+def test_azure_dialect_wire_shape(stub_url: str) -> None:
+    response = httpx.post(stub_url + "/v1/chat/completions", json=chat_body("azure-gpt-4o"))
+    payloads = [p for _, p in sse_payloads(response)]
+    first = payloads[0]
+    assert first["choices"] == [] and first["prompt_filter_results"][0]["prompt_index"] == 0
+    annotation = payloads[-3]["choices"][0]
+    assert "delta" not in annotation and "content_filter_offsets" in annotation
+    final = payloads[-2]["choices"][0]
+    assert final["finish_reason"] == "content_filter"
+    assert final["content_filter_results"]["violence"]["filtered"] is True
+    assert payloads[-1] == "[DONE]"
+
+
+def test_magistral_and_reasoning_content_wire_shapes(stub_url: str) -> None:
+    parts = deltas(stub_url, "magistral-small")
+    assert parts[1]["content"][0]["type"] == "thinking"
+    assert parts[1]["content"][0]["thinking"][0]["type"] == "text"
+    assert parts[-1]["content"] == [{"type": "text", "text": " there"}]
+    fields = deltas(stub_url, "deepseek-r1")
+    assert fields[1] == {"content": None, "reasoning_content": "The"}
+    assert fields[-1] == {"content": " there"}
+
+
+def test_responses_event_sequence(stub_url: str) -> None:
+    body = {
+        "model": "o3",
+        "input": "/echo Hi there",
+        "stream": True,
+        "reasoning": {"summary": "auto"},
+    }
+    events = sse_payloads(httpx.post(stub_url + "/v1/responses", json=body))
+    names = [name for name, _ in events]
+    assert all(name == payload["type"] for name, payload in events)
+    assert [p["sequence_number"] for _, p in events] == list(range(len(events)))
+    assert names[:4] == [
+        "response.created",
+        "response.in_progress",
+        "response.output_item.added",
+        "response.reasoning_summary_part.added",
+    ]
+    first_text = names.index("response.output_text.delta")
+    assert names[first_text - 3 : first_text] == [
+        "response.output_item.done",
+        "response.output_item.added",
+        "response.content_part.added",
+    ]
+    assert names[-4:] == [
+        "response.output_text.done",
+        "response.content_part.done",
+        "response.output_item.done",
+        "response.completed",
+    ]
+    final = events[-1][1]["response"]
+    assert [item["type"] for item in final["output"]] == ["reasoning", "message"]
+    assert final["output"][1]["content"][0]["text"] == "Hi there"
+    assert final["usage"]["output_tokens_details"]["reasoning_tokens"] > 0
