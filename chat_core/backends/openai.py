@@ -144,7 +144,11 @@ class OpenAIBackend:
             better = self._adapted(exc, model, style)
             if better is None:
                 raise
-            return create(**self._request(conversation, params, better))  # once only
+            try:
+                return create(**self._request(conversation, params, better))  # once only
+            except Exception as again:
+                self._adapted(again, model, better)  # not retried, but right next time
+                raise
 
     async def _aopen(self, conversation: Conversation, params: GenerationParams) -> Any:
         model = params.model or self.model
@@ -160,7 +164,11 @@ class OpenAIBackend:
             better = self._adapted(exc, model, style)
             if better is None:
                 raise
-            return await create(**self._request(conversation, params, better))
+            try:
+                return await create(**self._request(conversation, params, better))
+            except Exception as again:
+                self._adapted(again, model, better)
+                raise
 
     def stream(self, conversation: Conversation, params: GenerationParams) -> Iterator[StreamEvent]:
         reader = _Reader(self.api)

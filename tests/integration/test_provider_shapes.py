@@ -174,7 +174,7 @@ def test_strict_model_with_reasoning_effort(stub_url: str, collect: Collect) -> 
     assert events == [*map(TextDelta, ANSWER), USAGE, Done("stop")]
 
 
-def test_a_refusal_that_cannot_be_adapted_is_shown_shortened(stub_url: str) -> None:
+def test_a_refusal_not_about_a_parameter_is_not_retried(stub_url: str) -> None:
     b = backend(stub_url, "gpt-test")
     events = collect_sync(b, "/error bad_request", GenerationParams())
     assert [type(e) for e in events] == [StreamError, Done]
