@@ -45,26 +45,6 @@ ApiName = Literal["responses", "chat"]
 __all__ = ["DEFAULT_TIMEOUT", "OPENAI_APIS", "OpenAIBackend", "error_event"]
 
 
-class _Reader:
-    """One answer's reader, whichever API it streams from."""
-
-    def __init__(self, api: ApiName) -> None:
-        self._chat = ChatChunkReader() if api == "chat" else None
-        self._responses = ResponsesEventReader() if api == "responses" else None
-
-    def read(self, item: object) -> list[StreamEvent]:
-        if self._chat is not None:
-            return self._chat.read(item)
-        assert self._responses is not None
-        return self._responses.read(item)
-
-    def end(self) -> list[StreamEvent]:
-        if self._chat is not None:
-            return self._chat.end()
-        message = "The model server ended the stream before the answer was complete. Retry."
-        return [StreamError("connection", message, True), Done("error")]
-
-
 class OpenAIBackend:
     """Streams from the Responses or Chat Completions API, usage reported at the end."""
 
@@ -120,6 +100,9 @@ class OpenAIBackend:
         build = responses_request if self.api == "responses" else chat_request
         return build(conversation, params, params.model or self.model, style)
 
+    def _reader(self) -> ChatChunkReader | ResponsesEventReader:
+        return ResponsesEventReader() if self.api == "responses" else ChatChunkReader()
+
     def _adapted(self, exc: Exception, model: str, style: ParamStyle) -> ParamStyle | None:
         """The style to retry with after a refusal, remembered; None when not adaptable."""
         if not isinstance(exc, openai.APIStatusError):
@@ -171,7 +154,7 @@ class OpenAIBackend:
                 raise
 
     def stream(self, conversation: Conversation, params: GenerationParams) -> Iterator[StreamEvent]:
-        reader = _Reader(self.api)
+        reader = self._reader()
         try:
             sdk_stream = self._open(conversation, params)
         except Exception as exc:
@@ -194,7 +177,7 @@ class OpenAIBackend:
     async def astream(
         self, conversation: Conversation, params: GenerationParams
     ) -> AsyncIterator[StreamEvent]:
-        reader = _Reader(self.api)
+        reader = self._reader()
         try:
             sdk_stream = await self._aopen(conversation, params)
         except Exception as exc:

@@ -98,6 +98,13 @@ class ResponsesEventReader:
             return [failure(event), Done("error")]
         return []
 
+    def end(self) -> list[StreamEvent]:
+        """The last events once the stream has stopped: nothing after a terminal event."""
+        if self.done:
+            return []
+        message = "The model server ended the stream before the answer was complete. Retry."
+        return [StreamError("connection", message, True), Done("error")]
+
     def _end(self, response: object) -> list[StreamEvent]:
         self.done = True
         out: list[StreamEvent] = []
