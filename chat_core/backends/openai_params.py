@@ -31,6 +31,10 @@ _AZURE_SUFFIXES = (".openai.azure.com", ".cognitiveservices.azure.com", ".servic
 # OpenAI's own reasoning families; other names are found out from the server's refusals.
 _OPENAI_REASONING = re.compile(r"^(o\d|gpt-5|codex)", re.IGNORECASE)
 _QUOTED = re.compile(r"'([A-Za-z_.]+)'")
+# What may be left out of a request when a server refuses it; the rest is the request itself.
+_OPTIONAL = frozenset(
+    ("stream_options", "reasoning_effort", "reasoning", "reasoning.effort", "reasoning.summary")
+)
 _UNRECOGNIZED = re.compile(r"Unrecognized request argument supplied: ([A-Za-z_.]+)")
 
 
@@ -109,8 +113,10 @@ def adapt(style: ParamStyle, status: int, body: object) -> ParamStyle | None:
         new = replace(new, max_tokens_name="max_tokens")
     elif param == "temperature":
         new = replace(new, send_temperature=False)
-    else:
+    elif param in _OPTIONAL:
         new = replace(new, dropped=new.dropped | {param})
+    else:
+        return None
     if reasoning_model:
         # Both hallmarks of a reasoning model come together: fix both in the one retry.
         new = replace(new, max_tokens_name="max_completion_tokens", send_temperature=False)

@@ -96,6 +96,7 @@ def test_unverified_organisations_get_no_reasoning_summaries() -> None:
         (401, MAX_TOKENS),  # not a parameter problem whatever the body says
         (400, "not json"),
         (400, body("The model `nope` does not exist", None, "model_not_found")),
+        (400, {"message": "'messages' is not supported with this model"}),  # not optional
     ],
 )
 def test_other_errors_are_not_adapted(status: int, refusal: object) -> None:
