@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from chat_core.backends import Backend, OfflineBackend, make_backend
 from chat_core.backends.directives import Directives, parse_directives
+from chat_core.backends.models import model_options
 from chat_core.backends.openai import OpenAIBackend
 from chat_core.backends.remote import RemoteBackend, WireRecord
 from chat_core.chat import (
@@ -132,6 +133,7 @@ __all__ = [
     "load_settings",
     "make_backend",
     "measure",
+    "model_options",
     "open_store",
     "parse_directives",
     "parse_history",

@@ -21,6 +21,7 @@ MAX_TOTAL_CHARS = 400_000
 MAX_SYSTEM_CHARS = 8_000
 MAX_MODEL_CHARS = 200
 MAX_TOKENS_LIMIT = 32_768
+REASONING_EFFORTS = ("low", "medium", "high")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +44,7 @@ class GenerationParams:
     temperature: float = 0.7
     max_tokens: int = 1000
     system: str | None = None
+    reasoning_effort: str | None = None  # None: the provider's default; else REASONING_EFFORTS
 
     def __post_init__(self) -> None:
         if self.model is not None and not (0 < len(self.model) <= MAX_MODEL_CHARS):
@@ -59,6 +61,11 @@ class GenerationParams:
             )
         if self.system is not None and len(self.system) > MAX_SYSTEM_CHARS:
             raise LimitError("system", f"system prompt is over {MAX_SYSTEM_CHARS} characters")
+        if self.reasoning_effort is not None and self.reasoning_effort not in REASONING_EFFORTS:
+            raise ValidationError(
+                "reasoning_effort",
+                f"reasoning_effort must be one of {', '.join(REASONING_EFFORTS)}",
+            )
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from chat_core.errors import ConfigError
 
 BackendName = Literal["offline", "openai", "remote"]
 BACKEND_CHOICES = ("auto", "offline", "openai", "remote")
+OPENAI_API_CHOICES = ("auto", "responses", "chat")
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 DEFAULT_OFFLINE_MODEL = "offline-scripted"
 
@@ -37,6 +38,7 @@ _NAMES: dict[str, str] = {
     "db_path": "CHAT_DB_PATH",
     "db_url": "CHAT_DB_URL",
     "shared_history": "CHAT_SHARED_HISTORY",
+    "openai_api": "CHAT_OPENAI_API",
 }
 # Read by the gateway only (``GatewayConfig``), through the same precedence.
 GATEWAY_SETTING_NAMES: tuple[str, ...] = (
@@ -63,6 +65,7 @@ class Settings:
     db_path: str = ".chat_data/chats.sqlite3"
     db_url: str | None = None  # a SQLAlchemy URL; wins over db_path, which means a SQLite file
     shared_history: bool = False  # every visitor shares one chat list (a demo, on purpose)
+    openai_api: str = "auto"  # auto: the Responses API for api.openai.com, else Chat Completions
 
     def __post_init__(self) -> None:
         if self.backend not in BACKEND_CHOICES:
@@ -74,6 +77,11 @@ class Settings:
             raise ConfigError("CHAT_OFFLINE_TPS must be a number between 0 and 10000")
         if self.remote_method.upper() not in ("GET", "POST"):
             raise ConfigError("CHAT_REMOTE_METHOD must be GET or POST")
+        if self.openai_api not in OPENAI_API_CHOICES:
+            raise ConfigError(
+                f"CHAT_OPENAI_API must be one of {', '.join(OPENAI_API_CHOICES)}, "
+                f"not {self.openai_api!r}"
+            )
 
     def __repr__(self) -> str:
         shown = {

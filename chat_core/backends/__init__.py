@@ -1,9 +1,15 @@
 """Back ends: one module each, one ``Backend`` protocol, one factory.
 
 base             the ``Backend`` protocol every back end implements
-directives       the offline model's instruments (``/lorem``, ``/error``, ``/stall``, ...)
+directives       the offline model's instruments (``/lorem``, ``/error``, ``/think``, ...)
 offline          a scripted, deterministic model: no key, no network
-openai           the official SDK against OpenAI or any OpenAI-compatible server
+openai           the official SDK against OpenAI or any OpenAI-compatible server, over
+  openai_chat      Chat Completions chunks -> events, for every provider's shape of them
+  openai_responses Responses API events -> events
+  openai_params    request parameters, adapted to what each (endpoint, model) accepts
+  openai_errors    SDK exceptions -> StreamError, messages cut at a word boundary
+  think_tags       ``<think>...</think>`` at the start of content -> reasoning
+models           the Model select's options (configured model first, non-chat ones hidden)
 remote           any server speaking wire protocol v1 (or a seed-style one), with resume
 remote_session   the remote back end's decisions, without I/O
 """
@@ -38,14 +44,16 @@ def make_backend(
     if name == "offline":
         return OfflineBackend(tokens_per_second=settings.offline_tps)
     if name == "openai":
+        import openai
+
         from chat_core.backends.openai import OpenAIBackend
 
-        retries = {} if max_retries is None else {"max_retries": max_retries}
         return OpenAIBackend(
             api_key=settings.openai_api_key,
             base_url=settings.openai_base_url,
             model=settings.resolved_model,
-            **retries,
+            api=settings.openai_api,
+            max_retries=openai.DEFAULT_MAX_RETRIES if max_retries is None else max_retries,
         )
     from chat_core.backends.remote import RemoteBackend
 

@@ -5,6 +5,7 @@
     /error KIND [after N] [times K] fail with KIND after N tokens (only the first K tries)
     /stall SECONDS [after N]        go quiet for SECONDS after N tokens
     /drop [after N]                 the gateway cuts the connection once after N events
+    /think SECONDS                  reason for SECONDS (reasoning text) before the answer
 
 Only the offline back end (and the OpenAI stub and gateway built on it) obey
 them. Parsing is pure: no clock, no I/O.
@@ -27,11 +28,13 @@ ERROR_KINDS: tuple[ErrorCode, ...] = (
 )
 MAX_LOREM_TOKENS = 100_000
 MAX_STALL_S = 600.0
+MAX_THINK_S = 600.0
 
 _LOREM = re.compile(r"/lorem\s+(\d{1,6})")
 _ERROR = re.compile(r"/error\s+([a-z_]+)(?:\s+after\s+(\d{1,6}))?(?:\s+times\s+(\d{1,4}))?")
 _STALL = re.compile(r"/stall\s+(\d{1,4}(?:\.\d+)?)(?:\s+after\s+(\d{1,6}))?")
 _DROP = re.compile(r"/drop(?:\s+after\s+(\d{1,6}))?")
+_THINK = re.compile(r"/think\s+(\d{1,4}(?:\.\d+)?)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +55,7 @@ class Directives:
     drop_after: int | None = None
     text: str = ""
     invalid: tuple[str, ...] = field(default=())
+    think_s: float | None = None
 
     @property
     def any(self) -> bool:
@@ -61,6 +65,7 @@ class Directives:
             or self.error
             or self.stalls
             or self.drop_after is not None
+            or self.think_s is not None
         )
 
 
@@ -71,6 +76,7 @@ def parse_directives(prompt: str) -> Directives:
     error: ErrorDirective | None = None
     stalls: list[tuple[int, float]] = []
     drop_after: int | None = None
+    think_s: float | None = None
     invalid: list[str] = []
     i = 0
     for i, raw in enumerate(lines):
@@ -79,7 +85,8 @@ def parse_directives(prompt: str) -> Directives:
             break
         if line.startswith("/echo") and (len(line) == 5 or line[5].isspace()):
             rest = "\n".join([raw.lstrip()[6:], *lines[i + 1 :]])
-            return Directives(lorem, rest, error, tuple(stalls), drop_after, "", tuple(invalid))
+            found = (lorem, rest, error, tuple(stalls), drop_after, "", tuple(invalid), think_s)
+            return Directives(*found)
         if m := _LOREM.fullmatch(line):
             lorem = min(int(m[1]), MAX_LOREM_TOKENS)
         elif (m := _ERROR.fullmatch(line)) and m[1] in ERROR_KINDS:
@@ -89,9 +96,11 @@ def parse_directives(prompt: str) -> Directives:
             stalls.append((int(m[2] or 0), min(float(m[1]), MAX_STALL_S)))
         elif m := _DROP.fullmatch(line):
             drop_after = int(m[1] or 0)
+        elif m := _THINK.fullmatch(line):
+            think_s = min(float(m[1]), MAX_THINK_S)
         else:
             invalid.append(line[:80])
     else:
         i = len(lines)
     text = "\n".join(lines[i:]).strip()
-    return Directives(lorem, None, error, tuple(stalls), drop_after, text, tuple(invalid))
+    return Directives(lorem, None, error, tuple(stalls), drop_after, text, tuple(invalid), think_s)

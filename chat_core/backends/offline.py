@@ -19,7 +19,7 @@ import zlib
 from collections.abc import AsyncIterator, Iterator
 
 from chat_core.backends.directives import Directives, parse_directives
-from chat_core.events import Done, StreamError, StreamEvent, TextDelta, Usage
+from chat_core.events import Done, ReasoningDelta, StreamError, StreamEvent, TextDelta, Usage
 from chat_core.messages import Conversation, GenerationParams
 
 _TOKEN = re.compile(r"\s*\S{1,6}|\s+")
@@ -96,6 +96,7 @@ _WORDS = [
 ]
 
 Plan = list[tuple[float, StreamEvent]]
+MAX_REASONING_TOKENS = 4000  # /think 600 at a fast rate stays a bounded plan
 
 
 def tokenize(text: str) -> list[str]:
@@ -190,6 +191,20 @@ def scripted_reply(conversation: Conversation, directives: Directives) -> str:
     return "\n".join(lines)
 
 
+def reasoning_tokens(directives: Directives, count: int, seed: int) -> list[str]:
+    """``count`` tokens of plain-prose reasoning about the prompt."""
+    words = re.findall(r"[\w'-]+", directives.text)
+    opening = (
+        f"The user wrote {len(words)} word{'s' if len(words) != 1 else ''}. "
+        "This is the offline model, so the answer is scripted; still, let me think it over."
+    )
+    tokens = tokenize(opening)
+    rng = random.Random(seed)
+    while len(tokens) < count:
+        tokens.append(" " + rng.choice(_WORDS))
+    return tokens[:count]
+
+
 class OfflineBackend:
     """The scripted offline model."""
 
@@ -214,10 +229,20 @@ class OfflineBackend:
             self._tries[key] = seen + 1
         return seen < times
 
-    def plan(self, conversation: Conversation, params: GenerationParams) -> Plan:
-        """The answer as (seconds after start, event) pairs."""
+    def plan(
+        self, conversation: Conversation, params: GenerationParams, *, think_s: float = 0.0
+    ) -> Plan:
+        """The answer as (seconds after start, event) pairs; ``/think S`` overrides ``think_s``."""
         d = parse_directives(conversation.prompt)
         seed = zlib.crc32(conversation.prompt.encode())
+        plan: Plan = []
+        think_s = d.think_s if d.think_s is not None else think_s
+        thoughts = 0
+        if think_s > 0:  # reasoning spread evenly over think_s, then the answer
+            thoughts = min(max(1, round(think_s * self.tokens_per_second)), MAX_REASONING_TOKENS)
+            step = think_s / thoughts
+            for i, tok in enumerate(reasoning_tokens(d, thoughts, seed)):
+                plan.append((i * step, ReasoningDelta(tok)))
         limit: int | None = params.max_tokens
         if d.lorem is not None:
             tokens, limit = lorem_tokens(d.lorem, seed), None  # /lorem N means exactly N
@@ -236,8 +261,7 @@ class OfflineBackend:
         stall_by_index: dict[int, float] = {}
         for after, seconds in d.stalls:
             stall_by_index[after] = stall_by_index.get(after, 0.0) + seconds
-        plan: Plan = []
-        extra = 0.0
+        extra = max(think_s, 0.0)
         for i, tok in enumerate(tokens):
             extra += stall_by_index.get(i, 0.0)
             plan.append((i * interval + extra, TextDelta(tok)))
@@ -248,7 +272,7 @@ class OfflineBackend:
             plan.append((end, Done("error")))
             return plan
         prompt_tokens = sum(estimate_tokens(m.content) + 4 for m in conversation.messages)
-        plan.append((end, Usage(prompt_tokens, len(tokens))))
+        plan.append((end, Usage(prompt_tokens, len(tokens) + thoughts, thoughts or None)))
         plan.append((end, Done(finish)))  # type: ignore[arg-type]
         return plan
 

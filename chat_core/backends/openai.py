@@ -1,87 +1,52 @@
 """The OpenAI back end, over the official SDK (any OpenAI-compatible base URL).
 
-Every SDK and transport failure, before or during the stream, becomes a
-``StreamError`` with a stable code; the HTTP response is closed in ``finally``
-whenever the consumer stops early (a Streamlit rerun abandons generators).
+OpenAI's own endpoint streams through the Responses API (where its reasoning
+models expose reasoning summaries), every other server through Chat Completions
+(``api``: ``auto`` | ``responses`` | ``chat``). A 400 refusing a parameter is
+retried once, adapted, and remembered for the (endpoint, model): see
+``openai_params``. Every SDK and transport failure, before or during the stream,
+becomes a ``StreamError`` with a stable code; the HTTP response is closed in
+``finally`` whenever the consumer stops early (Stop, or a Streamlit rerun
+abandoning the generator), which closes the upstream at once.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import Any, Literal, cast
 
 import httpx
 import openai
 
+from chat_core.backends.openai_chat import ChatChunkReader
+from chat_core.backends.openai_errors import error_event
+from chat_core.backends.openai_params import (
+    MEMORY,
+    ParamMemory,
+    ParamStyle,
+    adapt,
+    chat_request,
+    is_openai_endpoint,
+    responses_request,
+)
+from chat_core.backends.openai_responses import ResponsesEventReader
 from chat_core.errors import ConfigError
-from chat_core.events import Done, FinishReason, StreamError, StreamEvent, TextDelta, Usage
+from chat_core.events import Done, StreamError, StreamEvent
 from chat_core.messages import Conversation, GenerationParams
+from chat_core.settings import OPENAI_API_CHOICES as OPENAI_APIS
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 
+ApiName = Literal["responses", "chat"]
 
-def _api_message(exc: openai.APIError) -> str:
-    body = exc.body
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        if isinstance(inner, dict) and isinstance(inner.get("message"), str):
-            return " ".join(str(inner["message"]).split())[:200]
-    return " ".join(str(exc.message).split())[:200]
-
-
-def error_event(exc: BaseException) -> StreamError:
-    """Map an SDK or transport exception to a StreamError with a stable code."""
-    if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
-        return StreamError(
-            "auth",
-            f"The API key was rejected ({exc.status_code}). Check OPENAI_API_KEY "
-            "or the key in the sidebar.",
-            False,
-        )
-    if isinstance(exc, openai.RateLimitError):
-        if isinstance(exc.body, dict) and "insufficient_quota" in str(exc.body):
-            return StreamError(
-                "rate_limit", "The account is out of quota (429). Check its billing.", False
-            )
-        return StreamError(
-            "rate_limit",
-            "Rate limited by the model provider (429). Wait a moment, then retry.",
-            True,
-        )
-    if isinstance(exc, openai.APITimeoutError | httpx.TimeoutException):
-        return StreamError("timeout", "The model took too long to answer. Retry.", True)
-    if isinstance(exc, openai.APIConnectionError | httpx.TransportError):
-        return StreamError(
-            "connection", "The connection to the model server failed or was cut. Retry.", True
-        )
-    if isinstance(exc, openai.APIStatusError):
-        if exc.status_code >= 500:
-            return StreamError(
-                "server", f"The model server failed ({exc.status_code}). Retry in a moment.", True
-            )
-        if exc.status_code == 408:
-            return StreamError("timeout", "The model server timed out (408). Retry.", True)
-        return StreamError(
-            "bad_request",
-            f"The request was refused ({exc.status_code}): {_api_message(exc)}",
-            False,
-        )
-    if isinstance(exc, openai.APIError):  # an error event inside the stream
-        return StreamError(
-            "server", f"The model server reported an error: {_api_message(exc)}", True
-        )
-    return StreamError("internal", "Unexpected error while streaming; see the server log.", False)
-
-
-def _finish(reason: str | None) -> FinishReason:
-    return "length" if reason == "length" else "stop"
+__all__ = ["DEFAULT_TIMEOUT", "OPENAI_APIS", "OpenAIBackend", "error_event"]
 
 
 class OpenAIBackend:
-    """Streams from the Chat Completions API with usage reported at the end."""
+    """Streams from the Responses or Chat Completions API, usage reported at the end."""
 
     name = "openai"
 
@@ -91,13 +56,17 @@ class OpenAIBackend:
         api_key: str | None = None,
         base_url: str | None = None,
         model: str = "gpt-4o-mini",
+        api: str = "auto",
         timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
         max_retries: int = 2,
+        memory: ParamMemory = MEMORY,
     ) -> None:
         if not api_key and not base_url:
             raise ConfigError(
                 "The OpenAI back end needs OPENAI_API_KEY (or OPENAI_BASE_URL for a local server)."
             )
+        if api not in OPENAI_APIS:
+            raise ConfigError(f"CHAT_OPENAI_API must be one of {', '.join(OPENAI_APIS)}")
         # Local OpenAI-compatible servers (Ollama, vLLM, LM Studio) accept any key.
         self._options: dict[str, Any] = {
             "api_key": api_key or "not-needed",
@@ -105,7 +74,11 @@ class OpenAIBackend:
             "timeout": timeout,
             "max_retries": max_retries,
         }
+        self.base_url = base_url or None
         self.model = model
+        auto: ApiName = "responses" if is_openai_endpoint(base_url) else "chat"
+        self.api: ApiName = auto if api == "auto" else cast(ApiName, api)
+        self._memory = memory
         self._sync: openai.OpenAI | None = None
         self._async: openai.AsyncOpenAI | None = None
 
@@ -121,68 +94,109 @@ class OpenAIBackend:
             self._async = openai.AsyncOpenAI(**self._options)
         return self._async
 
-    def _request(self, conversation: Conversation, params: GenerationParams) -> dict[str, Any]:
-        return {
-            "model": params.model or self.model,
-            "messages": conversation.to_openai(params.system),
-            "temperature": params.temperature,
-            "max_tokens": params.max_tokens,
-            "stream": True,
-            "stream_options": {"include_usage": True},
-        }
+    def _request(
+        self, conversation: Conversation, params: GenerationParams, style: ParamStyle
+    ) -> dict[str, Any]:
+        build = responses_request if self.api == "responses" else chat_request
+        return build(conversation, params, params.model or self.model, style)
 
-    @staticmethod
-    def _events(chunk: Any, state: dict[str, str | None]) -> Iterator[StreamEvent]:
-        if chunk.usage is not None:
-            yield Usage(chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
-        for choice in chunk.choices:
-            if choice.delta is not None and choice.delta.content:
-                yield TextDelta(choice.delta.content)
-            if choice.finish_reason:
-                state["finish"] = choice.finish_reason
+    def _reader(self) -> ChatChunkReader | ResponsesEventReader:
+        return ResponsesEventReader() if self.api == "responses" else ChatChunkReader()
+
+    def _adapted(self, exc: Exception, model: str, style: ParamStyle) -> ParamStyle | None:
+        """The style to retry with after a refusal, remembered; None when not adaptable."""
+        if not isinstance(exc, openai.APIStatusError):
+            return None
+        better = adapt(style, exc.status_code, exc.body)
+        if better is not None:
+            self._memory.learn(self.base_url, model, better)
+            log.info("model %s refused a parameter; retrying with %s", model, better)
+        return better
+
+    def _open(self, conversation: Conversation, params: GenerationParams) -> Any:
+        model = params.model or self.model
+        style = self._memory.get(self.base_url, model)
+        create: Any = (
+            self.client.responses.create
+            if self.api == "responses"
+            else self.client.chat.completions.create
+        )
+        try:
+            return create(**self._request(conversation, params, style))
+        except Exception as exc:
+            better = self._adapted(exc, model, style)
+            if better is None:
+                raise
+            try:
+                return create(**self._request(conversation, params, better))  # once only
+            except Exception as again:
+                self._adapted(again, model, better)  # not retried, but right next time
+                raise
+
+    async def _aopen(self, conversation: Conversation, params: GenerationParams) -> Any:
+        model = params.model or self.model
+        style = self._memory.get(self.base_url, model)
+        create: Any = (
+            self.aclient.responses.create
+            if self.api == "responses"
+            else self.aclient.chat.completions.create
+        )
+        try:
+            return await create(**self._request(conversation, params, style))
+        except Exception as exc:
+            better = self._adapted(exc, model, style)
+            if better is None:
+                raise
+            try:
+                return await create(**self._request(conversation, params, better))
+            except Exception as again:
+                self._adapted(again, model, better)
+                raise
 
     def stream(self, conversation: Conversation, params: GenerationParams) -> Iterator[StreamEvent]:
+        reader = self._reader()
         try:
-            sdk_stream = self.client.chat.completions.create(**self._request(conversation, params))
+            sdk_stream = self._open(conversation, params)
         except Exception as exc:
             yield _failed(exc)
             yield Done("error")
             return
-        state: dict[str, str | None] = {"finish": None}
         try:
-            for chunk in sdk_stream:
-                yield from self._events(chunk, state)
+            for item in sdk_stream:
+                for event in reader.read(item):
+                    yield event
+                    if isinstance(event, Done):
+                        return
+            yield from reader.end()
         except Exception as exc:
             yield _failed(exc)
             yield Done("error")
-            return
         finally:
             sdk_stream.close()
-        yield Done(_finish(state["finish"]))
 
     async def astream(
         self, conversation: Conversation, params: GenerationParams
     ) -> AsyncIterator[StreamEvent]:
+        reader = self._reader()
         try:
-            sdk_stream = await self.aclient.chat.completions.create(
-                **self._request(conversation, params)
-            )
+            sdk_stream = await self._aopen(conversation, params)
         except Exception as exc:
             yield _failed(exc)
             yield Done("error")
             return
-        state: dict[str, str | None] = {"finish": None}
         try:
-            async for chunk in sdk_stream:
-                for event in self._events(chunk, state):
+            async for item in sdk_stream:
+                for event in reader.read(item):
                     yield event
+                    if isinstance(event, Done):
+                        return
+            for event in reader.end():
+                yield event
         except Exception as exc:
             yield _failed(exc)
             yield Done("error")
-            return
         finally:
             await sdk_stream.close()
-        yield Done(_finish(state["finish"]))
 
     async def aclose(self) -> None:
         if self._async is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Sequence
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -20,7 +21,15 @@ from starlette.routing import Route
 from chat_core.backends.directives import parse_directives
 from chat_core.backends.offline import OfflineBackend
 from chat_core.events import Done, StreamError, Usage, answer_text
+from chat_core.openai_stub.dialects import (
+    Shaper,
+    dialect_for,
+    reshape,
+    strict_refusal,
+    think_seconds,
+)
 from chat_core.openai_stub.request import InvalidRequest, parse_request
+from chat_core.openai_stub.responses import ResponsesShaper, parse_responses_request
 from chat_core.openai_stub.stream import PlanStream, StubStats, drop_now, hide_drop_tracebacks, play
 from chat_core.openai_stub.wire import (
     HTTP_ERRORS,
@@ -57,24 +66,37 @@ async def _read_json(request: Request) -> object:
         ) from exc
 
 
-def create_app(tokens_per_second: float = 200.0) -> Starlette:
-    """The stub as an ASGI app; ``tokens_per_second`` is the offline model's rate."""
+def create_app(tokens_per_second: float = 200.0, models: Sequence[str] | None = None) -> Starlette:
+    """The stub as an ASGI app; ``tokens_per_second`` is the offline model's rate.
+
+    ``models`` is what ``GET /v1/models`` lists (the offline model's name by default),
+    for example an OpenAI-style list with embedding and audio models in it.
+    """
     backend = OfflineBackend(tokens_per_second=tokens_per_second)
+    model_ids = list(models or ())
     stats = StubStats()
     hide_drop_tracebacks()
 
     async def chat_completions(request: Request) -> Response:
         stats.requests += 1
         try:
-            parsed = parse_request(await _read_json(request))
+            body = await _read_json(request)
+            parsed = parse_request(body)
         except InvalidRequest as exc:
             return _error(exc.status, exc.message, "invalid_request_error", exc.param, exc.code)
+        dialect = dialect_for(parsed.model)
+        if dialect == "strict" and (refusal := strict_refusal(body)):  # type: ignore[arg-type]
+            return _error(400, refusal[0], "invalid_request_error", refusal[1], refusal[2])
         log.info(
             "chat completion: stream=%s messages=%d",
             parsed.stream,
             len(parsed.conversation.messages),
         )
-        plan = backend.plan(parsed.conversation, parsed.params)  # exactly once: it counts tries
+        # Exactly once: the back end counts tries (/error ... times K).
+        plan = reshape(
+            dialect,
+            backend.plan(parsed.conversation, parsed.params, think_s=think_seconds(dialect)),
+        )
         drop_after = parse_directives(parsed.conversation.prompt).drop_after
         meta = CompletionMeta(parsed.model)
         failure = next(((t, e) for t, e in plan if isinstance(e, StreamError)), None)
@@ -84,14 +106,14 @@ def create_app(tokens_per_second: float = 200.0) -> Starlette:
             failure is None or failure[1].code == "connection" or plan[0][1] is not failure[1]
         )
         if parsed.stream and in_stream:
-            body = play(
-                plan,
+            planned = next((e for _, e in plan if isinstance(e, Usage)), None)
+            shaper = Shaper(
+                dialect,
                 meta,
-                include_usage=parsed.include_usage,
-                drop_after=drop_after,
-                stats=stats,
+                parsed.include_usage,
+                prompt_tokens=planned.prompt_tokens if planned else 0,
             )
-            return PlanStream(body)
+            return PlanStream(play(plan, shaper, drop_after=drop_after, stats=stats))
         await asyncio.sleep(failure[0] if failure else plan[-1][0])  # the plan's time (stalls)
         if (failure is not None and failure[1].code == "connection") or drop_after is not None:
             return PlanStream(drop_now())
@@ -104,8 +126,33 @@ def create_app(tokens_per_second: float = 200.0) -> Starlette:
         done = next(e for e in events if isinstance(e, Done))
         return JSONResponse(completion(meta, answer_text(events), done.finish_reason, usage))
 
-    async def models(request: Request) -> Response:
-        return JSONResponse(model_list(backend.list_models()))
+    async def responses(request: Request) -> Response:
+        stats.requests += 1
+        try:
+            body = await _read_json(request)
+            parsed = parse_responses_request(body)
+        except InvalidRequest as exc:
+            return _error(exc.status, exc.message, "invalid_request_error", exc.param, exc.code)
+        dialect = dialect_for(parsed.model)
+        refusal = strict_refusal(body, responses=True) if dialect == "strict" else None  # type: ignore[arg-type]
+        if refusal:
+            return _error(400, refusal[0], "invalid_request_error", refusal[1], refusal[2])
+        log.info("response: messages=%d", len(parsed.conversation.messages))
+        plan = reshape(
+            dialect,
+            backend.plan(parsed.conversation, parsed.params, think_s=think_seconds(dialect)),
+        )
+        drop_after = parse_directives(parsed.conversation.prompt).drop_after
+        failure = next(((t, e) for t, e in plan if isinstance(e, StreamError)), None)
+        if failure is not None and plan[0][1] is failure[1] and failure[1].code != "connection":
+            await asyncio.sleep(failure[0])  # before the first token: an HTTP error
+            status, type_, code = HTTP_ERRORS.get(failure[1].code, (500, "server_error", None))
+            return _error(status, failure[1].message, type_, None, code)
+        shaper = ResponsesShaper(dialect, parsed.model, parsed.summary)
+        return PlanStream(play(plan, shaper, drop_after=drop_after, stats=stats))
+
+    async def list_models(request: Request) -> Response:
+        return JSONResponse(model_list(model_ids or backend.list_models()))
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -124,7 +171,8 @@ def create_app(tokens_per_second: float = 200.0) -> Starlette:
 
     routes = [
         Route("/v1/chat/completions", chat_completions, methods=["POST"]),
-        Route("/v1/models", models, methods=["GET"]),
+        Route("/v1/responses", responses, methods=["POST"]),
+        Route("/v1/models", list_models, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/_stub/stats", get_stats, methods=["GET"]),
         Route("/_stub/reset", reset_stats, methods=["POST"]),

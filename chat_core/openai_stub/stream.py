@@ -12,19 +12,11 @@ import asyncio
 import logging
 from collections.abc import AsyncGenerator
 from dataclasses import asdict, dataclass
-from typing import Literal
+from typing import Any, Literal, Protocol
 
 from chat_core.backends.offline import Plan
-from chat_core.events import Done, StreamError, TextDelta, Usage
-from chat_core.openai_stub.wire import (
-    HTTP_ERRORS,
-    SSE_DONE,
-    CompletionMeta,
-    chunk,
-    error_body,
-    sse,
-    usage_chunk,
-)
+from chat_core.events import Done, ReasoningDelta, StreamError, TextDelta, Usage
+from chat_core.openai_stub.wire import sse
 from chat_core.wire.response import SSEResponse
 
 log = logging.getLogger(__name__)
@@ -93,52 +85,66 @@ async def drop_now() -> AsyncGenerator[bytes, None]:
     yield b""  # pragma: no cover - makes this an async generator
 
 
-def _error_event(error: StreamError) -> bytes:
-    _, type_, code = HTTP_ERRORS.get(error.code, (500, "server_error", None))
-    return sse(error_body(error.message, type_, None, code or error.code))
+class StreamShaper(Protocol):
+    """What ``play`` asks of a dialect: the payloads of each step of a plan."""
+
+    named: bool  # SSE events named after their payload's "type" (the Responses API)
+    done_marker: bytes | None  # Chat Completions ends with ``data: [DONE]``
+
+    def start(self) -> list[dict[str, Any]]: ...
+    def reasoning(self, text: str) -> list[dict[str, Any]]: ...
+    def text(self, text: str) -> list[dict[str, Any]]: ...
+    def error(self, error: StreamError) -> list[dict[str, Any]]: ...
+    def finish(self, reason: str, usage: Usage | None) -> list[dict[str, Any]]: ...
+
+
+def _events(shaper: StreamShaper, payloads: list[dict[str, Any]]) -> list[bytes]:
+    return [sse(p, p.get("type") if shaper.named else None) for p in payloads]
 
 
 async def play(
     plan: Plan,
-    meta: CompletionMeta,
+    shaper: StreamShaper,
     *,
-    include_usage: bool,
     drop_after: int | None,
     stats: StubStats,
 ) -> AsyncGenerator[bytes, None]:
-    """The SSE body for a plan: a role chunk, one chunk per token, then the end."""
+    """The SSE body for a plan: the dialect's first chunks, one chunk per token, then the end."""
     stats.streams_started += 1
     stats.active_streams += 1
     outcome: Outcome = "disconnected"  # unless the body runs to its end (or is dropped)
     loop = asyncio.get_running_loop()
     start = loop.time()
-    text_chunks = 0
+    chunks = 0
     usage: Usage | None = None
     try:
-        yield sse(chunk(meta, {"role": "assistant", "content": ""}, include_usage=include_usage))
+        for data in _events(shaper, shaper.start()):
+            yield data
         for offset, event in plan:
-            if drop_after is not None and text_chunks >= drop_after:
-                log.info("dropping the connection after %d chunks (directive)", text_chunks)
+            if drop_after is not None and chunks >= drop_after:
+                log.info("dropping the connection after %d chunks (directive)", chunks)
                 raise ConnectionDropped
             delay = start + offset - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
-            if isinstance(event, TextDelta):
-                yield sse(chunk(meta, {"content": event.text}, include_usage=include_usage))
-                text_chunks += 1
+            if isinstance(event, TextDelta | ReasoningDelta):
+                shaped = shaper.text if isinstance(event, TextDelta) else shaper.reasoning
+                for data in _events(shaper, shaped(event.text)):
+                    yield data
+                chunks += 1
             elif isinstance(event, Usage):
                 usage = event
             elif isinstance(event, StreamError):
                 if event.code == "connection":
                     raise ConnectionDropped
-                yield _error_event(event)
+                for data in _events(shaper, shaper.error(event)):
+                    yield data
                 break  # the SDK raises on the error event; nothing follows it
             elif isinstance(event, Done):
-                reason = event.finish_reason
-                yield sse(chunk(meta, {}, reason, include_usage=include_usage))
-                if include_usage and usage is not None:
-                    yield sse(usage_chunk(meta, usage))
-                yield SSE_DONE
+                for data in _events(shaper, shaper.finish(event.finish_reason, usage)):
+                    yield data
+                if shaper.done_marker is not None:
+                    yield shaper.done_marker
         outcome = "completed"
     except ConnectionDropped:
         outcome = "dropped"

@@ -45,22 +45,27 @@ def error_body(
     return {"error": {"message": message, "type": type_, "param": param, "code": code}}
 
 
-def sse(payload: dict[str, Any]) -> bytes:
+def sse(payload: dict[str, Any], event: str | None = None) -> bytes:
     """One SSE event with a JSON payload (ASCII-escaped, so no raw line separators)."""
-    return b"data: " + json.dumps(payload, separators=(",", ":")).encode() + b"\n\n"
+    head = f"event: {event}\n".encode() if event else b""
+    return head + b"data: " + json.dumps(payload, separators=(",", ":")).encode() + b"\n\n"
 
 
-def _usage(usage: Usage) -> dict[str, int]:
-    return {
+def usage_dict(usage: Usage) -> dict[str, Any]:
+    """The ``usage`` object, with ``completion_tokens_details`` when there was reasoning."""
+    out: dict[str, Any] = {
         "prompt_tokens": usage.prompt_tokens,
         "completion_tokens": usage.completion_tokens,
         "total_tokens": usage.prompt_tokens + usage.completion_tokens,
     }
+    if usage.reasoning_tokens is not None:
+        out["completion_tokens_details"] = {"reasoning_tokens": usage.reasoning_tokens}
+    return out
 
 
 def chunk(
     meta: CompletionMeta,
-    delta: dict[str, str],
+    delta: dict[str, Any],
     finish_reason: str | None = None,
     *,
     include_usage: bool = False,
@@ -88,7 +93,7 @@ def usage_chunk(meta: CompletionMeta, usage: Usage) -> dict[str, Any]:
         "model": meta.model,
         "system_fingerprint": None,
         "choices": [],
-        "usage": _usage(usage),
+        "usage": usage_dict(usage),
     }
 
 
@@ -108,7 +113,7 @@ def completion(meta: CompletionMeta, text: str, finish_reason: str, usage: Usage
                 "finish_reason": finish_reason,
             }
         ],
-        "usage": _usage(usage),
+        "usage": usage_dict(usage),
     }
 
 

@@ -97,3 +97,11 @@ def test_only_directives_leaves_empty_text() -> None:
     d = parse_directives("/lorem 4\n/drop after 2")
     assert d.text == ""
     assert d.lorem == 4
+
+
+def test_think_takes_seconds_and_is_clamped() -> None:
+    d = parse_directives("/think 2.5\nWhy is the sky blue?")
+    assert d.think_s == 2.5 and d.any and d.text == "Why is the sky blue?"
+    assert parse_directives("/think 9999").think_s == 600.0
+    assert parse_directives("/think soon").invalid == ("/think soon",)
+    assert parse_directives("Why?").think_s is None

@@ -10,11 +10,13 @@ from chat_core import (
     Done,
     GenerationParams,
     OfflineBackend,
+    ReasoningDelta,
     StreamError,
     TextDelta,
     Usage,
     answer_text,
     build_conversation,
+    reasoning_text,
 )
 from chat_core.backends.offline import Plan, tokenize
 
@@ -154,3 +156,30 @@ def test_stream_and_astream_yield_the_plan() -> None:
 
     assert list(backend.stream(conv, PARAMS)) == expected
     assert asyncio.run(collect()) == expected
+
+
+def test_think_reasons_for_its_seconds_then_answers() -> None:
+    plan = plan_for("/think 2\nHello there")
+    thoughts = [(t, e) for t, e in plan if isinstance(e, ReasoningDelta)]
+    answer = [(t, e) for t, e in plan if isinstance(e, TextDelta)]
+    assert len(thoughts) == 20  # 2 s at 10 tokens a second
+    assert thoughts[0][0] == 0.0 and thoughts[-1][0] < 2.0 <= answer[0][0]
+    assert plan.index(thoughts[-1]) < plan.index(answer[0])
+    evs = events(plan)
+    assert reasoning_text(evs).startswith("The user wrote 2 words.")  # type: ignore[arg-type]
+    assert "The user wrote" not in answer_text(evs)  # type: ignore[arg-type]
+    usage = next(e for e in evs if isinstance(e, Usage))
+    assert usage.reasoning_tokens == 20
+    assert usage.completion_tokens == 20 + len(answer)
+    assert evs[-1] == Done("stop")
+
+
+def test_without_think_there_is_no_reasoning() -> None:
+    plan = plan_for("Hello there")
+    assert not any(isinstance(e, ReasoningDelta) for _, e in plan)
+    usage = next(e for e in events(plan) if isinstance(e, Usage))
+    assert usage.reasoning_tokens is None
+    default = OfflineBackend(tokens_per_second=10).plan(
+        build_conversation("Hello there"), PARAMS, think_s=0.5
+    )
+    assert sum(isinstance(e, ReasoningDelta) for _, e in default) == 5

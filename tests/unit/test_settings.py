@@ -160,3 +160,27 @@ def test_shared_history_is_a_flag(raw: str, expected: bool) -> None:
 def test_shared_history_refuses_other_words() -> None:
     with pytest.raises(ConfigError, match="CHAT_SHARED_HISTORY"):
         load_settings(env={"CHAT_SHARED_HISTORY": "maybe"}, secrets={}, dotenv_path=None)
+
+
+@pytest.mark.parametrize(
+    ("settings", "api"),
+    [
+        ({"openai_api_key": "sk-x"}, "responses"),  # auto: OpenAI's own endpoint
+        ({"openai_base_url": "http://127.0.0.1:11434/v1"}, "chat"),  # auto: anything else
+        ({"openai_api_key": "sk-x", "openai_api": "chat"}, "chat"),
+        ({"openai_base_url": "http://127.0.0.1:8100/v1", "openai_api": "responses"}, "responses"),
+    ],
+)
+def test_openai_api_picks_responses_or_chat(settings: dict[str, str], api: str) -> None:
+    from chat_core import make_backend
+    from chat_core.backends.openai import OpenAIBackend
+
+    backend = make_backend(Settings(**settings))  # type: ignore[arg-type]
+    assert isinstance(backend, OpenAIBackend) and backend.api == api
+
+
+def test_openai_api_comes_from_the_environment_and_is_checked() -> None:
+    s = load_settings(env={"CHAT_OPENAI_API": "chat"}, secrets={}, dotenv_path=None)
+    assert s.openai_api == "chat"
+    with pytest.raises(ConfigError, match="CHAT_OPENAI_API"):
+        Settings(openai_api="completions")

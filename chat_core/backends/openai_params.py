@@ -1,0 +1,192 @@
+"""Request parameters for OpenAI-compatible servers, adapted to what each model accepts.
+
+OpenAI's reasoning models (o1, o3, o4-mini, gpt-5 and whatever an Azure deployment
+calls them) refuse ``max_tokens`` and any temperature but the default with a 400:
+
+    {"error": {"message": "Unsupported parameter: 'max_tokens' is not supported with
+     this model. Use 'max_completion_tokens' instead.", "type": "invalid_request_error",
+     "param": "max_tokens", "code": "unsupported_parameter"}}
+    {"error": {"message": "Unsupported value: 'temperature' does not support 0.7 with
+     this model. Only the default (1) value is supported.", ..., "param": "temperature",
+     "code": "unsupported_value"}}
+
+``adapt`` reads such a refusal and says how to change the request; the back end
+retries once and ``ParamMemory`` remembers the change per (endpoint, model) for the
+process, so the next request is right the first time. Pure but for the memory's lock.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+from urllib.parse import urlsplit
+
+from chat_core.messages import Conversation, GenerationParams
+
+OPENAI_HOST = "api.openai.com"
+_AZURE_SUFFIXES = (".openai.azure.com", ".cognitiveservices.azure.com", ".services.ai.azure.com")
+# OpenAI's own reasoning families; other names are found out from the server's refusals.
+_OPENAI_REASONING = re.compile(r"^(o\d|gpt-5|codex)", re.IGNORECASE)
+_QUOTED = re.compile(r"'([A-Za-z_.]+)'")
+# What may be left out of a request when a server refuses it; the rest is the request itself.
+_OPTIONAL = frozenset(
+    ("stream_options", "reasoning_effort", "reasoning", "reasoning.effort", "reasoning.summary")
+)
+_UNRECOGNIZED = re.compile(r"Unrecognized request argument supplied: ([A-Za-z_.]+)")
+
+
+def host_of(base_url: str | None) -> str:
+    """The lower-case host of a base URL; OpenAI's when there is none."""
+    if not base_url:
+        return OPENAI_HOST
+    return (urlsplit(base_url).hostname or "").lower()
+
+
+def is_openai_endpoint(base_url: str | None) -> bool:
+    """True for api.openai.com (the SDK's default base URL)."""
+    return host_of(base_url) == OPENAI_HOST
+
+
+def is_azure_endpoint(base_url: str | None) -> bool:
+    """True for Azure OpenAI and Azure AI Foundry hosts."""
+    return host_of(base_url).endswith(_AZURE_SUFFIXES)
+
+
+@dataclass(frozen=True, slots=True)
+class ParamStyle:
+    """How one (endpoint, model) wants its parameters."""
+
+    max_tokens_name: str = "max_tokens"  # or "max_completion_tokens"
+    send_temperature: bool = True
+    dropped: frozenset[str] = frozenset()  # further parameters the model refused
+
+    @classmethod
+    def initial(cls, base_url: str | None, model: str) -> ParamStyle:
+        """The first guess: modern names for OpenAI and Azure, the classic ones elsewhere."""
+        openai_like = is_openai_endpoint(base_url) or is_azure_endpoint(base_url)
+        reasoning = is_openai_endpoint(base_url) and bool(_OPENAI_REASONING.match(model))
+        return cls(
+            max_tokens_name="max_completion_tokens" if openai_like else "max_tokens",
+            send_temperature=not reasoning,
+        )
+
+
+def _refusal_parts(body: object) -> tuple[str, str | None, str | None]:
+    inner = body.get("error", body) if isinstance(body, Mapping) else None
+    if not isinstance(inner, Mapping):
+        return "", None, None
+    message, param, code = inner.get("message"), inner.get("param"), inner.get("code")
+    return (
+        message if isinstance(message, str) else "",
+        param if isinstance(param, str) else None,
+        code if isinstance(code, str) else None,
+    )
+
+
+def adapt(style: ParamStyle, status: int, body: object) -> ParamStyle | None:
+    """The style that avoids this refusal, or None when it is not about a parameter."""
+    if status != 400:
+        return None
+    message, param, code = _refusal_parts(body)
+    lowered = message.lower()
+    if match := _UNRECOGNIZED.search(message):  # Azure and older servers: unknown argument
+        param = param or match[1]
+    elif "unsupported" in lowered or "not supported" in lowered:
+        if param is None and (quoted := _QUOTED.search(message)):
+            param = quoted[1]
+    elif param == "reasoning.summary" and code == "unsupported_value":
+        pass  # "Your organization must be verified to generate reasoning summaries."
+    else:
+        return None
+    if param is None:
+        return None
+    reasoning_model = (param == "max_tokens" and "max_completion_tokens" in message) or (
+        param == "temperature" and "only the default (1) value" in lowered
+    )
+    new = style
+    if param in ("max_tokens", "max_output_tokens") and "max_completion_tokens" in message:
+        new = replace(new, max_tokens_name="max_completion_tokens")
+    elif param == "max_completion_tokens":  # a server that only knows the classic name
+        new = replace(new, max_tokens_name="max_tokens")
+    elif param == "temperature":
+        new = replace(new, send_temperature=False)
+    elif param in _OPTIONAL:
+        new = replace(new, dropped=new.dropped | {param})
+    else:
+        return None
+    if reasoning_model:
+        # Both hallmarks of a reasoning model come together: fix both in the one retry.
+        new = replace(new, max_tokens_name="max_completion_tokens", send_temperature=False)
+    return new if new != style else None
+
+
+class ParamMemory:
+    """What each (endpoint, model) accepts, learnt from its refusals, for the process."""
+
+    def __init__(self) -> None:
+        self._styles: dict[tuple[str, str], ParamStyle] = {}
+        self._lock = threading.Lock()
+
+    def get(self, base_url: str | None, model: str) -> ParamStyle:
+        with self._lock:
+            found = self._styles.get((base_url or "", model))
+        return found or ParamStyle.initial(base_url, model)
+
+    def learn(self, base_url: str | None, model: str, style: ParamStyle) -> None:
+        with self._lock:
+            self._styles[(base_url or "", model)] = style
+
+
+MEMORY = ParamMemory()  # one per process: every back end instance shares what was learnt
+
+
+def chat_request(
+    conversation: Conversation, params: GenerationParams, model: str, style: ParamStyle
+) -> dict[str, Any]:
+    """The keyword arguments of ``chat.completions.create`` for one streamed answer."""
+    request: dict[str, Any] = {
+        "model": model,
+        "messages": conversation.to_openai(params.system),
+        style.max_tokens_name: params.max_tokens,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
+    if style.send_temperature:
+        request["temperature"] = params.temperature
+    if params.reasoning_effort is not None:
+        request["reasoning_effort"] = params.reasoning_effort
+    for name in style.dropped:
+        request.pop(name, None)
+    return request
+
+
+def responses_request(
+    conversation: Conversation, params: GenerationParams, model: str, style: ParamStyle
+) -> dict[str, Any]:
+    """The keyword arguments of ``responses.create`` for one streamed answer."""
+    request: dict[str, Any] = {
+        "model": model,
+        "input": [m.to_dict() for m in conversation.messages],
+        "max_output_tokens": params.max_tokens,
+        "stream": True,
+        "store": False,  # the conversation lives here, not on the provider's side
+    }
+    if params.system:
+        request["instructions"] = params.system
+    if style.send_temperature:
+        request["temperature"] = params.temperature
+    reasoning: dict[str, str] = {}
+    if params.reasoning_effort is not None:
+        reasoning["effort"] = params.reasoning_effort
+    if not style.send_temperature or params.reasoning_effort is not None:
+        reasoning["summary"] = "auto"  # summaries are the only reasoning OpenAI shows
+    for name in style.dropped:
+        if name.startswith("reasoning."):
+            reasoning.pop(name.split(".", 1)[1], None)
+        request.pop(name, None)
+    if reasoning and "reasoning" not in style.dropped:
+        request["reasoning"] = reasoning
+    return request
