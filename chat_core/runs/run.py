@@ -26,7 +26,16 @@ from concurrent.futures import Future as ThreadFuture
 from typing import Any
 
 from chat_core.backends.base import Resuming
-from chat_core.events import Done, FinishReason, StreamError, StreamEvent, TextDelta, answer_text
+from chat_core.events import (
+    Done,
+    FinishReason,
+    ReasoningDelta,
+    StreamError,
+    StreamEvent,
+    TextDelta,
+    Usage,
+    answer_text,
+)
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +140,9 @@ class Run:
         def _start() -> None:
             try:
                 self.start(source())
+            except Exception:  # a back end that cannot even begin must not leave a run hanging
+                log.exception("run %s: back end failed to start", self.id)
+                self.fail()
             finally:
                 ready.set_result(None)
 
@@ -140,7 +152,7 @@ class Run:
     async def _pump(self, source: AsyncIterator[StreamEvent]) -> None:
         try:
             async for event in source:
-                self.append(event)
+                self.append(_checked(event))
                 if isinstance(event, Done):
                     return
             self.append(StreamError("internal", "The stream ended without finishing.", True))
@@ -160,6 +172,22 @@ class Run:
     def _on_task_done(self, _task: asyncio.Task[None]) -> None:
         if not self.finished:  # cancelled before it ever ran
             self.append(Done("cancelled"))
+
+    def fail(self, message: str = "Unexpected error while streaming.") -> bool:
+        """End the run now with ``StreamError("internal")`` + ``Done("error")``; False if finished.
+
+        For what goes wrong outside the pump (a source that cannot start, a page that
+        cannot show the answer): the run finishes, so no consumer or session waits on it.
+        """
+        with self._cond:
+            if self.finished:
+                return False
+            self.append(StreamError("internal", message, False))
+            self.append(Done("error"))
+        task, loop = self._task, self._loop
+        if task is not None and loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(task.cancel)  # stop pulling; the pump's Done is ignored
+        return True
 
     def cancel(self) -> bool:
         """Stop the generation now; the upstream connection closes. False if already finished."""
@@ -211,6 +239,16 @@ class Run:
     def approx_bytes(self) -> int:
         """Rough memory held by the buffer."""
         return self.text_bytes + 150 * len(self.events)
+
+
+def _checked(event: object) -> StreamEvent:
+    """The event, or TypeError for what no consumer can show (a list as text, say)."""
+    if isinstance(event, TextDelta | ReasoningDelta):
+        if isinstance(event.text, str):
+            return event
+    elif isinstance(event, Usage | StreamError | Done):
+        return event
+    raise TypeError(f"a back end yielded {type(event).__name__} with unusable content")
 
 
 def _settle(fut: asyncio.Future[None]) -> None:
