@@ -92,6 +92,7 @@ class StreamMetrics:
     first_reasoning_s: float | None = None
     thinking_s: float | None = None
     reasoning_tokens: int | None = None
+    finish_reason: str | None = None
 
     def caption(self) -> str:
         """One line for under an answer, e.g. 'first token 0.42 s · 58 tok/s · 312 tokens'."""
@@ -164,6 +165,7 @@ def measure(
     error = next((e for e in events if isinstance(e, StreamError)), None)
     status = answer_status(events)
     finished = status != "streaming"
+    done = events[-1] if finished and isinstance(events[-1], Done) else None
     end = arrival_times[-1] if finished else now
     if end is None and arrival_times:
         end = arrival_times[-1]
@@ -203,6 +205,7 @@ def measure(
         first_reasoning_s=(thought_times[0] - started_at) if thought_times else None,
         thinking_s=thinking_s,
         reasoning_tokens=reasoning_tokens,
+        finish_reason=done.finish_reason if done is not None else None,
     )
 
 

@@ -7,8 +7,8 @@ import pytest
 from chat_core.events import Done, ReasoningDelta, StreamError, StreamEvent, TextDelta, Usage
 from chat_core.metrics import (
     STALL_S,
-    StreamMetrics,
     SessionStats,
+    StreamMetrics,
     answer_status,
     chunk_gaps,
     estimate_tokens,
