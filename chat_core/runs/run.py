@@ -104,10 +104,7 @@ class Run:
                 while self._on_finish:  # a callback may add another
                     callbacks, self._on_finish = self._on_finish, []
                     for callback in callbacks:
-                        try:
-                            callback(self)
-                        except Exception:
-                            log.exception("run %s: finish callback failed", self.id)
+                        self._call(callback)
                 self.finished_at = self.arrival_times[-1]
             seq = len(self.events)
             self._cond.notify_all()
@@ -116,13 +113,19 @@ class Run:
             _wake(loop, fut)
         return seq
 
+    def _call(self, callback: Callable[[Run], Any]) -> None:
+        try:
+            callback(self)
+        except Exception:  # a failed store write must not break the stream or its caller
+            log.exception("run %s: finish callback failed", self.id)
+
     def add_finish_callback(self, callback: Callable[[Run], Any]) -> None:
         """Call ``callback(run)`` once the run has its ``Done`` (at once if it has)."""
         with self._cond:
             if not self.finished:
                 self._on_finish.append(callback)
                 return
-        callback(self)
+        self._call(callback)
 
     def start(self, source: AsyncIterator[StreamEvent]) -> None:
         """Start pulling ``source`` on the running loop (call from inside it)."""
