@@ -5,8 +5,8 @@ from __future__ import annotations
 from chat_core.chat import ChatTurn, answer_badge, finish_note
 from chat_core.chat.notes import tool_label
 from chat_core.chat.status import STATUS_STYLES
-from chat_core.metrics import measure
 from chat_core.events import Done, ReasoningDelta, TextDelta, Usage
+from chat_core.metrics import measure
 
 
 def test_each_finish_has_its_words() -> None:
