@@ -298,17 +298,18 @@ def show_turn(index: int, turn: ChatTurn, last: bool) -> None:
 def stream_answer(run) -> None:
     """Reasoning live in its own element (collapsed once the answer starts), then the answer."""
     options = {"on_idle": yield_point, "on_event": lambda _seq, _event: session.save_partial()}
+    thinking, answer = st.empty(), st.container(key="streaming-answer")
     after = 0
     try:
         if reasoning_first(run, on_idle=yield_point):
-            with st.status(thinking_label(None, streaming=True), expanded=True) as box:
+            with thinking.status(thinking_label(None, streaming=True), expanded=True) as box:
                 thoughts = render_reasoning(run, **options)
                 st.write_stream(thoughts, cursor="▌")
                 box.update(
                     label=thinking_label(thoughts.thinking_s), state="complete", expanded=False
                 )
             after = thoughts.seq
-        with st.container(key="streaming-answer"):
+        with answer:
             st.write_stream(render_run(run, after, **options), cursor="▌")
     except Exception:  # never a traceback on screen, never an answer left streaming
         logging.getLogger(__name__).exception("the streaming answer could not be shown")
