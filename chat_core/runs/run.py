@@ -27,6 +27,8 @@ from typing import Any
 
 from chat_core.backends.base import Resuming
 from chat_core.events import (
+    ERROR_CODES,
+    FINISH_REASONS,
     Done,
     FinishReason,
     ReasoningDelta,
@@ -249,8 +251,16 @@ def _checked(event: object) -> StreamEvent:
     if isinstance(event, TextDelta | ReasoningDelta):
         if isinstance(event.text, str):
             return event
-    elif isinstance(event, Usage | StreamError | Done):
-        return event
+    elif isinstance(event, Usage):
+        counts = (event.prompt_tokens, event.completion_tokens, event.reasoning_tokens or 0)
+        if all(isinstance(n, int) for n in counts):
+            return event
+    elif isinstance(event, StreamError):
+        if event.code in ERROR_CODES and isinstance(event.message, str):
+            return event
+    elif isinstance(event, Done):
+        if event.finish_reason in FINISH_REASONS and isinstance(event.tool_names, tuple):
+            return event
     raise TypeError(f"a back end yielded {type(event).__name__} with unusable content")
 
 
