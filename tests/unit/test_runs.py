@@ -12,8 +12,8 @@ import pytest
 from chat_core.errors import CapacityError
 from chat_core.events import Done, ReasoningDelta, StreamError, StreamEvent, TextDelta, Usage
 from chat_core.runs import Run, RunRegistry, start_run
-from tests.support.runs import aiter_run, iter_run
 from tests.support.polling import wait_for
+from tests.support.runs import aiter_run, iter_run
 
 
 class Gate:
