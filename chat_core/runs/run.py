@@ -23,7 +23,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Future as ThreadFuture
-from typing import Any
+from typing import Any, cast
 
 from chat_core.backends.base import Resuming
 from chat_core.events import (
@@ -249,19 +249,19 @@ class Run:
 def _checked(event: object) -> StreamEvent:
     """The event, or TypeError for what no consumer can show (a list as text, say)."""
     if isinstance(event, TextDelta | ReasoningDelta):
-        if isinstance(event.text, str):
-            return event
+        usable = isinstance(event.text, str)
     elif isinstance(event, Usage):
         counts = (event.prompt_tokens, event.completion_tokens, event.reasoning_tokens or 0)
-        if all(isinstance(n, int) for n in counts):
-            return event
+        usable = all(isinstance(n, int) for n in counts)
     elif isinstance(event, StreamError):
-        if event.code in ERROR_CODES and isinstance(event.message, str):
-            return event
+        usable = event.code in ERROR_CODES and isinstance(event.message, str)
     elif isinstance(event, Done):
-        if event.finish_reason in FINISH_REASONS and isinstance(event.tool_names, tuple):
-            return event
-    raise TypeError(f"a back end yielded {type(event).__name__} with unusable content")
+        usable = event.finish_reason in FINISH_REASONS and isinstance(event.tool_names, tuple)
+    else:
+        usable = False
+    if not usable:
+        raise TypeError(f"a back end yielded {type(event).__name__} with unusable content")
+    return cast(StreamEvent, event)
 
 
 def _settle(fut: asyncio.Future[None]) -> None:
