@@ -261,7 +261,7 @@ class SessionStats:
     def add(self, metrics: StreamMetrics) -> None:
         self.requests += 1
         self.reconnects += metrics.reconnects
-        if metrics.status == "complete":
+        if metrics.status in ("complete", "refused"):  # a refusal is an answer too
             self.completions += 1
         elif metrics.status == "stopped":
             self.cancels += 1

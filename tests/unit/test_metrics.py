@@ -315,3 +315,9 @@ def test_metrics_stored_before_reasoning_still_load() -> None:
     assert loaded.reasoning_tokens is None and "thought" not in loaded.caption()
     round_trip = measure(0.0, [ReasoningDelta("x"), TextDelta("a"), Done()], [0.1, 0.2, 0.3])
     assert StreamMetrics.from_dict(round_trip.to_dict()) == round_trip
+
+
+def test_a_refusal_counts_as_a_completed_answer() -> None:
+    stats = SessionStats()
+    stats.add(measure(0.0, [TextDelta("No."), Done("stop", refused=True)], [0.1, 0.2]))
+    assert (stats.requests, stats.completions, stats.errors) == (1, 1, 0)
