@@ -1,5 +1,7 @@
 """The chat page: title, history, prompt, streaming answer; chats and settings in the sidebar."""
 
+import logging
+
 import streamlit as st
 
 from chat_core import (
@@ -23,7 +25,11 @@ from chat_core import (
     load_settings,
     parse_price_rows,
     price_rows,
+    reasoning_blocks,
+    reasoning_first,
+    render_reasoning,
     render_run,
+    thinking_label,
     user_markdown,
 )
 
@@ -231,11 +237,14 @@ def on_edit(index: int, key: str) -> None:
 def show_answer_chrome(index: int, turn: ChatTurn, last: bool) -> None:
     """Status, metrics and cost; the error; thumbs, Copy, and Retry/Continue or Regenerate."""
     caption = turn.metrics.caption() if turn.metrics else ""
-    line = " · ".join(x for x in (answer_badge(turn.status), caption, cost_of(turn)) if x)
+    badge = answer_badge(turn.status, turn.finish_reason)
+    line = " · ".join(x for x in (badge, caption, cost_of(turn)) if x)
     if line:
         st.caption(line)
     if turn.error is not None:
         st.error(turn.error.message, icon=":material/error:")
+    if note := turn.note():
+        st.info(note.message, icon=note.icon)
     row = st.container(horizontal=True, vertical_alignment="center")
     key = f"fb-{turn.message_id or index}"
     default = {1: 1, -1: 0}.get(turn.feedback)
@@ -264,6 +273,11 @@ def cost_of(turn: ChatTurn) -> str:
 def show_turn(index: int, turn: ChatTurn, last: bool) -> None:
     with st.chat_message(turn.role):
         if turn.role == "assistant":
+            if turn.reasoning:
+                seconds = turn.metrics.thinking_s if turn.metrics else None
+                with st.expander(thinking_label(seconds), icon=":material/psychology:"):
+                    for piece in reasoning_blocks(turn.reasoning):
+                        st.markdown(piece)
             for piece in answer_blocks(turn.content):  # no websocket message over ~12 KB
                 st.markdown(piece)
             show_answer_chrome(index, turn, last)
@@ -280,6 +294,27 @@ def show_turn(index: int, turn: ChatTurn, last: bool) -> None:
                     args=(index, key),
                     help="Later messages are replaced by the new answer.",
                 )
+
+
+def stream_answer(run) -> None:
+    """Reasoning live in its own element (collapsed once the answer starts), then the answer."""
+    options = {"on_idle": yield_point, "on_event": lambda _seq, _event: session.save_partial()}
+    thinking, answer = st.empty(), st.container(key="streaming-answer")
+    after = 0
+    try:
+        if reasoning_first(run, on_idle=yield_point):
+            with thinking.status(thinking_label(None, streaming=True), expanded=True) as box:
+                thoughts = render_reasoning(run, **options)
+                st.write_stream(thoughts, cursor="▌")
+                box.update(
+                    label=thinking_label(thoughts.thinking_s), state="complete", expanded=False
+                )
+            after = thoughts.seq
+        with answer:
+            st.write_stream(render_run(run, after, **options), cursor="▌")
+    except Exception:  # never a traceback on screen, never an answer left streaming
+        logging.getLogger(__name__).exception("the streaming answer could not be shown")
+        run.fail("The answer could not be shown; the text so far is kept.")
 
 
 # -- the page, top to bottom -------------------------------------------------------------------
@@ -329,14 +364,6 @@ if session.run is not None:
         if session.run_kind == "continue" and session.turns:
             for piece in answer_blocks(session.turns[-1].content):
                 st.markdown(piece)
-        with st.container(key="streaming-answer"):
-            st.write_stream(
-                render_run(
-                    session.run,
-                    on_idle=yield_point,
-                    on_event=lambda _seq, _event: session.save_partial(),
-                ),
-                cursor="▌",
-            )
+        stream_answer(session.run)
     session.finish()
     st.rerun()

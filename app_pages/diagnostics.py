@@ -113,7 +113,7 @@ with right:
 # -- the probe: live view (filled now, or by the stream at the end of the page) --------
 if probe is not None:
     status_slot = st.empty()
-    metric_slots = metric_grid(12)
+    metric_slots = metric_grid(15)
     answer_box = st.container(border=True, height=320)
     tokens_col, gaps_col = st.columns(2)
     tokens_col.caption("Tokens over time (s)")

@@ -33,9 +33,13 @@ from chat_core.chat import (
     format_cost,
     parse_price_rows,
     price_rows,
+    reasoning_blocks,
+    reasoning_first,
+    render_reasoning,
     render_run,
     safe_markdown,
     status_badge,
+    thinking_label,
     user_markdown,
 )
 from chat_core.errors import (
@@ -139,10 +143,14 @@ __all__ = [
     "parse_history",
     "parse_price_rows",
     "price_rows",
+    "reasoning_blocks",
+    "reasoning_first",
     "reasoning_text",
+    "render_reasoning",
     "render_run",
     "safe_markdown",
     "start_run",
     "status_badge",
+    "thinking_label",
     "user_markdown",
 ]

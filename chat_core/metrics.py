@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
-from chat_core.events import Done, StreamError, StreamEvent, TextDelta, Usage
+from chat_core.events import Done, ReasoningDelta, StreamError, StreamEvent, TextDelta, Usage
 
 AnswerStatus = Literal["streaming", "complete", "stopped", "interrupted", "error", "refused"]
 STALL_S = 1.0  # a silence longer than this, once text has started, is a stall
@@ -67,7 +67,11 @@ class StreamMetrics:
 
     ``tokens`` is the back end's own count when it reported usage, else an estimate
     (``tokens_estimated``); ``total_s`` is None until the stream has ended, while
-    ``elapsed_s`` always says how long it has run so far.
+    ``elapsed_s`` always says how long it has run so far. ``first_token_s`` is the
+    first *answer* token; ``first_reasoning_s`` the first reasoning token, and
+    ``thinking_s`` how long reasoning went on before the answer began (or so far).
+    ``reasoning_tokens`` is the provider's count, part of ``tokens``. Fields added
+    later default to None, so older stored metrics still load.
     """
 
     first_token_s: float | None
@@ -85,15 +89,22 @@ class StreamMetrics:
     error_code: str | None
     prompt_tokens: int | None = None
     elapsed_s: float | None = None
+    first_reasoning_s: float | None = None
+    thinking_s: float | None = None
+    reasoning_tokens: int | None = None
+    finish_reason: str | None = None
 
     def caption(self) -> str:
         """One line for under an answer, e.g. 'first token 0.42 s · 58 tok/s · 312 tokens'."""
         parts: list[str] = []
+        if self.first_reasoning_s is not None:
+            parts.append(f"first thought {self.first_reasoning_s:.2f} s")
         if self.first_token_s is not None:
             parts.append(f"first token {self.first_token_s:.2f} s")
         if self.tokens_per_s is not None:
             parts.append(f"{self.tokens_per_s:.0f} tok/s")
-        parts.append(f"{self.tokens_label} tokens")
+        reasoning = f" ({self.reasoning_tokens} reasoning)" if self.reasoning_tokens else ""
+        parts.append(f"{self.tokens_label} tokens{reasoning}")
         if self.total_s is not None:
             parts.append(f"{self.total_s:.1f} s")
         if self.stalls:
@@ -144,18 +155,32 @@ def measure(
     ]
     text_times = [t for _, t in text_events]
     text = "".join(e.text for e, _ in text_events)
+    thought_times = [
+        t
+        for e, t in zip(events, arrival_times, strict=True)
+        if isinstance(e, ReasoningDelta) and e.text
+    ]
+    # Providers may repeat usage in every chunk: the last one is the answer's only usage.
     usage = next((e for e in reversed(events) if isinstance(e, Usage)), None)
     error = next((e for e in events if isinstance(e, StreamError)), None)
     status = answer_status(events)
     finished = status != "streaming"
+    done = events[-1] if finished and isinstance(events[-1], Done) else None
     end = arrival_times[-1] if finished else now
     if end is None and arrival_times:
         end = arrival_times[-1]
     tokens = usage.completion_tokens if usage else estimate_stream_tokens(text, len(text_times))
+    reasoning_tokens = usage.reasoning_tokens if usage else None
+    answer_tokens = max(0, tokens - (reasoning_tokens or 0))  # the rate is of the answer
     rate = None
     if len(text_times) > 1 and text_times[-1] > text_times[0]:
         # The first chunk carries time-to-first-token; the rate is over the chunks after it.
-        rate = tokens * (len(text_times) - 1) / len(text_times) / (text_times[-1] - text_times[0])
+        span = text_times[-1] - text_times[0]
+        rate = answer_tokens * (len(text_times) - 1) / len(text_times) / span
+    thinking_s = None
+    if thought_times:
+        thinking_end = text_times[0] if text_times else end
+        thinking_s = max(0.0, (thinking_end or thought_times[-1]) - thought_times[0])
     gaps = [b - a for a, b in itertools.pairwise(text_times)]
     stalls = sum(1 for g in gaps if g > STALL_S)
     # A silence after the last chunk is a stall too: before the end, or still going on.
@@ -177,6 +202,10 @@ def measure(
         error_code=error.code if error else None,
         prompt_tokens=usage.prompt_tokens if usage else None,
         elapsed_s=(end - started_at) if end is not None else None,
+        first_reasoning_s=(thought_times[0] - started_at) if thought_times else None,
+        thinking_s=thinking_s,
+        reasoning_tokens=reasoning_tokens,
+        finish_reason=done.finish_reason if done is not None else None,
     )
 
 
@@ -209,6 +238,8 @@ def token_timeline(
         return []
     usage = next((e for e in reversed(events[:n]) if isinstance(e, Usage)), None)
     tokens = usage.completion_tokens if usage else estimate_tokens("".join(t for t, _ in pairs))
+    if usage is not None and usage.reasoning_tokens:  # reasoning is not on this line
+        tokens = max(0, tokens - usage.reasoning_tokens)
     out: list[tuple[float, float]] = []
     seen = 0
     for text, at in pairs:
@@ -230,7 +261,7 @@ class SessionStats:
     def add(self, metrics: StreamMetrics) -> None:
         self.requests += 1
         self.reconnects += metrics.reconnects
-        if metrics.status == "complete":
+        if metrics.status in ("complete", "refused"):  # a refusal is an answer too
             self.completions += 1
         elif metrics.status == "stopped":
             self.cancels += 1

@@ -4,6 +4,8 @@ backend_cache   the page's back end, built once per settings
 session   ``ChatSession``: turns, the active run, what users do (send, retry, edit, stop)
 turns     ``ChatTurn``: one message as shown, text and chrome apart
 render    a run as frames of markdown for ``st.write_stream``; inert markdown
+thinking  a run's reasoning, live, under the same render rules, until the answer begins
+notes     why an answer ended (filter, tool call, token limit), in words for beside it
 pricing   an editable price table and usage totals
 status    one table of status badges
 """
@@ -11,6 +13,7 @@ status    one table of status badges
 from __future__ import annotations
 
 from chat_core.chat.backend_cache import BackendCache
+from chat_core.chat.notes import FinishNote, finish_note
 from chat_core.chat.pricing import (
     ModelPrice,
     UsageSummary,
@@ -23,6 +26,13 @@ from chat_core.chat.pricing import (
 from chat_core.chat.render import NEW_BLOCK, answer_blocks, render_run, safe_markdown, user_markdown
 from chat_core.chat.session import ChatSession
 from chat_core.chat.status import answer_badge, status_badge
+from chat_core.chat.thinking import (
+    ReasoningStream,
+    reasoning_blocks,
+    reasoning_first,
+    render_reasoning,
+    thinking_label,
+)
 from chat_core.chat.turns import ChatTurn
 
 __all__ = [
@@ -30,17 +40,24 @@ __all__ = [
     "BackendCache",
     "ChatSession",
     "ChatTurn",
+    "FinishNote",
     "ModelPrice",
+    "ReasoningStream",
     "UsageSummary",
     "answer_badge",
     "answer_blocks",
     "default_price_table",
     "estimate_cost",
+    "finish_note",
     "format_cost",
     "parse_price_rows",
     "price_rows",
+    "reasoning_blocks",
+    "reasoning_first",
+    "render_reasoning",
     "render_run",
     "safe_markdown",
     "status_badge",
+    "thinking_label",
     "user_markdown",
 ]

@@ -32,6 +32,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from markdown_it import MarkdownIt
@@ -223,21 +224,59 @@ def render_run(
         on_event: called with every ``(seq, event)``, for metrics and logs.
         clock: the monotonic clock (tests pass a fake one).
     """
+    position = Position(after)
+    yield from coalesced_frames(
+        run, position, _answer_text, frame_s, idle_s, on_idle, on_event, clock
+    )
+
+
+@dataclass
+class Position:
+    """The last seq a renderer consumed: where the next renderer of the same run picks up."""
+
+    seq: int
+
+
+# What a renderer takes from an event: its text (maybe ""), None to ignore it, STOP to end
+# before it (leaving it to the next renderer).
+STOP = object()
+Take = Callable[[StreamEvent], "str | object | None"]
+
+
+def _answer_text(event: StreamEvent) -> str | object | None:
+    return event.text if isinstance(event, TextDelta) else None
+
+
+def coalesced_frames(
+    run: Run,
+    position: Position,
+    take: Take,
+    frame_s: float,
+    idle_s: float,
+    on_idle: Callable[[], Any] | None,
+    on_event: Callable[[int, StreamEvent], Any] | None,
+    clock: Callable[[], float],
+) -> Iterator[RenderChunk]:
+    """The one render loop: text that ``take`` picks, coalesced per frame, split at blocks."""
     blocks = BlockStream()
-    seq, pending = after, ""
+    pending = ""
     due = -math.inf  # when the next text may be sent: at once for the first
     while True:
         wait = due - clock() if pending else idle_s
-        batch = run.read(seq, max(0.0, wait))
+        batch = run.read(position.seq, max(0.0, wait))
         if not batch and on_idle is not None:
             on_idle()
         finished = False
         for event in batch:
-            seq += 1
+            taken = take(event)
+            if taken is STOP:
+                finished = True
+                break
+            position.seq += 1
             if on_event is not None:
-                on_event(seq, event)
-            if isinstance(event, TextDelta):
-                pending += event.text
+                on_event(position.seq, event)
+            if isinstance(taken, str):
+                pending += taken
             elif isinstance(event, Done):
                 finished = True
         now = clock()

@@ -21,7 +21,7 @@ from typing import Any, Literal
 from chat_core.backends.base import Backend
 from chat_core.chat.pricing import ModelPrice, UsageSummary, conversation_usage
 from chat_core.chat.turns import ChatTurn
-from chat_core.events import StreamError
+from chat_core.events import Done, reasoning_text
 from chat_core.logs import log_stream_end, log_stream_start
 from chat_core.messages import ChatMessage, Conversation, GenerationParams, build_conversation
 from chat_core.metrics import SessionStats, StreamMetrics, answer_status, measure
@@ -40,11 +40,18 @@ class _Answer:
     metrics: Mapping[str, Any]
 
 
-def _stored_metrics(metrics: StreamMetrics, error: StreamError | None) -> dict[str, Any]:
+def _stored_metrics(metrics: StreamMetrics, run: Run) -> dict[str, Any]:
     out = metrics.to_dict()
-    if error is not None:
+    if (error := run.error) is not None:
         out |= {"error_message": error.message, "error_retryable": error.retryable}
+    if tools := _tool_names(run):
+        out["tool_names"] = list(tools)
     return out
+
+
+def _tool_names(run: Run) -> tuple[str, ...]:
+    done = run.events[-1] if run.events else None
+    return done.tool_names if isinstance(done, Done) else ()
 
 
 @dataclass
@@ -197,7 +204,7 @@ class ChatSession:
                     message_id,
                     prefix + run.text,
                     status=metrics.status,
-                    metrics=_stored_metrics(metrics, run.error),
+                    metrics=_stored_metrics(metrics, run),
                 )
 
         run.add_finish_callback(on_finish)
@@ -254,9 +261,13 @@ class ChatSession:
             run.error,
             self.run_model,
             self._run_message_id,
+            reasoning=reasoning_text(run.events),
+            tool_names=_tool_names(run),
         )
         if self.run_kind == "continue" and self.turns and self.turns[-1].role == "assistant":
             turn.content = self._run_prefix + turn.content
+            earlier = self.turns[-1].reasoning
+            turn.reasoning = "\n\n".join(r for r in (earlier, turn.reasoning) if r)
             self.turns[-1] = turn
         else:
             self.turns.append(turn)

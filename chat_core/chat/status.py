@@ -1,4 +1,8 @@
-"""How an answer's status looks: one table of colours, icons and words for every page."""
+"""How an answer's status looks: one table of colours, icons and words for every page.
+
+Keys are answer statuses, plus the finish reasons that end a ``complete`` answer
+in a way the user should see (cut at the token limit, filtered, a tool call).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,10 @@ STATUS_STYLES: dict[str, tuple[str, str, str]] = {
     "stopped": ("orange", "stop_circle", "stopped"),
     "interrupted": ("orange", "link_off", "interrupted"),
     "error": ("red", "error", "failed"),
+    "refused": ("violet", "block", "refused"),
+    "length": ("orange", "content_cut", "cut short"),
+    "content_filter": ("red", "shield", "filtered"),
+    "tool_calls": ("blue", "build", "tool call"),
 }
 
 
@@ -19,6 +27,8 @@ def status_badge(status: str, *, word: str | None = None, detail: str = "") -> s
     return f":{color}-badge[:material/{icon}: {word or usual}{suffix}]"
 
 
-def answer_badge(status: str) -> str:
-    """The badge beside a chat answer: none for a complete one."""
+def answer_badge(status: str, finish_reason: str | None = None) -> str:
+    """The badge beside a chat answer: none for one that simply finished."""
+    if status == "complete" and finish_reason in STATUS_STYLES:
+        return status_badge(finish_reason)
     return "" if status == "complete" else status_badge(status)

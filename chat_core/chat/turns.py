@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from chat_core.chat.notes import FinishNote, finish_note
 from chat_core.chat.pricing import ModelPrice, answer_tokens, estimate_cost
 from chat_core.events import StreamError
 from chat_core.messages import Role
@@ -15,7 +16,10 @@ from chat_core.storage.records import StoredMessage
 
 @dataclass
 class ChatTurn:
-    """One message as shown: the text, plus chrome (status, metrics, error, feedback)."""
+    """One message as shown: the text, plus chrome (status, metrics, error, feedback).
+
+    ``reasoning`` is the model's thinking, shown apart and never sent back to it.
+    """
 
     role: Role
     content: str
@@ -25,11 +29,32 @@ class ChatTurn:
     model: str | None = None
     message_id: int | None = None
     feedback: int = 0
+    reasoning: str = ""
+    tool_names: tuple[str, ...] = ()
+
+    @property
+    def finish_reason(self) -> str | None:
+        return self.metrics.finish_reason if self.metrics else None
 
     @property
     def resumable(self) -> bool:
-        """Whether the UI offers Continue/Retry for this answer."""
-        return self.role == "assistant" and self.status in ("stopped", "interrupted", "error")
+        """Whether the UI offers Continue/Retry for this answer (a cut one too)."""
+        if self.role != "assistant":
+            return False
+        cut = self.status == "complete" and self.finish_reason == "length"
+        return cut or self.status in ("stopped", "interrupted", "error")
+
+    def note(self) -> FinishNote | None:
+        """Why this answer ended, when that needs saying."""
+        if self.role != "assistant" or self.status != "complete":
+            return None
+        return finish_note(
+            self.finish_reason,
+            text=self.content,
+            reasoning=self.reasoning,
+            reasoning_tokens=self.metrics.reasoning_tokens if self.metrics else None,
+            tool_names=self.tool_names,
+        )
 
     @property
     def metrics_dict(self) -> dict[str, Any]:
@@ -61,4 +86,10 @@ class ChatTurn:
             message.model,
             message.id,
             message.feedback,
+            tool_names=_stored_tools(message.metrics),
         )
+
+
+def _stored_tools(metrics: Mapping[str, Any]) -> tuple[str, ...]:
+    names = metrics.get("tool_names")
+    return tuple(n for n in names if isinstance(n, str)) if isinstance(names, list) else ()

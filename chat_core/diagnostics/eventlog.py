@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from chat_core.events import Done, StreamError, TextDelta, Usage
+from chat_core.events import Done, ReasoningDelta, StreamError, TextDelta, Usage
 from chat_core.runs import Run
 from chat_core.wire import encode_event, format_event_id, payload_json
 
@@ -43,7 +43,13 @@ class LogRecord:
     nbytes: int
 
 
-_EVENT_TYPES = {TextDelta: "chunk", Usage: "usage", StreamError: "error", Done: "done"}
+_EVENT_TYPES = {
+    TextDelta: "chunk",
+    ReasoningDelta: "reasoning",
+    Usage: "usage",
+    StreamError: "error",
+    Done: "done",
+}
 
 
 def event_records(run: Run) -> list[LogRecord]:

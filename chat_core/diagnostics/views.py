@@ -29,7 +29,10 @@ def metric_values(m: StreamMetrics, nbytes: int | None = None) -> list[tuple[str
     Values stay short (a few characters) so that four fit in a row of the centered layout.
     """
     return [
+        ("First thought", _s(m.first_reasoning_s)),
         ("First token", _s(m.first_token_s)),
+        ("Thinking", _s(m.thinking_s, 1)),
+        ("Reasoning tokens", "—" if m.reasoning_tokens is None else str(m.reasoning_tokens)),
         ("Tokens/s", "—" if m.tokens_per_s is None else f"{m.tokens_per_s:.1f}"),
         ("Tokens (estimated)" if m.tokens_estimated else "Tokens", m.tokens_label),
         ("Chunks", str(m.chunks)),

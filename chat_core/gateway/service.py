@@ -100,7 +100,11 @@ class Gateway:
             len(conversation.prompt),
         )
         run.add_finish_callback(_log_end)
-        run.start(self.backend.astream(conversation, chat.params))
+        try:
+            run.start(self.backend.astream(conversation, chat.params))
+        except Exception:  # the stream still gets its error and done, never a cut
+            log.exception("stream %s: back end failed to start", run.id)
+            run.fail()
         drop_after = parse_directives(conversation.prompt).drop_after
         return self.attach(run, 0, drop_after)
 

@@ -23,10 +23,21 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Future as ThreadFuture
-from typing import Any
+from typing import Any, cast
 
 from chat_core.backends.base import Resuming
-from chat_core.events import Done, FinishReason, StreamError, StreamEvent, TextDelta, answer_text
+from chat_core.events import (
+    ERROR_CODES,
+    FINISH_REASONS,
+    Done,
+    FinishReason,
+    ReasoningDelta,
+    StreamError,
+    StreamEvent,
+    TextDelta,
+    Usage,
+    answer_text,
+)
 
 log = logging.getLogger(__name__)
 
@@ -95,10 +106,7 @@ class Run:
                 while self._on_finish:  # a callback may add another
                     callbacks, self._on_finish = self._on_finish, []
                     for callback in callbacks:
-                        try:
-                            callback(self)
-                        except Exception:
-                            log.exception("run %s: finish callback failed", self.id)
+                        self._call(callback)
                 self.finished_at = self.arrival_times[-1]
             seq = len(self.events)
             self._cond.notify_all()
@@ -107,13 +115,19 @@ class Run:
             _wake(loop, fut)
         return seq
 
+    def _call(self, callback: Callable[[Run], Any]) -> None:
+        try:
+            callback(self)
+        except Exception:  # a failed store write must not break the stream or its caller
+            log.exception("run %s: finish callback failed", self.id)
+
     def add_finish_callback(self, callback: Callable[[Run], Any]) -> None:
         """Call ``callback(run)`` once the run has its ``Done`` (at once if it has)."""
         with self._cond:
             if not self.finished:
                 self._on_finish.append(callback)
                 return
-        callback(self)
+        self._call(callback)
 
     def start(self, source: AsyncIterator[StreamEvent]) -> None:
         """Start pulling ``source`` on the running loop (call from inside it)."""
@@ -131,6 +145,9 @@ class Run:
         def _start() -> None:
             try:
                 self.start(source())
+            except Exception:  # a back end that cannot even begin must not leave a run hanging
+                log.exception("run %s: back end failed to start", self.id)
+                self.fail()
             finally:
                 ready.set_result(None)
 
@@ -140,7 +157,7 @@ class Run:
     async def _pump(self, source: AsyncIterator[StreamEvent]) -> None:
         try:
             async for event in source:
-                self.append(event)
+                self.append(_checked(event))
                 if isinstance(event, Done):
                     return
             self.append(StreamError("internal", "The stream ended without finishing.", True))
@@ -160,6 +177,22 @@ class Run:
     def _on_task_done(self, _task: asyncio.Task[None]) -> None:
         if not self.finished:  # cancelled before it ever ran
             self.append(Done("cancelled"))
+
+    def fail(self, message: str = "Unexpected error while streaming.") -> bool:
+        """End the run now with ``StreamError("internal")`` + ``Done("error")``; False if finished.
+
+        For what goes wrong outside the pump (a source that cannot start, a page that
+        cannot show the answer): the run finishes, so no consumer or session waits on it.
+        """
+        with self._cond:
+            if self.finished:
+                return False
+            self.append(StreamError("internal", message, False))
+            self.append(Done("error"))
+        task, loop = self._task, self._loop
+        if task is not None and loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(task.cancel)  # stop pulling; the pump's Done is ignored
+        return True
 
     def cancel(self) -> bool:
         """Stop the generation now; the upstream connection closes. False if already finished."""
@@ -211,6 +244,24 @@ class Run:
     def approx_bytes(self) -> int:
         """Rough memory held by the buffer."""
         return self.text_bytes + 150 * len(self.events)
+
+
+def _checked(event: object) -> StreamEvent:
+    """The event, or TypeError for what no consumer can show (a list as text, say)."""
+    if isinstance(event, TextDelta | ReasoningDelta):
+        usable = isinstance(event.text, str)
+    elif isinstance(event, Usage):
+        counts = (event.prompt_tokens, event.completion_tokens, event.reasoning_tokens or 0)
+        usable = all(isinstance(n, int) for n in counts)
+    elif isinstance(event, StreamError):
+        usable = event.code in ERROR_CODES and isinstance(event.message, str)
+    elif isinstance(event, Done):
+        usable = event.finish_reason in FINISH_REASONS and isinstance(event.tool_names, tuple)
+    else:
+        usable = False
+    if not usable:
+        raise TypeError(f"a back end yielded {type(event).__name__} with unusable content")
+    return cast(StreamEvent, event)
 
 
 def _settle(fut: asyncio.Future[None]) -> None:

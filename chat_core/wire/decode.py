@@ -24,6 +24,7 @@ from chat_core.events import (
     Done,
     ErrorCode,
     FinishReason,
+    ReasoningDelta,
     StreamError,
     StreamEvent,
     TextDelta,
@@ -53,18 +54,39 @@ def decode_payload(payload: Mapping[str, Any]) -> StreamEvent | None:
         if not isinstance(chunk, str):
             raise _malformed("chunk is not a string")
         return TextDelta(chunk)
+    if "reasoning" in payload:
+        reasoning = payload["reasoning"]
+        if not isinstance(reasoning, str):
+            raise _malformed("reasoning is not a string")
+        return ReasoningDelta(reasoning)
     if "usage" in payload:
-        usage = payload["usage"]
-        if not isinstance(usage, Mapping):
-            raise _malformed("usage is not an object")
-        prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens")
-        if not isinstance(prompt, int) or not isinstance(completion, int):
-            raise _malformed("usage counts are not integers")
-        return Usage(prompt, completion)
+        return _usage(payload["usage"])
     if payload.get("done"):
-        reason = payload.get("finish_reason", "stop")  # the seed sends only {"done": true}
-        return Done(cast(FinishReason, reason) if reason in FINISH_REASONS else "stop")
+        return _done(payload)
     return None
+
+
+def _usage(usage: Any) -> Usage:
+    if not isinstance(usage, Mapping):
+        raise _malformed("usage is not an object")
+    prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens")
+    reasoning = usage.get("reasoning_tokens")
+    if not isinstance(prompt, int) or not isinstance(completion, int):
+        raise _malformed("usage counts are not integers")
+    if reasoning is not None and not isinstance(reasoning, int):
+        raise _malformed("reasoning_tokens is not an integer")
+    return Usage(prompt, completion, reasoning)
+
+
+def _done(payload: Mapping[str, Any]) -> Done:
+    reason = payload.get("finish_reason", "stop")  # the seed sends only {"done": true}
+    names = payload.get("tool_names")
+    tools = tuple(n for n in names if isinstance(n, str)) if isinstance(names, list) else ()
+    return Done(
+        cast(FinishReason, reason) if reason in FINISH_REASONS else "stop",
+        refused=payload.get("refused") is True,
+        tool_names=tools,
+    )
 
 
 def decode_data(data: str) -> StreamEvent | None:

@@ -6,7 +6,7 @@ CR, ``\\n\\ndata: ...``) can split a line or forge an event::
 
     retry: 1000                      first event of a connection only
     id: <stream_id>:<seq>            seq counts from 1, no gaps
-    data: {"chunk": "Hel"}           or usage / error / done
+    data: {"chunk": "Hel"}           or reasoning / usage / error / done
 
 ``decode`` is the other side, for clients.
 """
@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from json.encoder import encode_basestring_ascii
 
-from chat_core.events import ReasoningDelta, StreamError, StreamEvent, TextDelta, Usage
+from chat_core.events import Done, ReasoningDelta, StreamError, StreamEvent, TextDelta, Usage
 
 STREAM_PATH = "/api/chat/stream"
 RETRY_MS = 1000
@@ -35,14 +35,29 @@ def payload_json(event: StreamEvent) -> str:
     if isinstance(event, ReasoningDelta):  # a seed-style client ignores this payload
         return '{"reasoning": ' + encode_basestring_ascii(event.text) + "}"
     if isinstance(event, Usage):
+        extra = (
+            ""
+            if event.reasoning_tokens is None
+            else f', "reasoning_tokens": {int(event.reasoning_tokens)}'
+        )
         return (
             f'{{"usage": {{"prompt_tokens": {int(event.prompt_tokens)}, '
-            f'"completion_tokens": {int(event.completion_tokens)}}}}}'
+            f'"completion_tokens": {int(event.completion_tokens)}{extra}}}}}'
         )
     if isinstance(event, StreamError):
         error = {"code": event.code, "message": event.message, "retryable": event.retryable}
         return json.dumps({"error": error})
-    return '{"done": true, "finish_reason": ' + encode_basestring_ascii(event.finish_reason) + "}"
+    return _done_json(event)
+
+
+def _done_json(event: Done) -> str:
+    # ``refused`` and ``tool_names`` only when set, so a plain answer's done is the seed's shape.
+    text = '{"done": true, "finish_reason": ' + encode_basestring_ascii(event.finish_reason)
+    if event.refused:
+        text += ', "refused": true'
+    if event.tool_names:
+        text += ', "tool_names": ' + json.dumps(list(event.tool_names))
+    return text + "}"
 
 
 def encode_event(

@@ -36,7 +36,7 @@ from chat_core.diagnostics import (
     wire_records,
 )
 from chat_core.diagnostics.probe import REFRESH_S
-from chat_core.events import Done, StreamError, TextDelta, Usage
+from chat_core.events import Done, ReasoningDelta, StreamError, TextDelta, Usage
 from chat_core.messages import GenerationParams
 from chat_core.metrics import SessionStats, measure
 from chat_core.runs import Run
@@ -387,3 +387,18 @@ def test_stopping_a_probe_marks_it_stopped() -> None:
     m = probe.metrics()
     assert m.status == "stopped" and m.chunks == 2
     assert status_badge(m).startswith(":orange-badge[")
+
+
+def test_reasoning_rows_and_metrics() -> None:
+    run = finished_run(ReasoningDelta("hm"), TextDelta("a"), Usage(1, 5, 4), Done())
+    rows = event_records(run)
+    assert [r.type for r in rows] == ["reasoning", "chunk", "usage", "done"]
+    assert json.loads(rows[0].data) == {"reasoning": "hm"}
+    m = measure(0.0, run.events, [0.2, 1.5, 1.5, 1.5])
+    values = dict(metric_values(m))
+    assert values["First thought"] == "0.20 s"
+    assert values["First token"] == "1.50 s"
+    assert values["Thinking"] == "1.3 s"
+    assert values["Reasoning tokens"] == "4"
+    plain = dict(metric_values(measure(0.0, [TextDelta("a"), Done()], [0.1, 0.2])))
+    assert plain["First thought"] == plain["Reasoning tokens"] == "—"

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from chat_core.events import Done, StreamError, StreamEvent, TextDelta, Usage
+from chat_core.events import Done, ReasoningDelta, StreamError, StreamEvent, TextDelta, Usage
 from chat_core.metrics import (
     STALL_S,
     SessionStats,
+    StreamMetrics,
     answer_status,
     chunk_gaps,
     estimate_tokens,
@@ -267,3 +268,56 @@ def test_session_stats_aggregate_statuses_and_codes() -> None:
     assert stats.errors == 4
     assert stats.error_rate == pytest.approx(4 / 6)
     assert stats.to_dict()["errors_by_code"] == {"connection": 1, "rate_limit": 2, "unknown": 1}
+
+
+# -- reasoning ---------------------------------------------------------------------------
+def test_reasoning_times_and_tokens_apart_from_the_answer() -> None:
+    events = [
+        ReasoningDelta("Let"),
+        ReasoningDelta(" me think"),
+        TextDelta("Hi"),
+        TextDelta(" there"),
+        Usage(5, 12, 10),
+        Done(),
+    ]
+    m = measure(0.0, events, [0.25, 1.0, 3.0, 3.5, 3.5, 3.5])
+    assert m.first_reasoning_s == 0.25
+    assert m.first_token_s == 3.0  # the first answer token, not the first thought
+    assert m.thinking_s == 2.75  # from the first thought until the answer began
+    assert m.reasoning_tokens == 10 and m.tokens == 12
+    # The rate is of the answer's 2 tokens (12 - 10), one after the first chunk, in 0.5 s.
+    assert m.tokens_per_s == 2.0
+    assert m.caption().startswith("first thought 0.25 s · first token 3.00 s")
+    assert "12 tokens (10 reasoning)" in m.caption()
+
+
+def test_live_thinking_counts_up_to_now_and_empty_answer_keeps_its_thinking() -> None:
+    live = measure(0.0, [ReasoningDelta("Hmm")], [0.5], now=4.0)
+    assert live.thinking_s == 3.5 and live.first_token_s is None
+    spent = measure(0.0, [ReasoningDelta("Hmm"), Usage(3, 100, 100), Done("length")], [1, 9, 9])
+    assert spent.thinking_s == 8.0 and spent.reasoning_tokens == 100
+    assert spent.tokens_per_s is None
+
+
+def test_usage_repeated_in_every_chunk_counts_once_the_last_wins() -> None:
+    events = [TextDelta("a"), Usage(3, 1), TextDelta("b"), Usage(3, 2), Usage(3, 2, 0), Done()]
+    m = measure(0.0, events, [0.1, 0.1, 0.2, 0.2, 0.3, 0.3])
+    assert (m.tokens, m.prompt_tokens, m.reasoning_tokens) == (2, 3, 0)
+    assert not m.tokens_estimated
+
+
+def test_metrics_stored_before_reasoning_still_load() -> None:
+    old = measure(0.0, [TextDelta("a"), Done()], [0.1, 0.2]).to_dict()
+    for name in ("first_reasoning_s", "thinking_s", "reasoning_tokens"):
+        del old[name]
+    loaded = StreamMetrics.from_dict(old)
+    assert loaded is not None and loaded.first_token_s == 0.1
+    assert loaded.reasoning_tokens is None and "thought" not in loaded.caption()
+    round_trip = measure(0.0, [ReasoningDelta("x"), TextDelta("a"), Done()], [0.1, 0.2, 0.3])
+    assert StreamMetrics.from_dict(round_trip.to_dict()) == round_trip
+
+
+def test_a_refusal_counts_as_a_completed_answer() -> None:
+    stats = SessionStats()
+    stats.add(measure(0.0, [TextDelta("No."), Done("stop", refused=True)], [0.1, 0.2]))
+    assert (stats.requests, stats.completions, stats.errors) == (1, 1, 0)

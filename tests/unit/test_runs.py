@@ -10,8 +10,9 @@ from collections.abc import AsyncIterator
 import pytest
 
 from chat_core.errors import CapacityError
-from chat_core.events import Done, StreamError, StreamEvent, TextDelta, Usage
+from chat_core.events import Done, ReasoningDelta, StreamError, StreamEvent, TextDelta, Usage
 from chat_core.runs import Run, RunRegistry, start_run
+from tests.support.polling import wait_for
 from tests.support.runs import aiter_run, iter_run
 
 
@@ -213,3 +214,49 @@ def test_a_reader_that_sees_done_sees_what_the_finish_callbacks_did() -> None:
         seen = [e for _, e in iter_run(run)]
         assert seen[-1] == Done("stop")
         assert stored == ["kept"], "the reader saw the end before the answer was stored"
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        TextDelta([{"type": "text", "text": "x"}]),  # type: ignore[arg-type]
+        ReasoningDelta(None),  # type: ignore[arg-type]
+        Usage("3", 4),  # type: ignore[arg-type]
+        StreamError("weird", "x", True),  # type: ignore[arg-type]
+        Done("mystery"),  # type: ignore[arg-type]
+        "a plain string",
+    ],
+    ids=["list-text", "none-reasoning", "str-usage", "bad-code", "bad-finish", "not-an-event"],
+)
+def test_an_event_no_consumer_can_show_ends_the_run_as_an_internal_error(bad: object) -> None:
+    async def source() -> AsyncIterator[StreamEvent]:
+        yield TextDelta("ok")
+        yield bad  # type: ignore[misc]
+        yield TextDelta("never")
+        yield Done()
+
+    run = start_run(source, registry=RunRegistry())
+    assert wait_for(lambda: run.finished)
+    assert run.events[0] == TextDelta("ok")
+    assert [type(e) for e in run.events[1:]] == [StreamError, Done]
+    assert run.error is not None and run.error.code == "internal"
+    assert run.finish_reason == "error" and run.text == "ok"
+
+
+def test_a_source_that_fails_to_start_and_fail_itself() -> None:
+    def broken() -> AsyncIterator[StreamEvent]:
+        raise RuntimeError("no stream for you")
+
+    run = start_run(broken, registry=RunRegistry())
+    assert run.finished and run.finish_reason == "error" and run.error.code == "internal"
+    finished = Run()
+    finished.append(Done())
+    assert finished.fail() is False and finished.events == [Done()]
+    calls: list[str] = []
+    live = Run()
+    live.add_finish_callback(lambda r: calls.append(r.finish_reason or ""))
+    live.add_finish_callback(lambda r: 1 / 0)  # a failing callback breaks nothing
+    assert live.fail("could not show it") is True
+    assert live.events == [StreamError("internal", "could not show it", False), Done("error")]
+    assert calls == ["error"]
+    live.add_finish_callback(lambda r: 1 / 0)  # at once, still caught

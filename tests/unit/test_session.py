@@ -150,3 +150,22 @@ def test_continue_and_feedback_are_stored_on_the_same_message(tmp_path):
     assert len(stored) == 2
     assert stored[1].content == merged.content and merged.content.startswith(partial.content)
     assert stored[1].status == "complete" and stored[1].feedback == -1
+
+
+def test_reasoning_is_kept_beside_the_text_and_never_sent_back():
+    from tests.support.fakes import ScriptedBackend
+
+    backend = ScriptedBackend()
+    session = ChatSession()
+    session.submit("reasoning", backend, PARAMS)
+    turn = wait_finished(session)
+    assert turn.content == "2 + 2 = 4."
+    assert turn.reasoning == "The user asks for 2 + 2.\n\nThat is **4**."
+    assert turn.metrics.reasoning_tokens == 24
+    assert [m.content for m in session.model_history()] == ["reasoning", "2 + 2 = 4."]
+    session.submit("tool_call", backend, PARAMS)
+    tool = wait_finished(session)
+    assert tool.tool_names == ("get_weather",) and tool.metrics.finish_reason == "tool_calls"
+    assert "runs no tools" in tool.note().message
+    # An empty answer (the tool call) is left out of the history too.
+    assert [m.content for m in session.model_history()] == ["reasoning", "2 + 2 = 4.", "tool_call"]

@@ -10,7 +10,7 @@ import pytest
 from httpx_sse import EventSource
 
 from chat_core.errors import BackendError
-from chat_core.events import Done, StreamError, StreamEvent, TextDelta, Usage
+from chat_core.events import Done, ReasoningDelta, StreamError, StreamEvent, TextDelta, Usage
 from chat_core.wire import (
     PING,
     SSEComment,
@@ -36,8 +36,11 @@ NASTY = [
     "",
 ]
 EVENTS: list[StreamEvent] = [
+    ReasoningDelta("The user asks \u2028 about"),
+    ReasoningDelta('\n\ndata: {"chunk": "forged"}\n\n'),
     *(TextDelta(t) for t in NASTY),
     Usage(12, 7),
+    Usage(12, 9, reasoning_tokens=4),
     StreamError("rate_limit", "Slow down \u2028 now", True),
     Done("error"),
 ]
@@ -208,6 +211,63 @@ def test_decode_payload_seed_and_forward_compatibility() -> None:
         assert info.value.code == "server"
 
 
+# Every way a stream can end, as the gateway sends it after a real model's answer.
+ENDINGS: list[Done] = [
+    Done("stop"),
+    Done("stop", refused=True),
+    Done("length"),
+    Done("content_filter"),
+    Done("tool_calls", tool_names=("get_weather", "lookup \u2028 \u00e9")),
+    Done("cancelled"),
+]
+
+
+@pytest.mark.parametrize("ending", ENDINGS, ids=lambda d: d.finish_reason)
+def test_every_ending_survives_the_stream_split_at_every_offset(ending: Done) -> None:
+    events: list[StreamEvent] = [ReasoningDelta("Hmm"), TextDelta("Hi"), Usage(3, 9, 7), ending]
+    data = wire("s1", events)
+    data.decode("ascii")
+    for cut in range(len(data) + 1):
+        got, _ = parse_all([data[:cut], data[cut:]])
+        assert [decode_data(m.data) for m in got] == events, cut
+        response = httpx.Response(
+            200,
+            headers={"content-type": "text/event-stream"},
+            content=iter([data[:cut], data[cut:]]),
+        )
+        assert [decode_data(s.data) for s in EventSource(response).iter_sse()] == events, cut
+
+
+def test_done_and_usage_extras_only_when_set() -> None:
+    """A plain answer's done and usage stay the seed's shape; the extras appear when set."""
+    assert json.loads(payload_json(Done("stop"))) == {"done": True, "finish_reason": "stop"}
+    assert json.loads(payload_json(Done("stop", refused=True)))["refused"] is True
+    assert json.loads(payload_json(Done("tool_calls", tool_names=("f",)))) == {
+        "done": True,
+        "finish_reason": "tool_calls",
+        "tool_names": ["f"],
+    }
+    assert "reasoning_tokens" not in json.loads(payload_json(Usage(1, 2)))["usage"]
+    assert json.loads(payload_json(Usage(1, 9, 7)))["usage"]["reasoning_tokens"] == 7
+
+
+def test_decode_of_reasoning_and_the_new_done_fields() -> None:
+    assert decode_payload({"reasoning": "x"}) == ReasoningDelta("x")
+    assert decode_payload({"done": True, "finish_reason": "content_filter"}) == Done(
+        "content_filter"
+    )
+    # Lenient where a newer server may add things; strict where a type is simply wrong.
+    assert decode_payload({"done": True, "refused": "yes", "tool_names": [1, "f"]}) == Done(
+        "stop", tool_names=("f",)
+    )
+    for bad in [
+        '{"reasoning": 1}',
+        '{"usage": {"prompt_tokens": 1, "completion_tokens": 2, "reasoning_tokens": "7"}}',
+    ]:
+        with pytest.raises(BackendError):
+            decode_data(bad)
+
+
 def test_parse_event_id() -> None:
     assert parse_event_id("7f3c:12") == ("7f3c", 12)
     assert parse_event_id("a:b:0") == ("a:b", 0)
@@ -217,8 +277,6 @@ def test_parse_event_id() -> None:
 
 
 def test_reasoning_is_its_own_payload_ascii_escaped() -> None:
-    from chat_core.events import ReasoningDelta
-
     data = payload_json(ReasoningDelta("Thinking\u2028about it"))
     assert json.loads(data) == {"reasoning": "Thinking\u2028about it"}
     assert data.isascii() and "chunk" not in data
