@@ -1,4 +1,4 @@
-"""Private chats in a real browser: two profiles apart; one profile's chats after reload and restart.
+"""Private chats in a real browser: two profiles apart; one profile keeps its chats.
 
 A browser context is a browser profile: its own cookies and storage. The app
 keeps each profile's identity in a cookie, so nothing but the cookie (not the
