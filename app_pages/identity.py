@@ -101,11 +101,15 @@ def budgeted(backend, base: Settings, settings: Settings, store: ChatStore, iden
     budget = base.visitor_budget
     if backend is None or budget is None:
         return backend
-    visitor_key = settings.openai_api_key != base.openai_api_key
-    visitor_endpoint = (settings.openai_base_url, settings.remote_url) != (
-        base.openai_base_url,
-        base.remote_url,
-    )
+    visitor = getattr(settings, "visitor", None)  # what the visitor typed, when kept apart
+    if visitor is not None:
+        visitor_key, visitor_endpoint = bool(visitor.openai_api_key), bool(visitor.endpoint)
+    else:  # typed values override the owner's: a difference is the visitor's own
+        visitor_key = settings.openai_api_key != base.openai_api_key
+        visitor_endpoint = (settings.openai_base_url, settings.remote_url) != (
+            base.openai_base_url,
+            base.remote_url,
+        )
     if not budget_applies(
         settings.resolved_backend, visitor_key=visitor_key, visitor_endpoint=visitor_endpoint
     ):

@@ -168,3 +168,17 @@ def test_the_budget_does_not_apply_to_the_offline_model(chat_env, monkeypatch):
     ask(at, "/echo one")
     session = ask(at, "/echo two")
     assert session.turns[-1].content == "two" and not at.warning
+
+
+def test_a_visitors_own_key_is_not_budgeted(chat_env, monkeypatch, stub_url):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-owner")
+    monkeypatch.setenv("OPENAI_BASE_URL", stub_url + "/v1")
+    monkeypatch.setenv("CHAT_MODEL", "gpt-test")
+    monkeypatch.setenv("CHAT_VISITOR_BUDGET", "1/0")
+    at = new_chat_app()
+    [key] = [t for t in at.sidebar.text_input if t.label == "OpenAI API key"]
+    key.input("sk-visitor-own").run()
+    ask(at, "/echo one")
+    session = ask(at, "/echo two")
+    assert session.turns[-1].content == "two" and not at.warning
+    assert httpx.get(stub_url + "/_stub/stats").json()["streams_started"] == 2
