@@ -75,15 +75,19 @@ def chat_session(store: ChatStore, identity: Identity) -> ChatSession:
     return session
 
 
-def keep_browser_token() -> None:
-    """Store this session's token in the browser (and renew the cookie's lifetime)."""
-    script = _COOKIE_SCRIPT % {
+def cookie_script(token: str) -> str:
+    """The script that stores ``token`` in this browser's identity cookie."""
+    return _COOKIE_SCRIPT % {
         "name": json.dumps(COOKIE_NAME),
-        "token": json.dumps(st.session_state["browser_token"]),
+        "token": json.dumps(token),
         "max_age": COOKIE_MAX_AGE_S,
     }
+
+
+def keep_browser_token() -> None:
+    """Store this session's token in the browser (and renew the cookie's lifetime)."""
     with st.container(key="browser-identity"):
-        st.html(script, unsafe_allow_javascript=True)
+        st.html(cookie_script(st.session_state["browser_token"]), unsafe_allow_javascript=True)
 
 
 def sidebar_account(identity: Identity) -> None:

@@ -8,6 +8,7 @@ URL) brings a chat list back.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +17,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from app_pages.identity import cookie_script
+from chat_core import new_browser_token
 from tests.e2e.harness import WAIT_MS, ChatPage, Server, openai_stub, streamlit_app
 
 pytestmark = pytest.mark.e2e
@@ -134,3 +137,39 @@ def test_the_first_prompt_past_the_budget_is_refused_and_never_sent(
             after = httpx.get(stub.url + "/_stub/stats").json()
             assert after["streams_started"] == 1
             assert after["requests"] == before["requests"]
+
+
+def stored(page: Page) -> str | None:
+    cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+    return cookies.get("chat_identity")
+
+
+def run_cookie_script(page: Page, token: str) -> None:
+    body = cookie_script(token).removeprefix("<script>").removesuffix("</script>")
+    page.evaluate(f"() => {{ {body} }}")
+
+
+def test_the_cookie_script_sets_once_and_defers_to_another_tabs_token(
+    browser: Browser, app_server: Server
+) -> None:
+    mine, theirs = new_browser_token(), new_browser_token()
+    with profile(browser) as page:
+        page.goto(app_server.url + "/_stcore/health")  # the app's origin, no app session
+        run_cookie_script(page, mine)
+        assert stored(page) == mine
+        cookie = next(c for c in page.context.cookies() if c["name"] == "chat_identity")
+        assert cookie["expires"] > time.time() + 399 * 24 * 3600  # renewed for 400 days
+
+        # Another tab of this browser stored its token first: this tab keeps it and reloads
+        # once to use it; a second time it does not reload again.
+        with page.expect_navigation():
+            run_cookie_script(page, theirs)
+        assert stored(page) == mine
+        run_cookie_script(page, theirs)
+        page.wait_for_timeout(300)
+        assert stored(page) == mine
+
+        # A damaged cookie is replaced.
+        page.evaluate("document.cookie = 'chat_identity=broken; Path=/'")
+        run_cookie_script(page, theirs)
+        assert stored(page) == theirs
