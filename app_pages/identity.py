@@ -86,6 +86,9 @@ def cookie_script(token: str) -> str:
 
 def keep_browser_token() -> None:
     """Store this session's token in the browser (and renew the cookie's lifetime)."""
+    if st.session_state.get("browser_token_kept"):
+        return
+    st.session_state["browser_token_kept"] = True
     with st.container(key="browser-identity"):
         st.html(cookie_script(st.session_state["browser_token"]), unsafe_allow_javascript=True)
 
