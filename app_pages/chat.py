@@ -4,9 +4,16 @@ import logging
 
 import streamlit as st
 
+from app_pages.identity import (
+    budget_refusal,
+    budgeted,
+    chat_session,
+    current_identity,
+    keep_browser_token,
+    sidebar_account,
+)
 from chat_core import (
     BACKEND_CHOICES,
-    SHARED_OWNER,
     BackendCache,
     ChatError,
     ChatSession,
@@ -320,14 +327,17 @@ def stream_answer(run) -> None:
 # -- the page, top to bottom -------------------------------------------------------------------
 base = load_settings()
 store = open_default_store(base)
-# A placeholder until visitors get private identities: every visitor is the shared owner.
-owner = SHARED_OWNER
-session: ChatSession = st.session_state.setdefault("chat", ChatSession(store=store, owner=owner))
+identity = current_identity(base)  # whose chats: the logged-in user, else this browser
+session = chat_session(store, identity)
 restore_from_url(session)
 with st.sidebar:
+    sidebar_account(identity)
     sidebar_chats()
 settings, backend, params = sidebar_settings(base)
+backend = budgeted(backend, base, settings, store, identity)
 prices = sidebar_usage()
+with st.sidebar:
+    keep_browser_token()
 
 st.title("Streaming chat")
 if settings is not None:
@@ -351,12 +361,15 @@ if error := st.session_state.pop("edit_error", None):
 
 prompt = st.chat_input("Ask anything", disabled=session.streaming or backend is None)
 if prompt and backend is not None:
-    try:
-        session.submit(prompt, backend, params)
-    except ChatError as exc:
-        st.error(str(exc), icon=":material/block:")
+    if refusal := budget_refusal(backend):  # nothing is stored or sent past the budget
+        st.warning(refusal, icon=":material/hourglass_bottom:")
     else:
-        st.rerun()
+        try:
+            session.submit(prompt, backend, params)
+        except ChatError as exc:
+            st.error(str(exc), icon=":material/block:")
+        else:
+            st.rerun()
 
 if session.run is not None:
     with st.chat_message("assistant"):

@@ -8,7 +8,7 @@ see. Importable without Streamlit. The tree, by the data path:
     backends/     offline, openai, remote (+ directives): a conversation -> events
     runs/         a generation that outlives its consumer
     wire/         protocol v1: encode, decode, status, the SSE response
-    chat/         session, turns, render, pricing, status badges
+    chat/         session, turns, render, pricing, status badges, identity, visitor budget
     storage/      conversations in SQL
     gateway/, openai_stub/, diagnostics/     servers and tools over the above
 """
@@ -21,16 +21,26 @@ from chat_core.backends.models import model_options
 from chat_core.backends.openai import OpenAIBackend
 from chat_core.backends.remote import RemoteBackend, WireRecord
 from chat_core.chat import (
+    COOKIE_MAX_AGE_S,
+    COOKIE_NAME,
     NEW_BLOCK,
     BackendCache,
+    BudgetCheck,
+    BudgetedBackend,
     ChatSession,
     ChatTurn,
+    Identity,
     ModelPrice,
     answer_badge,
     answer_blocks,
+    browser_token,
+    budget_applies,
+    check_budget,
+    choose_identity,
     default_price_table,
     estimate_cost,
     format_cost,
+    new_browser_token,
     parse_price_rows,
     price_rows,
     reasoning_blocks,
@@ -69,7 +79,13 @@ from chat_core.messages import (
 )
 from chat_core.metrics import SessionStats, StreamMetrics, answer_status, measure
 from chat_core.runs import Run, RunRegistry, start_run
-from chat_core.settings import BACKEND_CHOICES, SETTING_NAMES, Settings, load_settings
+from chat_core.settings import (
+    BACKEND_CHOICES,
+    SETTING_NAMES,
+    Settings,
+    VisitorBudget,
+    load_settings,
+)
 from chat_core.storage import (
     LEGACY_OWNER,
     SHARED_OWNER,
@@ -85,6 +101,8 @@ from chat_core.storage import (
 
 __all__ = [
     "BACKEND_CHOICES",
+    "COOKIE_MAX_AGE_S",
+    "COOKIE_NAME",
     "LEGACY_OWNER",
     "NEW_BLOCK",
     "SETTING_NAMES",
@@ -92,6 +110,8 @@ __all__ = [
     "Backend",
     "BackendCache",
     "BackendError",
+    "BudgetCheck",
+    "BudgetedBackend",
     "CapacityError",
     "ChatError",
     "ChatMessage",
@@ -103,6 +123,7 @@ __all__ = [
     "Directives",
     "Done",
     "GenerationParams",
+    "Identity",
     "LimitError",
     "ModelPrice",
     "NotFoundError",
@@ -121,12 +142,17 @@ __all__ = [
     "TextDelta",
     "Usage",
     "ValidationError",
+    "VisitorBudget",
     "WireRecord",
     "answer_badge",
     "answer_blocks",
     "answer_status",
     "answer_text",
+    "browser_token",
+    "budget_applies",
     "build_conversation",
+    "check_budget",
+    "choose_identity",
     "default_price_table",
     "estimate_cost",
     "export_filename",
@@ -138,6 +164,7 @@ __all__ = [
     "make_backend",
     "measure",
     "model_options",
+    "new_browser_token",
     "open_store",
     "parse_directives",
     "parse_history",

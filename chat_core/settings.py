@@ -39,6 +39,7 @@ _NAMES: dict[str, str] = {
     "db_url": "CHAT_DB_URL",
     "shared_history": "CHAT_SHARED_HISTORY",
     "openai_api": "CHAT_OPENAI_API",
+    "visitor_budget": "CHAT_VISITOR_BUDGET",
 }
 # Read by the gateway only (``GatewayConfig``), through the same precedence.
 GATEWAY_SETTING_NAMES: tuple[str, ...] = (
@@ -66,6 +67,7 @@ class Settings:
     db_url: str | None = None  # a SQLAlchemy URL; wins over db_path, which means a SQLite file
     shared_history: bool = False  # every visitor shares one chat list (a demo, on purpose)
     openai_api: str = "auto"  # auto: the Responses API for api.openai.com, else Chat Completions
+    visitor_budget: VisitorBudget | None = None  # per person and hour, on the owner's key
 
     def __post_init__(self) -> None:
         if self.backend not in BACKEND_CHOICES:
@@ -173,7 +175,37 @@ def _flag(raw: str) -> bool:
     raise ValueError(raw)
 
 
-_PARSERS: dict[str, Callable[[str], Any]] = {"offline_tps": float, "shared_history": _flag}
+@dataclass(frozen=True)
+class VisitorBudget:
+    """``CHAT_VISITOR_BUDGET``: requests and tokens per person and clock hour; 0 = no limit."""
+
+    requests_per_hour: int
+    tokens_per_hour: int
+
+    def __str__(self) -> str:
+        return f"{self.requests_per_hour}/{self.tokens_per_hour}"
+
+
+_BUDGET = re.compile(r"(\d{1,9})\s*/\s*(\d{1,12})")
+
+
+def parse_visitor_budget(raw: str) -> VisitorBudget | None:
+    """``REQUESTS/TOKENS`` per hour, e.g. ``30/50000``; ``off`` (or ``0/0``) means no budget."""
+    text = raw.strip().lower()
+    if text in ("", "off"):
+        return None
+    match = _BUDGET.fullmatch(text)
+    if match is None:
+        raise ValueError(raw)
+    budget = VisitorBudget(int(match[1]), int(match[2]))
+    return budget if budget.requests_per_hour or budget.tokens_per_hour else None
+
+
+_PARSERS: dict[str, Callable[[str], Any]] = {
+    "offline_tps": float,
+    "shared_history": _flag,
+    "visitor_budget": parse_visitor_budget,
+}
 
 
 def load_settings(

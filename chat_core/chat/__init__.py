@@ -8,11 +8,22 @@ thinking  a run's reasoning, live, under the same render rules, until the answer
 notes     why an answer ended (filter, tool call, token limit), in words for beside it
 pricing   an editable price table and usage totals
 status    one table of status badges
+identity  whose chats these are: the logged-in user, else the browser's private token
+budget    the visitor budget on the owner's key: the policy and the back end that enforces it
 """
 
 from __future__ import annotations
 
 from chat_core.chat.backend_cache import BackendCache
+from chat_core.chat.budget import BudgetCheck, BudgetedBackend, budget_applies, check_budget
+from chat_core.chat.identity import (
+    COOKIE_MAX_AGE_S,
+    COOKIE_NAME,
+    Identity,
+    browser_token,
+    choose_identity,
+    new_browser_token,
+)
 from chat_core.chat.notes import FinishNote, finish_note
 from chat_core.chat.pricing import (
     ModelPrice,
@@ -36,20 +47,30 @@ from chat_core.chat.thinking import (
 from chat_core.chat.turns import ChatTurn
 
 __all__ = [
+    "COOKIE_MAX_AGE_S",
+    "COOKIE_NAME",
     "NEW_BLOCK",
     "BackendCache",
+    "BudgetCheck",
+    "BudgetedBackend",
     "ChatSession",
     "ChatTurn",
     "FinishNote",
+    "Identity",
     "ModelPrice",
     "ReasoningStream",
     "UsageSummary",
     "answer_badge",
     "answer_blocks",
+    "browser_token",
+    "budget_applies",
+    "check_budget",
+    "choose_identity",
     "default_price_table",
     "estimate_cost",
     "finish_note",
     "format_cost",
+    "new_browser_token",
     "parse_price_rows",
     "price_rows",
     "reasoning_blocks",

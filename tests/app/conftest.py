@@ -22,9 +22,20 @@ def chat_env(monkeypatch, tmp_path):
     st.cache_resource.clear()
 
 
-def new_chat_app(**query: str) -> AppTest:
-    """A new browser session of the chat page (optionally with URL query parameters)."""
+def new_chat_app(browser: str | None = None, **query: str) -> AppTest:
+    """A new browser session of the chat page (optionally with URL query parameters).
+
+    ``browser``: the identity token this browser's cookie holds. AppTest cannot send
+    cookies, so it is put where the page keeps what it read from the cookie.
+    """
     at = AppTest.from_file(str(ROOT / "app_pages" / "chat.py"), default_timeout=30)
+    if browser is not None:
+        at.session_state["browser_token"] = browser
     for name, value in query.items():
         at.query_params[name] = value
     return at.run()
+
+
+def browser_of(at: AppTest) -> str:
+    """The identity token the page gave this session (what its cookie script stores)."""
+    return at.session_state["browser_token"]

@@ -5,7 +5,7 @@ import sqlite3
 import pytest
 import streamlit as st
 
-from tests.app.conftest import new_chat_app
+from tests.app.conftest import browser_of, new_chat_app
 
 pytestmark = pytest.mark.app
 
@@ -84,7 +84,8 @@ def test_edit_a_message_and_resend_replaces_later_turns(chat_env):
 def test_reload_returns_to_the_same_conversation(chat_env):
     at = new_chat_app()
     conversation_id = ask(at, "/echo remembered").conversation_id
-    reloaded = new_chat_app(c=str(conversation_id))  # a new browser session, same URL
+    # a new session of the same browser (its cookie), same URL
+    reloaded = new_chat_app(browser_of(at), c=str(conversation_id))
     session = reloaded.session_state["chat"]
     assert session.conversation_id == conversation_id
     assert [t.content for t in session.turns] == ["/echo remembered", "remembered"]
@@ -95,7 +96,7 @@ def test_restart_shows_previous_conversations(chat_env):
     at = new_chat_app()
     ask(at, "Before the restart")
     st.cache_resource.clear()  # the process's store is gone, as after a restart
-    fresh = new_chat_app()
+    fresh = new_chat_app(browser_of(at))
     assert chat_titles(fresh) == ["Before the restart"]
 
 
@@ -109,7 +110,7 @@ def test_unknown_conversation_in_url_opens_an_empty_chat(chat_env):
 def test_failed_answer_is_saved_with_its_status_and_error(chat_env):
     at = new_chat_app()
     conversation_id = ask(at, "/error server after 3\nhi").conversation_id
-    reloaded = new_chat_app(c=str(conversation_id))
+    reloaded = new_chat_app(browser_of(at), c=str(conversation_id))
     answer = reloaded.session_state["chat"].turns[1]
     assert answer.status == "error" and answer.error.code == "server"
     assert "server" not in answer.content.lower()
@@ -146,7 +147,7 @@ def test_chats_live_in_postgres_when_chat_db_url_says_so(chat_env, monkeypatch, 
     conversation_id = ask(at, "/echo kept in postgres").conversation_id
     assert not (chat_env / "chats.sqlite3").exists()  # CHAT_DB_URL wins over CHAT_DB_PATH
     st.cache_resource.clear()  # an app restart
-    fresh = new_chat_app(c=conversation_id)
+    fresh = new_chat_app(browser_of(at), c=conversation_id)
     assert chat_titles(fresh) == ["/echo kept in postgres"]
     assert [t.content for t in fresh.session_state["chat"].turns] == [
         "/echo kept in postgres",

@@ -54,12 +54,17 @@ def launch_chromium(playwright: Playwright) -> Browser:
 
 
 @contextlib.contextmanager
-def streamlit_app(workdir: Path, tokens_per_second: float = FAST_TPS) -> Iterator[Server]:
-    """``streamlit run streamlit_app.py`` on a free port, offline back end, fresh database."""
+def streamlit_app(
+    workdir: Path, tokens_per_second: float = FAST_TPS, **settings: str
+) -> Iterator[Server]:
+    """``streamlit run streamlit_app.py`` on a free port, fresh database; offline unless
+    ``settings`` (environment variables such as ``OPENAI_BASE_URL``) say otherwise."""
     (workdir / ".streamlit").mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / ".streamlit" / "config.toml", workdir / ".streamlit" / "config.toml")
     env = clean_env(
-        CHAT_OFFLINE_TPS=str(tokens_per_second), CHAT_DB_PATH=str(workdir / "chats.sqlite3")
+        CHAT_OFFLINE_TPS=str(tokens_per_second),
+        CHAT_DB_PATH=str(workdir / "chats.sqlite3"),
+        **settings,
     )
     options = {
         "server.port": "{port}",
@@ -81,6 +86,16 @@ def gateway(workdir: Path, tokens_per_second: float = FAST_TPS) -> Iterator[Serv
     env = clean_env(CHAT_BACKEND="offline", CHAT_OFFLINE_TPS=str(tokens_per_second))
     cmd = [sys.executable, "-m", "chat_core.gateway", "--host", "127.0.0.1", "--port", "{port}"]
     with run_server(cmd, cwd=workdir, env=env, health_path="/healthz") as server:
+        yield server
+
+
+@contextlib.contextmanager
+def openai_stub(workdir: Path, tokens_per_second: float = FAST_TPS) -> Iterator[Server]:
+    """``python -m chat_core.openai_stub`` on a free port (``GET /_stub/stats`` counts requests)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "chat_core.openai_stub", "--port", "{port}"]
+    cmd += ["--tps", str(tokens_per_second), "--log-level", "warning"]
+    with run_server(cmd, cwd=workdir, env=clean_env(), health_path="/healthz") as server:
         yield server
 
 
