@@ -30,6 +30,7 @@ from chat_core import (
     format_cost,
     import_json,
     load_settings,
+    model_options,
     parse_price_rows,
     price_rows,
     reasoning_blocks,
@@ -188,9 +189,8 @@ def sidebar_settings(base: Settings):
         backend = backends.backend(settings)
         offered = backends.models(settings)
         with model_slot:
-            if offered:
-                default = settings.resolved_model
-                options = offered if default in offered else [default, *offered]
+            if offered:  # the configured model first; models that cannot chat left out
+                options = model_options(offered, settings.model, settings.resolved_model)
                 model = st.selectbox("Model", options, accept_new_options=True, key="model_pick")
             else:
                 model = st.text_input("Model", placeholder=settings.resolved_model)

@@ -13,6 +13,7 @@ when the browser tab is closed mid-stream.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -45,8 +46,13 @@ def _stored_metrics(metrics: StreamMetrics, run: Run) -> dict[str, Any]:
     if (error := run.error) is not None:
         out |= {"error_message": error.message, "error_retryable": error.retryable}
     if tools := _tool_names(run):
-        out["tool_names"] = list(tools)
+        out["tool_names"] = json.dumps(list(tools))  # stored metrics are flat: one string
     return out
+
+
+def _joined(earlier: str, later: str) -> str:
+    """A continued answer's reasoning: each part's, one paragraph apart."""
+    return "\n\n".join(r for r in (earlier, later) if r)
 
 
 def _tool_names(run: Run) -> tuple[str, ...]:
@@ -190,6 +196,7 @@ class ChatSession:
             return measure(run.created_at, run.events, run.arrival_times, reconnects=run.reconnects)
 
         prefix = self.turns[-1].content if kind == "continue" else ""
+        earlier_reasoning = self.turns[-1].reasoning if kind == "continue" else ""
         message_id = self._start_stored_answer(kind, params)
         run = start_run(lambda: backend.astream(conversation, params))
         log_stream_start("chat", run.id, backend=backend.name, prompt=conversation.prompt)
@@ -205,6 +212,7 @@ class ChatSession:
                     prefix + run.text,
                     status=metrics.status,
                     metrics=_stored_metrics(metrics, run),
+                    reasoning=_joined(earlier_reasoning, reasoning_text(run.events)),
                 )
 
         run.add_finish_callback(on_finish)
@@ -266,8 +274,7 @@ class ChatSession:
         )
         if self.run_kind == "continue" and self.turns and self.turns[-1].role == "assistant":
             turn.content = self._run_prefix + turn.content
-            earlier = self.turns[-1].reasoning
-            turn.reasoning = "\n\n".join(r for r in (earlier, turn.reasoning) if r)
+            turn.reasoning = _joined(self.turns[-1].reasoning, turn.reasoning)
             self.turns[-1] = turn
         else:
             self.turns.append(turn)

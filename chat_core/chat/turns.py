@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -86,10 +87,15 @@ class ChatTurn:
             message.model,
             message.id,
             message.feedback,
+            reasoning=message.reasoning,
             tool_names=_stored_tools(message.metrics),
         )
 
 
 def _stored_tools(metrics: Mapping[str, Any]) -> tuple[str, ...]:
-    names = metrics.get("tool_names")
+    """The tool names a stored answer asked for (a JSON list in one string)."""
+    try:
+        names = json.loads(metrics.get("tool_names") or "[]")
+    except (TypeError, ValueError):
+        return ()
     return tuple(n for n in names if isinstance(n, str)) if isinstance(names, list) else ()

@@ -169,3 +169,22 @@ def test_reasoning_is_kept_beside_the_text_and_never_sent_back():
     assert "runs no tools" in tool.note().message
     # An empty answer (the tool call) is left out of the history too.
     assert [m.content for m in session.model_history()] == ["reasoning", "2 + 2 = 4.", "tool_call"]
+
+
+def test_reasoning_finish_and_refusal_are_stored_and_reloaded(tmp_path):
+    from tests.support.fakes import ScriptedBackend
+
+    backend = ScriptedBackend()
+    session = stored_session(tmp_path)
+    for prompt in ("reasoning", "refusal", "tool_call", "length"):
+        session.submit(prompt, backend, PARAMS)
+        wait_finished(session)
+    reopened = ChatSession(store=session.store, owner=session.owner)
+    assert reopened.open(session.conversation_id)
+    answers = [t for t in reopened.turns if t.role == "assistant"]
+    assert answers[0].reasoning == "The user asks for 2 + 2.\n\nThat is **4**."
+    assert answers[0].metrics.reasoning_tokens == 24
+    assert answers[1].status == "refused" and answers[1].content == "I can't help with that."
+    assert answers[2].tool_names == ("get_weather",) and "get_weather" in answers[2].note().message
+    assert answers[3].finish_reason == "length" and answers[3].resumable
+    assert "The user asks" not in repr(reopened.model_history())
