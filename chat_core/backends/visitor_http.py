@@ -189,8 +189,13 @@ def check_endpoint(url: str, policy: VisitorEndpoints, resolve: Resolver = syste
         raise EndpointRefusedError(OFF_MESSAGE)
     if policy == "any":
         return
-    parsed = httpx.URL(url)
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise EndpointRefusedError(f"{url[:100]!r} is not a valid URL ({exc}).") from exc
     host = parsed.host
+    if parsed.scheme not in ("http", "https") or not host:
+        raise EndpointRefusedError(f"{url[:100]!r} is not an http(s) URL.")
     try:
         resolved = resolve(host, parsed.port or (443 if parsed.scheme == "https" else 80))
     except OSError:
