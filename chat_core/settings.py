@@ -54,6 +54,11 @@ GATEWAY_SETTING_NAMES: tuple[str, ...] = (
     "CHAT_CORS_ORIGINS",
     "CHAT_GATEWAY_MAX_STREAMS",
     "CHAT_GATEWAY_TTL_S",
+    "CHAT_GATEWAY_CLIENT_STREAMS",
+    "CHAT_GATEWAY_CLIENT_STARTS",
+    "CHAT_GATEWAY_REQUEST_TIMEOUT_S",
+    "CHAT_GATEWAY_MODELS",
+    "CHAT_GATEWAY_MAX_TOKENS",
 )
 # Every name this project reads: tests and benchmarks scrub the environment with it.
 SETTING_NAMES: tuple[str, ...] = (*_NAMES.values(), *GATEWAY_SETTING_NAMES)
@@ -166,15 +171,20 @@ class Settings:
         return replace(self, **clean)
 
 
+def is_loopback_address(address: str | None) -> bool:
+    """True when listening on ``address`` reaches only this machine (127.0.0.1, ::1, localhost)."""
+    bare = (address or "").strip().strip("[]").lower()
+    if bare == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(bare).is_loopback
+    except ValueError:  # "" is Streamlit's default, every interface; or a host name
+        return False
+
+
 def default_visitor_endpoints(server_address: str | None) -> VisitorEndpoints:
     """``any`` when the app listens on loopback only (``make run``), else ``public``."""
-    address = (server_address or "").strip().strip("[]").lower()
-    if address == "localhost":
-        return "any"
-    try:
-        return "any" if ipaddress.ip_address(address).is_loopback else "public"
-    except ValueError:  # "" is Streamlit's default, every interface; or a host name
-        return "public"
+    return "any" if is_loopback_address(server_address) else "public"
 
 
 def visitor_endpoints_policy(setting: str | None, server_address: str | None) -> VisitorEndpoints:
