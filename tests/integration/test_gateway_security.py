@@ -23,7 +23,7 @@ from chat_core.backends.offline import OfflineBackend
 from chat_core.gateway import GatewayConfig, create_app
 from chat_core.gateway.deadline import deadline_protocol
 from chat_core.settings import SETTING_NAMES
-from tests.support.servers import free_port, run_server, serve_app
+from tests.support.servers import run_server, serve_app
 
 pytestmark = pytest.mark.integration
 TOKEN = "gw-token-for-tests"
@@ -154,9 +154,11 @@ def test_a_prompt_client_and_a_kept_alive_connection_are_not_cut() -> None:
 def test_the_cli_gateway_applies_its_configured_deadline(tmp_path: Path) -> None:
     env = clean_env(CHAT_GATEWAY_REQUEST_TIMEOUT_S="1")
     cmd = [sys.executable, "-m", "chat_core.gateway", "--host", "127.0.0.1", "--port", "{port}"]
-    with run_server(cmd, cwd=tmp_path, env=env, health_path="/healthz") as server:
-        with socket.create_connection(address(server.url)) as sock:
-            closed, said, _ = cut(sock, b"GET /healthz HTTP/1.1\r\n", 0.3)
+    with (
+        run_server(cmd, cwd=tmp_path, env=env, health_path="/healthz") as server,
+        socket.create_connection(address(server.url)) as sock,
+    ):
+        closed, said, _ = cut(sock, b"GET /healthz HTTP/1.1\r\n", 0.3)
     assert closed and said.startswith(b"HTTP/1.1 408")
 
 
