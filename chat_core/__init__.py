@@ -25,10 +25,12 @@ from chat_core.chat import (
     BackendCache,
     ChatSession,
     ChatTurn,
+    EndpointFields,
     ModelPrice,
     answer_badge,
     answer_blocks,
     default_price_table,
+    endpoint_fields,
     estimate_cost,
     format_cost,
     parse_price_rows,
@@ -41,12 +43,14 @@ from chat_core.chat import (
     status_badge,
     thinking_label,
     user_markdown,
+    with_listening_address,
 )
 from chat_core.errors import (
     BackendError,
     CapacityError,
     ChatError,
     ConfigError,
+    EndpointRefusedError,
     LimitError,
     ValidationError,
 )
@@ -69,7 +73,13 @@ from chat_core.messages import (
 )
 from chat_core.metrics import SessionStats, StreamMetrics, answer_status, measure
 from chat_core.runs import Run, RunRegistry, start_run
-from chat_core.settings import BACKEND_CHOICES, SETTING_NAMES, Settings, load_settings
+from chat_core.settings import (
+    BACKEND_CHOICES,
+    SETTING_NAMES,
+    Settings,
+    VisitorInput,
+    load_settings,
+)
 from chat_core.storage import (
     LEGACY_OWNER,
     SHARED_OWNER,
@@ -102,6 +112,8 @@ __all__ = [
     "Conversation",
     "Directives",
     "Done",
+    "EndpointFields",
+    "EndpointRefusedError",
     "GenerationParams",
     "LimitError",
     "ModelPrice",
@@ -121,6 +133,7 @@ __all__ = [
     "TextDelta",
     "Usage",
     "ValidationError",
+    "VisitorInput",
     "WireRecord",
     "answer_badge",
     "answer_blocks",
@@ -128,6 +141,7 @@ __all__ = [
     "answer_text",
     "build_conversation",
     "default_price_table",
+    "endpoint_fields",
     "estimate_cost",
     "export_filename",
     "export_json",
@@ -153,4 +167,5 @@ __all__ = [
     "status_badge",
     "thinking_label",
     "user_markdown",
+    "with_listening_address",
 ]

@@ -8,6 +8,7 @@ thinking  a run's reasoning, live, under the same render rules, until the answer
 notes     why an answer ended (filter, tool call, token limit), in words for beside it
 pricing   an editable price table and usage totals
 status    one table of status badges
+visitor   the sidebar's endpoint fields for visitors (``CHAT_VISITOR_ENDPOINTS``)
 """
 
 from __future__ import annotations
@@ -34,12 +35,14 @@ from chat_core.chat.thinking import (
     thinking_label,
 )
 from chat_core.chat.turns import ChatTurn
+from chat_core.chat.visitor import EndpointFields, endpoint_fields, with_listening_address
 
 __all__ = [
     "NEW_BLOCK",
     "BackendCache",
     "ChatSession",
     "ChatTurn",
+    "EndpointFields",
     "FinishNote",
     "ModelPrice",
     "ReasoningStream",
@@ -47,6 +50,7 @@ __all__ = [
     "answer_badge",
     "answer_blocks",
     "default_price_table",
+    "endpoint_fields",
     "estimate_cost",
     "finish_note",
     "format_cost",
@@ -60,4 +64,5 @@ __all__ = [
     "status_badge",
     "thinking_label",
     "user_markdown",
+    "with_listening_address",
 ]
