@@ -151,9 +151,7 @@ def endpoint_inputs(base: Settings) -> tuple[str, str]:
         placeholder=fields.base_url_placeholder,
         help=f"Any OpenAI-compatible server: Ollama, vLLM, LM Studio, ... {fields.help}",
     )
-    remote_url = st.text_input(
-        "Remote SSE URL", placeholder=fields.remote_url_placeholder, help=fields.help
-    )
+    remote_url = st.text_input("Remote SSE URL", placeholder=fields.remote_url_placeholder)
     return base_url, remote_url
 
 
