@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from chat_core.settings import SETTING_NAMES
-from chat_core.transfer import MAX_IMPORT_BYTES
+from chat_core.storage.transfer import MAX_IMPORT_BYTES
 from tests.support.servers import Server, run_server
 
 pytestmark = pytest.mark.integration
