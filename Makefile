@@ -24,9 +24,14 @@ $(STAMP): pyproject.toml
 .PHONY: install
 install: $(STAMP) ## create .venv and install the project (done by run/test when missing)
 
+# Loopback only, and only these Host names on the websocket that drives the app: a page on
+# another site cannot reach it through DNS rebinding (docs/security.md).
+ALLOWED_HOSTS := --server.allowedHosts localhost --server.allowedHosts 127.0.0.1
+
 .PHONY: run
 run: $(STAMP) ## start the app (offline model when no key is set) on http://127.0.0.1:$(PORT)
-	$(VENV)/bin/streamlit run streamlit_app.py --server.address 127.0.0.1 --server.port $(PORT)
+	$(VENV)/bin/streamlit run streamlit_app.py --server.address 127.0.0.1 --server.port $(PORT) \
+	  $(ALLOWED_HOSTS)
 
 .PHONY: gateway
 gateway: $(STAMP) ## start the SSE gateway with the offline back end on :$(GATEWAY_PORT)

@@ -21,9 +21,11 @@ from chat_core import (
     ChatTurn,
     GenerationParams,
     Settings,
+    VisitorInput,
     answer_badge,
     answer_blocks,
     default_price_table,
+    endpoint_fields,
     export_filename,
     export_json,
     export_markdown,
@@ -39,6 +41,7 @@ from chat_core import (
     render_run,
     thinking_label,
     user_markdown,
+    with_listening_address,
 )
 
 
@@ -146,6 +149,20 @@ def sidebar_chats() -> None:
             st.error(error, icon=":material/block:")
 
 
+def endpoint_inputs(base: Settings) -> tuple[str, str]:
+    """The visitor's own endpoints; never prefilled with the owner's, hidden when ``off``."""
+    fields = endpoint_fields(base)
+    if not fields.shown:
+        return "", ""
+    base_url = st.text_input(
+        "Base URL",
+        placeholder=fields.base_url_placeholder,
+        help=f"Any OpenAI-compatible server: Ollama, vLLM, LM Studio, ... {fields.help}",
+    )
+    remote_url = st.text_input("Remote SSE URL", placeholder=fields.remote_url_placeholder)
+    return base_url, remote_url
+
+
 def sidebar_settings(base: Settings):
     """The model and settings fields; returns (settings, back end, params), Nones if unusable."""
     with st.sidebar.expander("Model and settings", icon=":material/tune:", expanded=True):
@@ -160,17 +177,7 @@ def sidebar_settings(base: Settings):
             type="password",
             help="Kept in this browser session only; never stored.",
         )
-        base_url = st.text_input(
-            "Base URL",
-            value=base.openai_base_url or "",
-            placeholder="https://api.openai.com/v1",
-            help="Any OpenAI-compatible server: Ollama, vLLM, LM Studio, ...",
-        )
-        remote_url = st.text_input(
-            "Remote SSE URL",
-            value=base.remote_url or "",
-            placeholder="http://127.0.0.1:8000/api/chat/stream",
-        )
+        base_url, remote_url = endpoint_inputs(base)
         model_slot = st.empty()
         system = st.text_area("System prompt", placeholder="You are a helpful assistant.")
         temperature = st.slider("Temperature", 0.0, 2.0, 0.7, 0.1)
@@ -183,9 +190,10 @@ def sidebar_settings(base: Settings):
         )
     backends: BackendCache = st.session_state.setdefault("backends", BackendCache())
     try:
-        settings = base.with_overrides(
-            backend=choice, openai_api_key=api_key, openai_base_url=base_url, remote_url=remote_url
+        typed = VisitorInput(
+            openai_api_key=api_key, openai_base_url=base_url, remote_url=remote_url
         )
+        settings = base.with_overrides(backend=choice, visitor=typed)
         backend = backends.backend(settings)
         offered = backends.models(settings)
         with model_slot:
@@ -325,7 +333,7 @@ def stream_answer(run) -> None:
 
 
 # -- the page, top to bottom -------------------------------------------------------------------
-base = load_settings()
+base = with_listening_address(load_settings(), st.get_option("server.address"))
 store = open_default_store(base)
 identity = current_identity(base)  # whose chats: the logged-in user, else this browser
 session = chat_session(store, identity)

@@ -5,11 +5,21 @@ import time
 
 import streamlit as st
 
-from chat_core import ChatError, GenerationParams, load_settings, render_run, safe_markdown
+from chat_core import (
+    ChatError,
+    GenerationParams,
+    VisitorInput,
+    endpoint_fields,
+    load_settings,
+    render_run,
+    safe_markdown,
+    with_listening_address,
+)
 from chat_core.diagnostics import (
     EXAMPLE_PROMPTS,
     MAX_LOAD_STREAMS,
     PROBE_BACKENDS,
+    LoadTarget,
     Probe,
     ProbeTarget,
     export_json,
@@ -17,7 +27,7 @@ from chat_core.diagnostics import (
     load_values,
     measurement_rows,
     metric_values,
-    run_load_test,
+    run_load_target,
     session_answers,
     session_summary,
     status_badge,
@@ -25,7 +35,8 @@ from chat_core.diagnostics import (
 )
 
 state = st.session_state.setdefault("diagnostics", {"probe": None, "load": None})
-base = load_settings()
+base = with_listening_address(load_settings(), st.get_option("server.address"))
+fields = endpoint_fields(base)  # a visitor's own endpoints: never prefilled with the owner's
 st.session_state.setdefault("probe_prompt", EXAMPLE_PROMPTS[0])
 
 
@@ -66,31 +77,28 @@ with left:
     )
     if backend == "offline":
         tps = st.number_input("Tokens per second", 1.0, 10_000.0, base.offline_tps, 10.0)
-        target = ProbeTarget(backend="offline", offline_tps=tps)
+        target = ProbeTarget.from_settings(base, "offline", offline_tps=tps)
     elif backend == "openai":
         key = st.text_input(
             "API key", type="password", help="Used for this probe only; never stored."
         )
-        url = st.text_input(
-            "Base URL", base.openai_base_url or "", placeholder="https://api.openai.com/v1"
-        )
+        url = ""
+        if fields.shown:
+            url = st.text_input(
+                "Base URL", placeholder=fields.base_url_placeholder, help=fields.help
+            )
         model = st.text_input("Model", base.model or "", placeholder=base.resolved_model)
-        target = ProbeTarget(
-            backend="openai",
-            openai_api_key=key or base.openai_api_key,
-            openai_base_url=url or None,
-            model=model or None,
-        )
+        typed = VisitorInput(openai_api_key=key, openai_base_url=url)
+        target = ProbeTarget.from_settings(base, "openai", model=model or None, visitor=typed)
     else:  # remote
-        url = st.text_input(
-            "Remote SSE URL",
-            base.remote_url or "",
-            placeholder="http://127.0.0.1:8000/api/chat/stream",
-        )
+        url = ""
+        if fields.shown:
+            url = st.text_input(
+                "Remote SSE URL", placeholder=fields.remote_url_placeholder, help=fields.help
+            )
         token = st.text_input("Gateway token", type="password")
-        target = ProbeTarget(
-            backend="remote", remote_url=url, gateway_token=token or base.gateway_token
-        )
+        typed = VisitorInput(remote_url=url, gateway_token=token)
+        target = ProbeTarget.from_settings(base, "remote", visitor=typed)
 with right:
     st.pills("Examples", EXAMPLE_PROMPTS, key="probe_example", on_change=use_example)
     prompt = st.text_area("Prompt or directive", key="probe_prompt", height=100)
@@ -170,9 +178,14 @@ else:
 st.header("Load test", divider="gray")
 with st.form("load_test"):
     url_col, n_col = st.columns([2, 1])
-    load_url = url_col.text_input(
-        "Gateway URL", base.remote_url or "http://127.0.0.1:8000", key="load_url"
-    )
+    load_url = ""
+    if fields.shown:
+        load_url = url_col.text_input(
+            "Gateway URL",
+            placeholder=fields.remote_url_placeholder,
+            help=fields.help,
+            key="load_url",
+        )
     streams = n_col.slider("Concurrent streams", 1, MAX_LOAD_STREAMS, 20, key="load_streams")
     load_prompt = url_col.text_input("Prompt", "/lorem 100", key="load_prompt")
     load_token = n_col.text_input("Gateway token", type="password", key="load_token")
@@ -180,17 +193,16 @@ with st.form("load_test"):
 if start_load:
     bar = st.progress(0.0, text=f"0 of {streams} streams finished")
     try:
-        state["load"] = run_load_test(
-            load_url,
+        state["load"] = run_load_target(
+            LoadTarget.choose(base, load_url, load_token),
             streams,
             load_prompt,
-            token=load_token or base.gateway_token,
             on_progress=lambda k, _r: bar.progress(
                 k / streams, f"{k} of {streams} streams finished"
             ),
         )
-    except ValueError as exc:
-        st.error(str(exc))
+    except (ChatError, ValueError) as exc:
+        st.error(str(exc), icon=":material/block:")
 if (load := state["load"]) is not None:
     s = load.summary()
     show_metrics(metric_grid(6, 3), load_values(s))

@@ -57,7 +57,8 @@ def main() -> None:
     parser.add_argument("--tps", type=float, default=50.0)
     parser.add_argument("--tokens", type=int, default=300)
     args = parser.parse_args()
-    app = create_app(backend=ClockBackend(args.tps, args.tokens), config=GatewayConfig())
+    config = GatewayConfig(client_streams=0, client_starts=0)  # the benchmark is one client
+    app = create_app(backend=ClockBackend(args.tps, args.tokens), config=config)
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning")
 
 

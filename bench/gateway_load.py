@@ -63,6 +63,9 @@ def _server_cmd(kind: str) -> tuple[list[str], dict[str, str]]:
             CHAT_BACKEND="offline",
             CHAT_OFFLINE_TPS=str(TPS),
             CHAT_GATEWAY_MAX_STREAMS="2000",
+            # Every stream comes from this one machine: per-client limits off.
+            CHAT_GATEWAY_CLIENT_STREAMS="0",
+            CHAT_GATEWAY_CLIENT_STARTS="0",
         )
         cmd = [procs.PYTHON, "-m", "chat_core.gateway", "--host", "127.0.0.1", "--port", "{port}"]
         return cmd, env

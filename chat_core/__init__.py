@@ -29,6 +29,7 @@ from chat_core.chat import (
     BudgetedBackend,
     ChatSession,
     ChatTurn,
+    EndpointFields,
     Identity,
     ModelPrice,
     answer_badge,
@@ -38,6 +39,7 @@ from chat_core.chat import (
     check_budget,
     choose_identity,
     default_price_table,
+    endpoint_fields,
     estimate_cost,
     format_cost,
     new_browser_token,
@@ -51,12 +53,14 @@ from chat_core.chat import (
     status_badge,
     thinking_label,
     user_markdown,
+    with_listening_address,
 )
 from chat_core.errors import (
     BackendError,
     CapacityError,
     ChatError,
     ConfigError,
+    EndpointRefusedError,
     LimitError,
     ValidationError,
 )
@@ -84,6 +88,7 @@ from chat_core.settings import (
     SETTING_NAMES,
     Settings,
     VisitorBudget,
+    VisitorInput,
     load_settings,
 )
 from chat_core.storage import (
@@ -122,6 +127,8 @@ __all__ = [
     "Conversation",
     "Directives",
     "Done",
+    "EndpointFields",
+    "EndpointRefusedError",
     "GenerationParams",
     "Identity",
     "LimitError",
@@ -143,6 +150,7 @@ __all__ = [
     "Usage",
     "ValidationError",
     "VisitorBudget",
+    "VisitorInput",
     "WireRecord",
     "answer_badge",
     "answer_blocks",
@@ -154,6 +162,7 @@ __all__ = [
     "check_budget",
     "choose_identity",
     "default_price_table",
+    "endpoint_fields",
     "estimate_cost",
     "export_filename",
     "export_json",
@@ -180,4 +189,5 @@ __all__ = [
     "status_badge",
     "thinking_label",
     "user_markdown",
+    "with_listening_address",
 ]

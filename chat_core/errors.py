@@ -2,6 +2,7 @@
 
     ChatError                 base of everything raised on purpose here
     ├── ConfigError           settings that cannot work (bad back end name, missing URL)
+    │   └── EndpointRefusedError  a visitor's endpoint this app may not reach (address guard)
     ├── CapacityError         too many answers streaming at once (HTTP 429)
     ├── ValidationError       bad input, with the offending ``field`` (HTTP 422)
     │   ├── LimitError        input over a size limit (HTTP 413)
@@ -24,6 +25,10 @@ class ChatError(Exception):
 
 class ConfigError(ChatError):
     """Settings that cannot work, for example an unknown back end."""
+
+
+class EndpointRefusedError(ConfigError):
+    """A visitor-typed endpoint that ``CHAT_VISITOR_ENDPOINTS`` does not allow."""
 
 
 class ValidationError(ChatError):

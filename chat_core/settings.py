@@ -3,15 +3,21 @@
 Precedence, highest first: explicit arguments > ``st.secrets`` > environment >
 ``.env``. Streamlit is only consulted when it is already imported (the app), so
 the gateway and the tests never pay for importing it.
+
+Owner and visitor: everything read here is the owner's. What a visitor types in
+the sidebar is a ``VisitorInput``, kept apart in ``Settings.visitor``, so the
+back-end factory can send the owner's key and token only to the owner's
+endpoints (``docs/security.md``).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal, cast
 
@@ -24,6 +30,8 @@ BACKEND_CHOICES = ("auto", "offline", "openai", "remote")
 OPENAI_API_CHOICES = ("auto", "responses", "chat")
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 DEFAULT_OFFLINE_MODEL = "offline-scripted"
+VisitorEndpoints = Literal["off", "public", "any"]
+VISITOR_ENDPOINT_CHOICES: tuple[VisitorEndpoints, ...] = ("off", "public", "any")
 
 # Settings field -> its name in secrets, the environment and .env.
 _NAMES: dict[str, str] = {
@@ -40,15 +48,41 @@ _NAMES: dict[str, str] = {
     "shared_history": "CHAT_SHARED_HISTORY",
     "openai_api": "CHAT_OPENAI_API",
     "visitor_budget": "CHAT_VISITOR_BUDGET",
+    "visitor_endpoints": "CHAT_VISITOR_ENDPOINTS",
 }
 # Read by the gateway only (``GatewayConfig``), through the same precedence.
 GATEWAY_SETTING_NAMES: tuple[str, ...] = (
     "CHAT_CORS_ORIGINS",
     "CHAT_GATEWAY_MAX_STREAMS",
     "CHAT_GATEWAY_TTL_S",
+    "CHAT_GATEWAY_CLIENT_STREAMS",
+    "CHAT_GATEWAY_CLIENT_STARTS",
+    "CHAT_GATEWAY_REQUEST_TIMEOUT_S",
+    "CHAT_GATEWAY_MODELS",
+    "CHAT_GATEWAY_MAX_TOKENS",
 )
 # Every name this project reads: tests and benchmarks scrub the environment with it.
 SETTING_NAMES: tuple[str, ...] = (*_NAMES.values(), *GATEWAY_SETTING_NAMES)
+
+
+@dataclass(frozen=True)
+class VisitorInput:
+    """What a visitor typed in the sidebar: theirs alone, never mixed with the owner's secrets."""
+
+    openai_api_key: str | None = field(default=None, repr=False)
+    openai_base_url: str | None = None
+    remote_url: str | None = None
+    gateway_token: str | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        for name in ("openai_api_key", "openai_base_url", "remote_url", "gateway_token"):
+            value = getattr(self, name)
+            object.__setattr__(self, name, value.strip() if value and value.strip() else None)
+
+    @property
+    def endpoint(self) -> str | None:
+        """The endpoint the visitor typed, if any."""
+        return self.openai_base_url or self.remote_url
 
 
 @dataclass(frozen=True)
@@ -68,6 +102,8 @@ class Settings:
     shared_history: bool = False  # every visitor shares one chat list (a demo, on purpose)
     openai_api: str = "auto"  # auto: the Responses API for api.openai.com, else Chat Completions
     visitor_budget: VisitorBudget | None = None  # per person and hour, on the owner's key
+    visitor_endpoints: str = ""  # "" = the default for where the app listens (see below)
+    visitor: VisitorInput = VisitorInput()
 
     def __post_init__(self) -> None:
         if self.backend not in BACKEND_CHOICES:
@@ -84,6 +120,8 @@ class Settings:
                 f"CHAT_OPENAI_API must be one of {', '.join(OPENAI_API_CHOICES)}, "
                 f"not {self.openai_api!r}"
             )
+        if self.visitor_endpoints.strip().lower() not in ("", *VISITOR_ENDPOINT_CHOICES):
+            raise ConfigError("CHAT_VISITOR_ENDPOINTS must be off, public or any")
 
     def __repr__(self) -> str:
         shown = {
@@ -110,11 +148,17 @@ class Settings:
         """The back end to use: ``auto`` picks remote, then OpenAI, then offline."""
         if self.backend != "auto":
             return cast(BackendName, self.backend)
-        if self.remote_url:
+        v = self.visitor
+        if self.remote_url or v.remote_url:
             return "remote"
-        if self.openai_api_key or self.openai_base_url:
+        if self.openai_api_key or self.openai_base_url or v.openai_api_key or v.openai_base_url:
             return "openai"
         return "offline"
+
+    @property
+    def visitor_policy(self) -> VisitorEndpoints:
+        """Where visitors may point the app; ``public`` unless set or resolved by the page."""
+        return visitor_endpoints_policy(self.visitor_endpoints, None)
 
     @property
     def resolved_model(self) -> str:
@@ -127,6 +171,31 @@ class Settings:
         """A copy with the non-empty overrides applied (the sidebar's per-session values)."""
         clean = {k: v for k, v in overrides.items() if v not in (None, "")}
         return replace(self, **clean)
+
+
+def is_loopback_address(address: str | None) -> bool:
+    """True when listening on ``address`` reaches only this machine (127.0.0.1, ::1, localhost)."""
+    bare = (address or "").strip().strip("[]").lower()
+    if bare == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(bare).is_loopback
+    except ValueError:  # "" is Streamlit's default, every interface; or a host name
+        return False
+
+
+def default_visitor_endpoints(server_address: str | None) -> VisitorEndpoints:
+    """``any`` when the app listens on loopback only (``make run``), else ``public``."""
+    return "any" if is_loopback_address(server_address) else "public"
+
+
+def visitor_endpoints_policy(setting: str | None, server_address: str | None) -> VisitorEndpoints:
+    """``CHAT_VISITOR_ENDPOINTS`` when set, else the default for the listening address."""
+    wanted = (setting or "").strip().lower()
+    for choice in VISITOR_ENDPOINT_CHOICES:
+        if wanted == choice:
+            return choice
+    return default_visitor_endpoints(server_address)
 
 
 def _streamlit_secrets() -> Mapping[str, Any]:

@@ -12,19 +12,29 @@ openai           the official SDK against OpenAI or any OpenAI-compatible server
 models           the Model select's options (configured model first, non-chat ones hidden)
 remote           any server speaking wire protocol v1 (or a seed-style one), with resume
 remote_session   the remote back end's decisions, without I/O
+address_guard    which addresses a visitor's endpoint may reach (pure)
+visitor_http     httpx clients for visitors' endpoints: nothing from the environment
+
+The factory is where owner and visitor part: the owner's key and gateway token
+(``Settings``) go only to the owner's endpoints (the configured base URL or
+remote URL, or OpenAI's own); an endpoint the visitor typed (``Settings.visitor``)
+gets only what the visitor typed, through a client that takes nothing from the
+environment and obeys ``CHAT_VISITOR_ENDPOINTS``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from chat_core.backends.base import Backend
 from chat_core.backends.offline import OfflineBackend
-from chat_core.settings import Settings
+from chat_core.settings import DEFAULT_OPENAI_MODEL, Settings
 
 if TYPE_CHECKING:
-    from chat_core.backends.remote import WireRecord
+    from chat_core.backends.openai import OpenAIBackend
+    from chat_core.backends.remote import RemoteBackend, WireRecord
 
 
 def make_backend(
@@ -36,7 +46,7 @@ def make_backend(
     """The back end the settings ask for (``auto`` resolved).
 
     Args:
-        settings: what to build.
+        settings: what to build: the owner's settings and ``settings.visitor``'s input.
         max_retries: the OpenAI SDK's retries (its default when None; 0 for a probe).
         on_wire: the remote back end's wire records, for diagnostics.
     """
@@ -44,20 +54,78 @@ def make_backend(
     if name == "offline":
         return OfflineBackend(tokens_per_second=settings.offline_tps)
     if name == "openai":
-        import openai
+        return openai_backend(settings, max_retries=max_retries)
+    return remote_backend(settings, on_wire=on_wire)
 
-        from chat_core.backends.openai import OpenAIBackend
 
+def openai_backend(settings: Settings, *, max_retries: int | None = None) -> OpenAIBackend:
+    """The OpenAI back end: the visitor's base URL with the visitor's key, or the owner's."""
+    import openai
+
+    from chat_core.backends.openai import PLACEHOLDER_KEY, OpenAIBackend
+    from chat_core.backends.visitor_http import check_endpoint
+
+    retries = openai.DEFAULT_MAX_RETRIES if max_retries is None else max_retries
+    visitor = settings.visitor
+    model = settings.model or DEFAULT_OPENAI_MODEL
+    if visitor.openai_base_url:
+        check_endpoint(visitor.openai_base_url, settings.visitor_policy)
         return OpenAIBackend(
-            api_key=settings.openai_api_key,
-            base_url=settings.openai_base_url,
-            model=settings.resolved_model,
+            api_key=visitor.openai_api_key or PLACEHOLDER_KEY,
+            base_url=visitor.openai_base_url,
+            model=model,
             api=settings.openai_api,
-            max_retries=openai.DEFAULT_MAX_RETRIES if max_retries is None else max_retries,
+            max_retries=retries,
+            visitor=settings.visitor_policy,
         )
-    from chat_core.backends.remote import RemoteBackend
+    # The owner's endpoint: a key the visitor typed goes there in place of the owner's.
+    return OpenAIBackend(
+        api_key=visitor.openai_api_key or settings.openai_api_key,
+        base_url=settings.openai_base_url,
+        model=model,
+        api=settings.openai_api,
+        max_retries=retries,
+    )
 
+
+def remote_backend(
+    settings: Settings, *, on_wire: Callable[[WireRecord], None] | None = None
+) -> RemoteBackend:
+    """The remote back end: the visitor's URL with the visitor's token, or the owner's."""
+    from chat_core.backends.remote import RemoteBackend
+    from chat_core.backends.visitor_http import check_endpoint
+
+    visitor = settings.visitor
+    if visitor.remote_url:
+        check_endpoint(visitor.remote_url, settings.visitor_policy)
+        return RemoteBackend(
+            visitor.remote_url,
+            method=settings.remote_method,
+            token=visitor.gateway_token,
+            model=settings.model,
+            visitor=settings.visitor_policy,
+            on_wire=on_wire,
+        )
+    if visitor.gateway_token:  # the owner's URL with the visitor's own token
+        settings = replace(settings, gateway_token=visitor.gateway_token)
     return RemoteBackend.from_settings(settings, on_wire=on_wire)
 
 
-__all__ = ["Backend", "OfflineBackend", "make_backend"]
+def spends_owner_credentials(settings: Settings) -> bool:
+    """True when answers would be paid with the owner's key or token (for budgets)."""
+    name, visitor = settings.resolved_backend, settings.visitor
+    if name == "openai":
+        return not visitor.openai_base_url and not visitor.openai_api_key
+    if name == "remote":
+        return not visitor.remote_url and not visitor.gateway_token
+    return False
+
+
+__all__ = [
+    "Backend",
+    "OfflineBackend",
+    "make_backend",
+    "openai_backend",
+    "remote_backend",
+    "spends_owner_credentials",
+]

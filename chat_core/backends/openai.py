@@ -13,7 +13,8 @@ abandoning the generator), which closes the upstream at once.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterator
+import os
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any, Literal, cast
 
 import httpx
@@ -31,22 +32,45 @@ from chat_core.backends.openai_params import (
     responses_request,
 )
 from chat_core.backends.openai_responses import ResponsesEventReader
+from chat_core.backends.visitor_http import avisitor_client, visitor_client
 from chat_core.errors import ConfigError
 from chat_core.events import Done, StreamError, StreamEvent
 from chat_core.messages import Conversation, GenerationParams
 from chat_core.settings import OPENAI_API_CHOICES as OPENAI_APIS
+from chat_core.settings import VisitorEndpoints
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+# Sent as the key to keyless local servers: never None, or the SDK reads OPENAI_API_KEY.
+PLACEHOLDER_KEY = "not-needed"
 
 ApiName = Literal["responses", "chat"]
 
 __all__ = ["DEFAULT_TIMEOUT", "OPENAI_APIS", "OpenAIBackend", "error_event"]
 
 
+def env_free_headers(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``default_headers`` that omit every header the SDK would take from the environment.
+
+    openai-python (``_client.py``) adds ``OpenAI-Organization`` from ``OPENAI_ORG_ID``,
+    ``OpenAI-Project`` from ``OPENAI_PROJECT_ID`` and each ``Name: value`` line of
+    ``OPENAI_CUSTOM_HEADERS``; an ``Omit`` under the same name removes each one.
+    """
+    env = os.environ if env is None else env
+    names = ["OpenAI-Organization", "OpenAI-Project"]
+    for line in env.get("OPENAI_CUSTOM_HEADERS", "").split("\n"):
+        if (colon := line.find(":")) >= 0:
+            names.append(line[:colon].strip())  # parsed exactly as the SDK parses it
+    return cast(dict[str, str], dict.fromkeys(names, openai.Omit()))
+
+
 class OpenAIBackend:
-    """Streams from the Responses or Chat Completions API, usage reported at the end."""
+    """Streams from the Responses or Chat Completions API, usage reported at the end.
+
+    ``visitor``: the endpoint was typed by a visitor, so its clients take nothing from the
+    environment, follow no redirects, obey the policy, and its errors show no body.
+    """
 
     name = "openai"
 
@@ -60,6 +84,7 @@ class OpenAIBackend:
         timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
         max_retries: int = 2,
         memory: ParamMemory = MEMORY,
+        visitor: VisitorEndpoints | None = None,
     ) -> None:
         if not api_key and not base_url:
             raise ConfigError(
@@ -67,13 +92,18 @@ class OpenAIBackend:
             )
         if api not in OPENAI_APIS:
             raise ConfigError(f"CHAT_OPENAI_API must be one of {', '.join(OPENAI_APIS)}")
+        if visitor is not None and not base_url:
+            raise ConfigError("A visitor's endpoint needs its base URL.")
         # Local OpenAI-compatible servers (Ollama, vLLM, LM Studio) accept any key.
         self._options: dict[str, Any] = {
-            "api_key": api_key or "not-needed",
+            "api_key": api_key or PLACEHOLDER_KEY,
             "base_url": base_url or None,
             "timeout": timeout,
             "max_retries": max_retries,
         }
+        self.visitor = visitor
+        if visitor is not None:
+            self._options["default_headers"] = env_free_headers()
         self.base_url = base_url or None
         self.model = model
         auto: ApiName = "responses" if is_openai_endpoint(base_url) else "chat"
@@ -85,13 +115,21 @@ class OpenAIBackend:
     @property
     def client(self) -> openai.OpenAI:
         if self._sync is None:
-            self._sync = openai.OpenAI(**self._options)
+            if self.visitor is None:
+                self._sync = openai.OpenAI(**self._options)
+            else:
+                http = visitor_client(self.visitor, timeout=self._options["timeout"])
+                self._sync = _env_free(openai.OpenAI(**self._options, http_client=http))
         return self._sync
 
     @property
     def aclient(self) -> openai.AsyncOpenAI:
         if self._async is None:
-            self._async = openai.AsyncOpenAI(**self._options)
+            if self.visitor is None:
+                self._async = openai.AsyncOpenAI(**self._options)
+            else:
+                http = avisitor_client(self.visitor, timeout=self._options["timeout"])
+                self._async = _env_free(openai.AsyncOpenAI(**self._options, http_client=http))
         return self._async
 
     def _request(
@@ -158,7 +196,7 @@ class OpenAIBackend:
         try:
             sdk_stream = self._open(conversation, params)
         except Exception as exc:
-            yield _failed(exc)
+            yield self._failed(exc)
             yield Done("error")
             return
         try:
@@ -169,7 +207,7 @@ class OpenAIBackend:
                         return
             yield from reader.end()
         except Exception as exc:
-            yield _failed(exc)
+            yield self._failed(exc)
             yield Done("error")
         finally:
             sdk_stream.close()
@@ -181,7 +219,7 @@ class OpenAIBackend:
         try:
             sdk_stream = await self._aopen(conversation, params)
         except Exception as exc:
-            yield _failed(exc)
+            yield self._failed(exc)
             yield Done("error")
             return
         try:
@@ -193,7 +231,7 @@ class OpenAIBackend:
             for event in reader.end():
                 yield event
         except Exception as exc:
-            yield _failed(exc)
+            yield self._failed(exc)
             yield Done("error")
         finally:
             await sdk_stream.close()
@@ -211,9 +249,19 @@ class OpenAIBackend:
             log.info("model list unavailable: %s", type(exc).__name__)
             return []
 
+    def _failed(self, exc: BaseException) -> StreamError:
+        return _failed(exc, show_body=self.visitor is None)
 
-def _failed(exc: BaseException) -> StreamError:
-    event = error_event(exc)
+
+def _env_free(client: Any) -> Any:
+    # The key was passed; the admin key is only ever sent to admin endpoints, but the
+    # SDK read it from OPENAI_ADMIN_KEY, so a visitor's client drops it all the same.
+    client.admin_api_key = None
+    return client
+
+
+def _failed(exc: BaseException, *, show_body: bool = True) -> StreamError:
+    event = error_event(exc, show_body=show_body)
     level = logging.WARNING if event.code == "internal" else logging.INFO
     log.log(
         level,

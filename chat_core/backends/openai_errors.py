@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import openai
 
+from chat_core.errors import EndpointRefusedError
 from chat_core.events import StreamError
 
 MAX_MESSAGE_CHARS = 200
@@ -31,8 +32,25 @@ def api_message(exc: openai.APIError) -> str:
     return shorten(str(exc.message))
 
 
-def error_event(exc: BaseException) -> StreamError:
-    """Map an SDK or transport exception to a StreamError with a stable code."""
+def refused_cause(exc: BaseException) -> EndpointRefusedError | None:
+    """The address guard's refusal behind an SDK or httpx exception, if that is what it was."""
+    seen: BaseException | None = exc
+    for _ in range(10):  # a chain is short; a cycle must not spin
+        if seen is None:
+            return None
+        if isinstance(seen, EndpointRefusedError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def error_event(exc: BaseException, *, show_body: bool = True) -> StreamError:
+    """Map an SDK or transport exception to a StreamError with a stable code.
+
+    ``show_body=False`` (a visitor's endpoint) keeps the server's words out of the message.
+    """
+    if (refused := refused_cause(exc)) is not None:
+        return StreamError("connection", str(refused), False)
     if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
         return StreamError(
             "auth",
@@ -63,13 +81,11 @@ def error_event(exc: BaseException) -> StreamError:
             )
         if exc.status_code == 408:
             return StreamError("timeout", "The model server timed out (408). Retry.", True)
+        detail = f": {api_message(exc)}" if show_body else "."
         return StreamError(
-            "bad_request",
-            f"The request was refused ({exc.status_code}): {api_message(exc)}",
-            False,
+            "bad_request", f"The request was refused ({exc.status_code}){detail}", False
         )
     if isinstance(exc, openai.APIError):  # an error event inside the stream
-        return StreamError(
-            "server", f"The model server reported an error: {api_message(exc)}", True
-        )
+        detail = f": {api_message(exc)}" if show_body else "."
+        return StreamError("server", f"The model server reported an error{detail}", True)
     return StreamError("internal", "Unexpected error while streaming; see the server log.", False)

@@ -29,10 +29,11 @@ import httpx
 from httpx_sse import aconnect_sse, connect_sse
 
 from chat_core.backends.remote_session import RemoteSession, WireKind, WireRecord
-from chat_core.errors import ConfigError
-from chat_core.events import StreamEvent
+from chat_core.backends.visitor_http import avisitor_client, visitor_client
+from chat_core.errors import ConfigError, EndpointRefusedError
+from chat_core.events import Done, StreamError, StreamEvent
 from chat_core.messages import Conversation, GenerationParams
-from chat_core.settings import Settings
+from chat_core.settings import Settings, VisitorEndpoints
 from chat_core.wire import STREAM_PATH
 
 __all__ = ["RemoteBackend", "RemoteStream", "WireKind", "WireRecord"]
@@ -58,6 +59,8 @@ class RemoteBackend:
         model: the model to ask for (the server's default when None).
         max_reconnects: tries to resume a dropped stream before giving up.
         on_wire: called with a ``WireRecord`` for everything seen on the wire.
+        visitor: the URL was typed by a visitor: a client that takes nothing from the
+            environment, follows no redirects and obeys this policy; no error bodies shown.
     """
 
     name = "remote"
@@ -74,6 +77,7 @@ class RemoteBackend:
         max_backoff_s: float = MAX_BACKOFF_S,
         on_wire: Callable[[WireRecord], None] | None = None,
         rng: random.Random | None = None,
+        visitor: VisitorEndpoints | None = None,
     ) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -89,6 +93,7 @@ class RemoteBackend:
         self.max_backoff_s = max_backoff_s
         self.on_wire = on_wire
         self.rng = rng or random.Random()
+        self.visitor = visitor
         self._ssl: ssl.SSLContext | None = None
 
     @classmethod
@@ -110,10 +115,23 @@ class RemoteBackend:
             for record in records:
                 self.on_wire(record)
 
-    def _client_options(self) -> dict[str, Any]:
+    def _client(self) -> httpx.Client:
+        if self.visitor is not None:
+            return visitor_client(self.visitor, timeout=self.timeout)
         if self._ssl is None:  # building one costs milliseconds: share it across streams
             self._ssl = httpx.create_ssl_context()
-        return {"timeout": self.timeout, "verify": self._ssl}
+        return httpx.Client(timeout=self.timeout, verify=self._ssl)
+
+    def _aclient(self) -> httpx.AsyncClient:
+        if self.visitor is not None:
+            return avisitor_client(self.visitor, timeout=self.timeout)
+        if self._ssl is None:
+            self._ssl = httpx.create_ssl_context()
+        return httpx.AsyncClient(timeout=self.timeout, verify=self._ssl)
+
+    async def _abody(self, response: httpx.Response) -> bytes:
+        # A visitor's server chose its error text: show its status, never its words.
+        return b"" if self.visitor is not None else await response.aread()
 
     async def aclose(self) -> None:
         """Nothing is kept between streams."""
@@ -129,7 +147,7 @@ class RemoteBackend:
             self._flush(s)
 
     def _pump(self, s: RemoteSession) -> Iterator[StreamEvent]:
-        with httpx.Client(**self._client_options()) as client:
+        with self._client() as client:
             try:
                 while True:
                     request = s.request()
@@ -142,7 +160,8 @@ class RemoteBackend:
                             connected = s.connected(request, response)
                             self._flush(s)
                             if not connected or not _is_sse(response):
-                                ending = s.refused(response, response.read())
+                                body = b"" if self.visitor is not None else response.read()
+                                ending = s.refused(response, body)
                                 if ending is not None:
                                     yield from ending
                                     return
@@ -154,6 +173,9 @@ class RemoteBackend:
                                     yield from events
                                     if s.done:
                                         return
+                    except EndpointRefusedError as exc:
+                        yield from _refused(s, exc)
+                        return
                     except httpx.HTTPError as exc:
                         reason, timed_out = _reason(exc), isinstance(exc, httpx.TimeoutException)
                     delay = s.dropped(reason)
@@ -176,7 +198,7 @@ class RemoteBackend:
         return RemoteStream(self, RemoteSession(self, conversation, params))
 
     async def _apump(self, s: RemoteSession) -> AsyncGenerator[StreamEvent, None]:
-        async with httpx.AsyncClient(**self._client_options()) as client:
+        async with self._aclient() as client:
             try:
                 while True:
                     request = s.request()
@@ -189,7 +211,7 @@ class RemoteBackend:
                             connected = s.connected(request, response)
                             self._flush(s)
                             if not connected or not _is_sse(response):
-                                ending = s.refused(response, await response.aread())
+                                ending = s.refused(response, await self._abody(response))
                                 if ending is not None:
                                     for event in ending:
                                         yield event
@@ -203,6 +225,10 @@ class RemoteBackend:
                                         yield event
                                     if s.done:
                                         return
+                    except EndpointRefusedError as exc:
+                        for event in _refused(s, exc):
+                            yield event
+                        return
                     except httpx.HTTPError as exc:
                         reason, timed_out = _reason(exc), isinstance(exc, httpx.TimeoutException)
                     delay = s.dropped(reason)
@@ -223,6 +249,11 @@ class RemoteBackend:
                             timeout=CANCEL_TIMEOUT_S,
                         )
                 self._flush(s)
+
+
+def _refused(s: RemoteSession, exc: EndpointRefusedError) -> list[StreamEvent]:
+    s.done = True  # nothing was sent: nothing to cancel
+    return [StreamError("connection", str(exc), False), Done("error")]
 
 
 def _is_sse(response: httpx.Response) -> bool:

@@ -10,6 +10,7 @@ pricing   an editable price table and usage totals
 status    one table of status badges
 identity  whose chats these are: the logged-in user, else the browser's private token
 budget    the visitor budget on the owner's key: the policy and the back end that enforces it
+visitor   the sidebar's endpoint fields for visitors (``CHAT_VISITOR_ENDPOINTS``)
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from chat_core.chat.thinking import (
     thinking_label,
 )
 from chat_core.chat.turns import ChatTurn
+from chat_core.chat.visitor import EndpointFields, endpoint_fields, with_listening_address
 
 __all__ = [
     "COOKIE_MAX_AGE_S",
@@ -55,6 +57,7 @@ __all__ = [
     "BudgetedBackend",
     "ChatSession",
     "ChatTurn",
+    "EndpointFields",
     "FinishNote",
     "Identity",
     "ModelPrice",
@@ -67,6 +70,7 @@ __all__ = [
     "check_budget",
     "choose_identity",
     "default_price_table",
+    "endpoint_fields",
     "estimate_cost",
     "finish_note",
     "format_cost",
@@ -81,4 +85,5 @@ __all__ = [
     "status_badge",
     "thinking_label",
     "user_markdown",
+    "with_listening_address",
 ]

@@ -13,15 +13,17 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
-from chat_core.errors import BackendError
+from chat_core.backends.visitor_http import avisitor_client, check_endpoint
+from chat_core.errors import BackendError, ConfigError, EndpointRefusedError
 from chat_core.events import Done, StreamError, StreamEvent
 from chat_core.logs import log_stream_end
 from chat_core.metrics import StreamMetrics, measure, percentile
+from chat_core.settings import Settings, VisitorEndpoints
 from chat_core.wire import (
     STREAM_ID_HEADER,
     STREAM_PATH,
@@ -37,6 +39,30 @@ log = logging.getLogger("chat_core.diagnostics")
 MAX_LOAD_STREAMS = 100  # a demo tool, not a benchmark harness (see bench/ for that)
 MAX_RECONNECTS = 3
 MAX_RETRY_WAIT_S = 2.0
+
+
+@dataclass(frozen=True)
+class LoadTarget:
+    """Where a load test goes: the owner's gateway with the owner's token, or a visitor's URL.
+
+    ``visitor`` is the policy for a URL a visitor typed (None for the owner's): such a URL
+    gets only the token the visitor typed, through a client that takes nothing from the
+    environment and follows no redirects.
+    """
+
+    url: str
+    token: str | None = field(default=None, repr=False)
+    visitor: VisitorEndpoints | None = None
+
+    @classmethod
+    def choose(cls, settings: Settings, url: str = "", token: str = "") -> LoadTarget:
+        """The visitor's URL and token when a URL was typed, else the owner's gateway."""
+        if url.strip():
+            check_endpoint(url.strip(), settings.visitor_policy)
+            return cls(url.strip(), token.strip() or None, settings.visitor_policy)
+        if not settings.remote_url:
+            raise ConfigError("Enter a gateway URL: this app has none configured.")
+        return cls(settings.remote_url, token.strip() or settings.gateway_token)
 
 
 @dataclass(frozen=True)
@@ -163,6 +189,8 @@ async def astream_once(
                         retry_s = parser.retry_ms / 1000
         except BackendError as exc:  # a malformed event: nothing after it can be trusted
             add(exc.to_event(), Done("error"))
+        except EndpointRefusedError as exc:  # the address guard: nothing was sent
+            add(StreamError("connection", str(exc), False), Done("error"))
         except httpx.TimeoutException:
             add(StreamError("timeout", "The gateway went quiet for too long.", True), Done("error"))
         except httpx.TransportError:
@@ -188,13 +216,15 @@ async def aload_test(
     message: str,
     *,
     token: str | None = None,
+    visitor: VisitorEndpoints | None = None,
     timeout_s: float = 60.0,
     on_progress: Callable[[int, LoadResult], None] | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> LoadReport:
     """Open ``streams`` concurrent streams (1 to ``MAX_LOAD_STREAMS``) and measure each.
 
-    ``on_progress(finished_count, result)`` is called as each stream ends.
+    ``on_progress(finished_count, result)`` is called as each stream ends. ``visitor``:
+    the URL was typed by a visitor (see ``LoadTarget``).
     """
     if not 1 <= streams <= MAX_LOAD_STREAMS:
         raise ValueError(f"streams must be between 1 and {MAX_LOAD_STREAMS}")
@@ -203,9 +233,12 @@ async def aload_test(
     finished = 0
     started = clock()
     limits = httpx.Limits(max_connections=streams, max_keepalive_connections=streams)
-    async with httpx.AsyncClient(
-        limits=limits, timeout=httpx.Timeout(timeout_s, connect=10.0)
-    ) as client:
+    timeout = httpx.Timeout(timeout_s, connect=10.0)
+    if visitor is None:
+        opened = httpx.AsyncClient(limits=limits, timeout=timeout)
+    else:
+        opened = avisitor_client(visitor, limits=limits, timeout=timeout)
+    async with opened as client:
 
         async def one(i: int) -> LoadResult:
             nonlocal finished
@@ -229,3 +262,10 @@ async def aload_test(
 def run_load_test(url: str, streams: int, message: str, **options: Any) -> LoadReport:
     """``aload_test`` from sync code (a Streamlit script thread has no running loop)."""
     return asyncio.run(aload_test(url, streams, message, **options))
+
+
+def run_load_target(target: LoadTarget, streams: int, message: str, **options: Any) -> LoadReport:
+    """``run_load_test`` against a ``LoadTarget`` (its URL, token and visitor policy)."""
+    return run_load_test(
+        target.url, streams, message, token=target.token, visitor=target.visitor, **options
+    )

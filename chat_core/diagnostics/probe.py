@@ -19,7 +19,7 @@ from chat_core.logs import log, log_stream_end, log_stream_start
 from chat_core.messages import GenerationParams, build_conversation
 from chat_core.metrics import StreamMetrics, chunk_gaps, measure, token_timeline
 from chat_core.runs import Run, start_run
-from chat_core.settings import Settings
+from chat_core.settings import Settings, VisitorInput
 from chat_core.wire import payload_json
 
 ProbeBackendName = Literal["offline", "openai", "remote"]
@@ -35,7 +35,11 @@ REFRESH_S = 0.25  # live metrics redraw at most this often: each redraw is a web
 
 @dataclass(frozen=True)
 class ProbeTarget:
-    """Which back end a probe talks to; secrets stay out of ``repr``."""
+    """Which back end a probe talks to; secrets stay out of ``repr``.
+
+    The fields are the owner's (explicit arguments, secrets, environment); what a
+    visitor typed is ``visitor``, and the back-end factory keeps the two apart.
+    """
 
     backend: ProbeBackendName = "offline"
     offline_tps: float = 40.0
@@ -44,10 +48,28 @@ class ProbeTarget:
     model: str | None = None
     remote_url: str | None = None
     gateway_token: str | None = field(default=None, repr=False)
+    visitor: VisitorInput = field(default_factory=VisitorInput)
+    visitor_endpoints: str = ""
 
-    def make_backend(self, on_wire: Callable[[Any], None]) -> Backend:
-        """A fresh back end for one probe; ``on_wire`` sees the remote back end's raw SSE."""
-        settings = Settings(
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, backend: ProbeBackendName, **changes: Any
+    ) -> ProbeTarget:
+        """The owner's configuration from ``settings``, plus ``changes`` (e.g. ``visitor``)."""
+        owner = {
+            "offline_tps": settings.offline_tps,
+            "openai_api_key": settings.openai_api_key,
+            "openai_base_url": settings.openai_base_url,
+            "model": settings.model,
+            "remote_url": settings.remote_url,
+            "gateway_token": settings.gateway_token,
+            "visitor_endpoints": settings.visitor_endpoints,
+        }
+        return cls(backend, **{**owner, **changes})
+
+    def settings(self) -> Settings:
+        """These choices as ``Settings``, for the one back-end factory."""
+        return Settings(
             backend=self.backend,
             openai_api_key=self.openai_api_key,
             openai_base_url=self.openai_base_url,
@@ -55,9 +77,14 @@ class ProbeTarget:
             remote_url=self.remote_url,
             gateway_token=self.gateway_token,
             offline_tps=self.offline_tps,
+            visitor_endpoints=self.visitor_endpoints,
+            visitor=self.visitor,
         )
+
+    def make_backend(self, on_wire: Callable[[Any], None]) -> Backend:
+        """A fresh back end for one probe; ``on_wire`` sees the remote back end's raw SSE."""
         # No SDK retries: a probe shows the first failure, not a slower success.
-        return make_backend(settings, max_retries=0, on_wire=on_wire)
+        return make_backend(self.settings(), max_retries=0, on_wire=on_wire)
 
 
 class Probe:

@@ -14,13 +14,16 @@ from typing import Any
 
 from fastapi import FastAPI, Header, Query, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
+from starlette.requests import ClientDisconnect
 
 from chat_core.backends import Backend, make_backend
 from chat_core.errors import ValidationError
+from chat_core.gateway.access import Caller
 from chat_core.gateway.config import GatewayConfig
+from chat_core.gateway.refusals import invalid_response
 from chat_core.gateway.requests import BODY_SCHEMA, parse_body, parse_query, read_body
-from chat_core.gateway.service import Gateway, invalid_response
+from chat_core.gateway.service import Gateway
 from chat_core.settings import Settings, load_settings
 from chat_core.wire import STREAM_ID_HEADER, STREAM_PATH
 
@@ -98,8 +101,9 @@ def create_app(
     )
     async def stream_post(request: Request) -> Response:
         """Start an answer (JSON body) and stream it as SSE."""
-        if (denied := gateway.unauthorized(request)) is not None:
-            return denied
+        caller = gateway.access.authorize(request)
+        if not isinstance(caller, Caller):
+            return caller
         try:
             raw = await read_body(
                 request.stream(), request.headers.get("content-length"), config.max_body_bytes
@@ -107,7 +111,14 @@ def create_app(
             chat = parse_body(raw)
         except ValidationError as exc:
             return invalid_response(exc)
-        return gateway.start(chat)
+        except ClientDisconnect:  # gone mid-body (or cut by the request deadline)
+            return Response(status_code=400)
+        return gateway.start(chat, caller.client)
+
+    @app.post("/api/chat/ticket", tags=["stream"])
+    async def ticket(request: Request) -> JSONResponse:
+        """A one-use ticket (60 s) for ``GET /api/chat/stream?...&ticket=`` (EventSource)."""
+        return gateway.access.issue_ticket(request)
 
     @app.get(STREAM_PATH, tags=["stream"], responses=_SSE_DOC)
     async def stream_get(
@@ -118,15 +129,18 @@ def create_app(
         temperature: str | None = None,
         max_tokens: str | None = None,
         system: str | None = None,
+        ticket: str | None = Query(None, description="from POST /api/chat/ticket"),
         last_event_id: str | None = Header(None, alias="Last-Event-ID"),
     ) -> Response:
         """Seed-compatible: start an answer from query parameters (EventSource).
 
         With a Last-Event-ID header (an EventSource reconnecting) it resumes the
-        stream instead of asking the question again.
+        stream instead of asking the question again. Behind a token, a browser's
+        EventSource passes a ``ticket``: it starts one stream, then resumes only it.
         """
-        if (denied := gateway.unauthorized(request)) is not None:
-            return denied
+        caller = gateway.access.authorize(request, ticket=ticket, last_event_id=last_event_id)
+        if not isinstance(caller, Caller):
+            return caller
         if last_event_id:  # an empty header is no id: a fresh question
             return gateway.resume(None, last_event_id)
         query = {
@@ -141,7 +155,10 @@ def create_app(
             chat = parse_query({k: v for k, v in query.items() if v is not None})
         except ValidationError as exc:
             return invalid_response(exc)
-        return gateway.start(chat)
+        response = gateway.start(chat, caller.client)
+        if caller.ticket is not None and (stream_id := response.headers.get(STREAM_ID_HEADER)):
+            gateway.access.tickets.bind(caller.ticket, stream_id)
+        return response
 
     @app.get(STREAM_PATH + "/{stream_id}", tags=["stream"], responses=_SSE_DOC)
     async def stream_resume(
@@ -150,15 +167,17 @@ def create_app(
         last_event_id: str | None = Header(None, alias="Last-Event-ID"),
     ) -> Response:
         """Resume: every event after Last-Event-ID's seq, then live. 204 when unknown."""
-        if (denied := gateway.unauthorized(request)) is not None:
-            return denied
+        caller = gateway.access.authorize(request)
+        if not isinstance(caller, Caller):
+            return caller
         return gateway.resume(stream_id, last_event_id)
 
     @app.delete(STREAM_PATH + "/{stream_id}", tags=["stream"])
     async def stream_cancel(request: Request, stream_id: str) -> Response:
         """Stop generating now: the upstream response is closed, the partial answer kept."""
-        if (denied := gateway.unauthorized(request)) is not None:
-            return denied
+        caller = gateway.access.authorize(request)
+        if not isinstance(caller, Caller):
+            return caller
         return await gateway.cancel(stream_id)
 
     return app

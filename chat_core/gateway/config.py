@@ -1,22 +1,32 @@
-"""Gateway-only settings: the token, CORS origins, the stream cap and the resume TTL.
+"""Gateway-only settings: the token, CORS origins, limits, timings and what clients may ask.
 
 Read with the same precedence as the shared ``Settings`` (``settings.setting_layers``):
 ``CHAT_GATEWAY_TOKEN`` (in Settings), ``CHAT_CORS_ORIGINS`` (comma-separated),
-``CHAT_GATEWAY_MAX_STREAMS``, ``CHAT_GATEWAY_TTL_S``.
+``CHAT_GATEWAY_MAX_STREAMS``, ``CHAT_GATEWAY_TTL_S``; per client (its token, else its
+address) ``CHAT_GATEWAY_CLIENT_STREAMS`` and ``CHAT_GATEWAY_CLIENT_STARTS`` (per minute;
+0 turns a limit off); ``CHAT_GATEWAY_REQUEST_TIMEOUT_S`` (to receive a request's headers
+and body); ``CHAT_GATEWAY_MODELS`` (comma-separated allow-list) and
+``CHAT_GATEWAY_MAX_TOKENS`` (a cap on ``max_tokens``). See docs/security.md.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from chat_core.errors import ConfigError
 from chat_core.settings import Settings, lookup, setting_layers
 from chat_core.wire import PING_INTERVAL_S, RETRY_MS
 
+N = TypeVar("N", int, float)
 MAX_BODY_BYTES = 2 * 1024 * 1024  # 400k characters of history, JSON-escaped, fit
+# No single person hits these by hand; a script hammering one token or address does.
+CLIENT_STREAMS = 20
+CLIENT_STARTS_PER_MINUTE = 60
+REQUEST_TIMEOUT_S = 10.0
+TICKET_TTL_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -30,6 +40,12 @@ class GatewayConfig:
     ping_interval_s: float = PING_INTERVAL_S
     retry_ms: int = RETRY_MS
     max_body_bytes: int = MAX_BODY_BYTES
+    client_streams: int = CLIENT_STREAMS  # 0: no per-client limit
+    client_starts: int = CLIENT_STARTS_PER_MINUTE  # 0: no per-client limit
+    request_timeout_s: float = REQUEST_TIMEOUT_S
+    models: tuple[str, ...] = ()  # empty: any model the back end takes
+    max_tokens: int | None = None  # None: no cap
+    ticket_ttl_s: float = TICKET_TTL_S
 
     def __post_init__(self) -> None:
         if self.max_streams < 1:
@@ -38,12 +54,23 @@ class GatewayConfig:
             raise ConfigError("CHAT_GATEWAY_TTL_S must be positive")
         if self.ping_interval_s <= 0 or self.retry_ms < 0:
             raise ConfigError("the ping interval must be positive and retry not negative")
+        if self.client_streams < 0 or self.client_starts < 0:
+            raise ConfigError("CHAT_GATEWAY_CLIENT_STREAMS and _STARTS must be 0 or more")
+        if self.request_timeout_s <= 0:
+            raise ConfigError("CHAT_GATEWAY_REQUEST_TIMEOUT_S must be positive")
+        if self.max_tokens is not None and self.max_tokens < 1:
+            raise ConfigError("CHAT_GATEWAY_MAX_TOKENS must be at least 1")
+        if self.ticket_ttl_s <= 0:
+            raise ConfigError("the ticket lifetime must be positive")
 
     def __repr__(self) -> str:
         token = "***" if self.token else None
         return (
             f"GatewayConfig(token={token!r}, cors_origins={self.cors_origins!r}, "
-            f"max_streams={self.max_streams}, ttl_s={self.ttl_s})"
+            f"max_streams={self.max_streams}, ttl_s={self.ttl_s}, "
+            f"client_streams={self.client_streams}, client_starts={self.client_starts}, "
+            f"request_timeout_s={self.request_timeout_s}, models={self.models!r}, "
+            f"max_tokens={self.max_tokens})"
         )
 
     @classmethod
@@ -71,9 +98,33 @@ class GatewayConfig:
             raise ConfigError(
                 "CHAT_GATEWAY_MAX_STREAMS must be an integer, CHAT_GATEWAY_TTL_S a number"
             ) from exc
+        models = tuple(
+            m.strip() for m in (read("CHAT_GATEWAY_MODELS") or "").split(",") if m.strip()
+        )
+        cap = _number(read, "CHAT_GATEWAY_MAX_TOKENS", int, 0)
         return cls(
             token=settings.gateway_token or None,
             cors_origins=origins,
             max_streams=max_streams,
             ttl_s=ttl_s,
+            client_streams=_number(read, "CHAT_GATEWAY_CLIENT_STREAMS", int, CLIENT_STREAMS),
+            client_starts=_number(
+                read, "CHAT_GATEWAY_CLIENT_STARTS", int, CLIENT_STARTS_PER_MINUTE
+            ),
+            request_timeout_s=_number(
+                read, "CHAT_GATEWAY_REQUEST_TIMEOUT_S", float, REQUEST_TIMEOUT_S
+            ),
+            models=models,
+            max_tokens=cap or None,
         )
+
+
+def _number(read: Callable[[str], str | None], name: str, kind: type[N], default: N) -> N:
+    raw = read(name)
+    if raw is None:
+        return default
+    try:
+        return kind(raw)
+    except ValueError as exc:
+        noun = "an integer" if kind is int else "a number"
+        raise ConfigError(f"{name} must be {noun}, not {raw[:40]!r}") from exc

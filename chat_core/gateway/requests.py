@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from chat_core.errors import LimitError, ValidationError
@@ -102,6 +102,18 @@ def parse_query(query: Mapping[str, str]) -> ChatRequest:
     if max_tokens is not None:
         values["max_tokens"] = max_tokens
     return ChatRequest(conversation, _params(values))
+
+
+def enforce_policy(
+    chat: ChatRequest, models: tuple[str, ...], max_tokens: int | None
+) -> ChatRequest:
+    """The gateway's own limits: an allowed model (422 naming ``model``), ``max_tokens`` capped."""
+    params = chat.params
+    if models and params.model is not None and params.model not in models:
+        raise ValidationError("model", f"model must be one of: {', '.join(models)}")
+    if max_tokens is not None and params.max_tokens > max_tokens:
+        params = replace(params, max_tokens=max_tokens)  # a cap, not a refusal: clients ask high
+    return ChatRequest(chat.conversation, params)
 
 
 # The POST body, for the OpenAPI docs (validation itself is above, in one place).

@@ -1,4 +1,4 @@
-"""The gateway's state and what its routes do: auth, start, resume, cancel.
+"""The gateway's state and what its routes do: start, resume, cancel (auth: ``access``).
 
 A stream is a ``Run`` in the registry, pulled by its own task on the server's
 loop; each HTTP response only attaches to it (``sse``). So a dropped connection
@@ -8,19 +8,19 @@ upstream response is closed at once. Refusals are JSON bodies naming the field.
 
 from __future__ import annotations
 
-import hmac
 import logging
 import time
 
-from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
 from chat_core.backends import Backend
 from chat_core.backends.directives import parse_directives
-from chat_core.errors import CapacityError, LimitError, ValidationError
+from chat_core.errors import CapacityError, ValidationError
 from chat_core.events import TextDelta
+from chat_core.gateway.access import Access
 from chat_core.gateway.config import GatewayConfig
-from chat_core.gateway.requests import BODY_FIELDS, ChatRequest
+from chat_core.gateway.refusals import error_response, invalid_response
+from chat_core.gateway.requests import ChatRequest, enforce_policy
 from chat_core.gateway.sse import SSEResponse, sse_body
 from chat_core.runs import Run, RunRegistry
 from chat_core.wire import STREAM_ID_HEADER, parse_event_id
@@ -28,25 +28,6 @@ from chat_core.wire import STREAM_ID_HEADER, parse_event_id
 log = logging.getLogger("chat_core.gateway")
 
 RETRY_AFTER_S = 1
-_LOGGABLE_FIELDS = {*BODY_FIELDS, "body", "authorization", "Last-Event-ID", "stream_id"}
-
-
-def error_response(
-    status: int, code: str, field: str | None, message: str, headers: dict[str, str] | None = None
-) -> JSONResponse:
-    """A refusal: ``{"error": {"code", "field", "message"}}``."""
-    # An unknown field's name is user input: it goes back to the client, not to the log.
-    known = field is None or field.partition("[")[0] in _LOGGABLE_FIELDS
-    log.info("refused status=%d code=%s field=%s", status, code, field if known else "(unknown)")
-    body = {"error": {"code": code, "field": field, "message": message}}
-    return JSONResponse(body, status_code=status, headers=headers)
-
-
-def invalid_response(exc: ValidationError) -> JSONResponse:
-    """413 for a size limit, else 422."""
-    if isinstance(exc, LimitError):
-        return error_response(413, "too_large", exc.field, exc.message)
-    return error_response(422, "invalid", exc.field, exc.message)
 
 
 class Gateway:
@@ -57,22 +38,7 @@ class Gateway:
         self.config = config
         self.registry = RunRegistry(max_active=config.max_streams, ttl_s=config.ttl_s)
         self.connections = 0
-        self._token = config.token.encode() if config.token else None
-
-    def unauthorized(self, request: Request) -> JSONResponse | None:
-        """A 401 unless the bearer token matches (when one is configured)."""
-        if self._token is None:
-            return None
-        scheme, _, given = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), self._token):
-            return None
-        return error_response(
-            401,
-            "unauthorized",
-            "authorization",
-            "A bearer token is required (Authorization: Bearer <CHAT_GATEWAY_TOKEN>).",
-            {"WWW-Authenticate": "Bearer"},
-        )
+        self.access = Access(config)
 
     def busy(self, what: str) -> JSONResponse:
         return error_response(
@@ -83,14 +49,30 @@ class Gateway:
             {"Retry-After": str(RETRY_AFTER_S)},
         )
 
-    def start(self, chat: ChatRequest) -> Response:
-        """Start a run for a validated request and attach this response to it."""
+    def start(self, chat: ChatRequest, client: str) -> Response:
+        """Start a run for ``client``'s validated request and attach this response to it."""
+        try:
+            chat = enforce_policy(chat, self.config.models, self.config.max_tokens)
+        except ValidationError as exc:
+            return invalid_response(exc)
         if self.connections >= 2 * self.config.max_streams:
             return self.busy("open streams")
+        limits = self.access.limits
+        if (refusal := limits.admit(client)) is not None:
+            return error_response(
+                429,
+                "client_limit",
+                None,
+                refusal.message,
+                {"Retry-After": str(refusal.retry_after_s)},
+                limit=refusal.limit,
+            )
         try:
             run = self.registry.create()
         except CapacityError:
+            limits.finished(client)
             return self.busy("answers streaming")
+        run.add_finish_callback(lambda _run: limits.finished(client))
         conversation = chat.conversation
         log.info(
             "stream %s: start backend=%s history=%d message_chars=%d",

@@ -143,6 +143,9 @@ def test_page_load_test_against_the_gateway(gateway: str, monkeypatch, tmp_path)
     monkeypatch.chdir(tmp_path)
     for name in SETTING_NAMES:
         monkeypatch.delenv(name, raising=False)
+    # AppTest has no listening address, so the default would be "public": this gateway is
+    # on loopback, and typed by the visitor.
+    monkeypatch.setenv("CHAT_VISITOR_ENDPOINTS", "any")
     monkeypatch.syspath_prepend(str(ROOT))
     at = AppTest.from_file(str(ROOT / "app_pages" / "diagnostics.py"), default_timeout=60).run()
     at.text_input(key="load_url").set_value(gateway)

@@ -43,7 +43,8 @@ def gateway_and_stub() -> Iterator[tuple[str, str]]:
         backend = OpenAIBackend(
             api_key="test-key", base_url=stub_url + "/v1", model="gpt-test", max_retries=0
         )
-        config = GatewayConfig(retry_ms=50)
+        # One test client opens all the streams: the per-client limits are for real clients.
+        config = GatewayConfig(retry_ms=50, client_streams=0, client_starts=0)
         with serve_app(create_app(backend=backend, config=config)) as gateway_url:
             yield gateway_url, stub_url
 
