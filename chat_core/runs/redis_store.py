@@ -1,0 +1,330 @@
+"""Runs in Redis Streams, shared by every worker and instance (``CHAT_REDIS_URL``).
+
+The instance that took the request owns the run: it pulls the model, holds the
+run's lease (``SET NX PX``, renewed every third of its life) and writes events
+through one pipeline per loop tick for all its runs, each append a Lua script
+that first checks the lease (fencing, ``redis_scripts``). Readers everywhere read
+a local ``Run`` mirror filled only with what Redis confirmed, so an event is
+visible to a client only once Redis has it, and the seq is the stream entry id,
+so ``Last-Event-ID`` is the cursor on any instance. A cancel sets a durable flag
+and publishes the run id; the owner closes the upstream at once (pub/sub) or at
+its next renewal (the flag). If the owner dies, its lease lapses and a follower
+reaps the run (``redis_follow``); if Redis itself is gone for a lease's length,
+every local run ends with a ``connection`` error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from functools import partial
+
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import RedisError
+
+from chat_core.errors import CapacityError, RunStoreError
+from chat_core.events import Done, StreamEvent
+from chat_core.runs.codec import dump_event, load_event
+from chat_core.runs.redis_follow import STORE_DOWN, Follower, end_locally, entry_seq
+from chat_core.runs.redis_scripts import APPEND, CANCEL_CHANNEL, RENEW, RunKeys
+from chat_core.runs.run import Run, pump
+from chat_core.runs.store import CANCEL_WAIT_S, CancelResult, RunStore, wait_finished
+
+log = logging.getLogger(__name__)
+
+_RUN_ID = re.compile(r"[0-9a-f]{32}")
+_UNREACHABLE = "The run store (Redis) is unreachable; retry shortly."
+
+
+@dataclass(eq=False)
+class _Owned:
+    """A run this process pulls: its mirror, its next seq, events not yet in Redis."""
+
+    run: Run
+    keys: RunKeys
+    seq: int = 0
+    pending: list[tuple[int, StreamEvent]] = field(default_factory=list)
+    task: asyncio.Task[None] | None = None
+    fenced: bool = False  # lost its lease: write nothing more
+
+
+class RedisRunStore(RunStore):
+    """Runs as Redis streams: one per run, seq = entry id, leased by the instance pulling it."""
+
+    name = "redis"
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        max_active: int = 2000,
+        ttl_s: float = 600.0,
+        max_events: int = 100_000,
+        lease_s: float = 3.0,
+    ) -> None:
+        self.url = url
+        self.max_active = max_active
+        self.ttl_ms = int(ttl_s * 1000)
+        self.max_events = max_events  # MAXLEN ~: a runaway answer cannot fill Redis
+        self.lease_s = lease_s
+        self.owner = uuid.uuid4().hex  # this process's lease token
+        self._owned: dict[str, _Owned] = {}
+        self._mirrors: dict[str, tuple[Run, int]] = {}  # runs owned elsewhere: mirror, readers
+        self._dirty: dict[str, _Owned] = {}
+        self._flusher: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._last_ok = time.monotonic()
+        self._client: Redis | None = None
+        self._follower: Follower | None = None
+
+    @property
+    def active(self) -> int:
+        return len(self._owned)
+
+    @property
+    def redis(self) -> Redis:
+        if self._client is None:
+            raise RuntimeError("RedisRunStore.open() was not awaited")
+        return self._client
+
+    async def open(self) -> None:
+        # Few, quick retries: a hung command would hang a stream; the lease logic copes.
+        self._client = Redis.from_url(
+            self.url,
+            socket_connect_timeout=2,
+            socket_timeout=5,
+            retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 2),
+        )
+        self._append = self.redis.register_script(APPEND)
+        self._renew = self.redis.register_script(RENEW)
+        self._follower = Follower(self.redis, ttl_ms=self.ttl_ms, give_up_s=self.lease_s * 2)
+        loop = asyncio.get_running_loop()
+        self._tasks = [loop.create_task(self._renew_loop()), loop.create_task(self._listen())]
+        try:
+            await self.redis.ping()
+        except RedisError as exc:
+            log.warning("run store: Redis at the configured URL is unreachable now: %s", exc)
+
+    async def close(self) -> None:
+        for owned in list(self._owned.values()):
+            if owned.task is not None:
+                owned.task.cancel()  # closes the upstream; its Done("cancelled") is flushed
+        deadline = time.monotonic() + 1.0
+        while self._owned and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        tasks = [*self._tasks, *([self._flusher] if self._flusher else [])]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self._follower is not None:
+            await self._follower.close()
+        if self._client is not None:
+            await self._client.aclose()
+
+    # -- owning ------------------------------------------------------------------
+    async def start(self, source: AsyncIterator[StreamEvent]) -> Run:
+        if len(self._owned) >= self.max_active:
+            raise CapacityError("Too many answers are streaming right now; retry shortly.")
+        run = Run()
+        keys = RunKeys.of(run.id)
+        try:
+            await self.redis.set(keys.lease, self.owner, nx=True, px=int(self.lease_s * 1000))
+        except RedisError as exc:
+            raise RunStoreError(_UNREACHABLE) from exc
+        owned = _Owned(run, keys)
+        self._owned[run.id] = owned
+        run.add_finish_callback(lambda r: self._owned.pop(r.id, None))
+        owned.task = asyncio.get_running_loop().create_task(
+            pump(source, partial(self._enqueue, owned), run.id)
+        )
+        return run
+
+    def _enqueue(self, owned: _Owned, event: StreamEvent) -> None:
+        if owned.fenced:
+            return
+        owned.seq += 1
+        owned.pending.append((owned.seq, event))
+        self._dirty[owned.run.id] = owned
+        if self._flusher is None:  # flushes next tick: appends from all runs in one pipeline
+            self._flusher = asyncio.get_running_loop().create_task(self._flush())
+
+    async def _flush(self) -> None:
+        try:
+            while self._dirty:
+                batch = [(owned, owned.pending) for owned in self._dirty.values()]
+                self._dirty = {}
+                pipe = self.redis.pipeline(transaction=False)
+                for owned, events in batch:
+                    owned.pending = []
+                    done = "1" if isinstance(events[-1][1], Done) else "0"
+                    args: list[str | int | bytes] = [self.owner, self.max_events, self.ttl_ms, done]
+                    for seq, event in events:
+                        args += [seq, dump_event(event)]
+                    keys = owned.keys
+                    await self._append(
+                        keys=[keys.events, keys.lease, keys.ended], args=args, client=pipe
+                    )
+                try:
+                    results = await pipe.execute(raise_on_error=False)
+                except RedisError as exc:
+                    for owned, events in batch:  # keep them, in order, for the next try
+                        owned.pending = events + owned.pending
+                        self._dirty.setdefault(owned.run.id, owned)
+                    self._store_failed(exc)
+                    await asyncio.sleep(0.1)
+                    continue
+                self._last_ok = time.monotonic()
+                for (owned, events), result in zip(batch, results, strict=True):
+                    if result == 1:
+                        for _seq, event in events:
+                            owned.run.append(event)
+                    else:
+                        self._fence(owned, result)
+        finally:
+            self._flusher = None
+
+    def _fence(self, owned: _Owned, why: object) -> None:
+        """This process lost the run's lease: stop pulling, read what Redis has instead."""
+        if owned.fenced:
+            return
+        owned.fenced = True
+        self._dirty.pop(owned.run.id, None)
+        self._owned.pop(owned.run.id, None)
+        if owned.task is not None:
+            owned.task.cancel()  # closes the upstream response
+        log.warning("run %s: lease lost (%s); stopped pulling", owned.run.id, why)
+        if self._follower is not None:
+            self._follower.follow(owned.run)
+
+    def _store_failed(self, exc: Exception) -> None:
+        if time.monotonic() - self._last_ok <= self.lease_s:
+            log.warning("run store: Redis command failed, retrying: %s", exc)
+            return
+        # Our leases have lapsed by now: nothing we write would be accepted.
+        for owned in list(self._owned.values()):
+            owned.fenced = True
+            self._owned.pop(owned.run.id, None)
+            if owned.task is not None:
+                owned.task.cancel()
+            end_locally(owned.run, STORE_DOWN)
+        self._dirty = {}
+
+    async def _renew_loop(self) -> None:
+        lease_ms = int(self.lease_s * 1000)
+        while True:
+            await asyncio.sleep(self.lease_s / 3)
+            owned = list(self._owned.values())
+            if not owned:
+                continue
+            pipe = self.redis.pipeline(transaction=False)
+            for item in owned:
+                keys = [item.keys.lease, item.keys.cancel]
+                await self._renew(keys=keys, args=[self.owner, lease_ms], client=pipe)
+            try:
+                results = await pipe.execute(raise_on_error=False)
+            except RedisError as exc:
+                self._store_failed(exc)
+                continue
+            self._last_ok = time.monotonic()
+            for item, result in zip(owned, results, strict=True):
+                if result == 2 and item.task is not None:
+                    item.task.cancel()  # a cancel whose message this process missed
+                elif result != 1 and not item.run.finished and not item.pending:
+                    self._fence(item, "renewal refused")
+
+    async def _listen(self) -> None:
+        """Cancel messages from any instance: close the upstream of a run pulled here."""
+        while True:
+            try:
+                async with self.redis.pubsub(ignore_subscribe_messages=True) as pubsub:
+                    await pubsub.subscribe(CANCEL_CHANNEL)
+                    async for message in pubsub.listen():
+                        data = message.get("data")
+                        run_id = data.decode() if isinstance(data, bytes) else str(data)
+                        owned = self._owned.get(run_id)
+                        if owned is not None and owned.task is not None:
+                            owned.task.cancel()
+            except RedisError:
+                await asyncio.sleep(0.5)  # resubscribe; the durable flag covers the gap
+
+    # -- reading -----------------------------------------------------------------
+    async def attach(self, run_id: str) -> Run | None:
+        if (owned := self._owned.get(run_id)) is not None:
+            return owned.run
+        if _RUN_ID.fullmatch(run_id) is None:
+            return None
+        if (mirror := self._take_mirror(run_id)) is not None:
+            return mirror
+        keys = RunKeys.of(run_id)
+        try:
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.xrange(keys.events, "-", "+")
+            pipe.exists(keys.lease)
+            entries, leased = await pipe.execute()
+        except RedisError as exc:
+            raise RunStoreError(_UNREACHABLE) from exc
+        if not entries and not leased:
+            return None
+        if entries and entry_seq(entries[0][0]) != 1:
+            return None  # trimmed by MAXLEN: the replay is gone, as if expired
+        if (mirror := self._take_mirror(run_id)) is not None:  # another reader raced us
+            return mirror
+        run = Run(run_id)
+        for _entry_id, fields in entries:
+            run.append(load_event(fields[b"e"]))
+        self._mirrors[run_id] = (run, 1)
+        if self._follower is not None:
+            self._follower.follow(run)
+        return run
+
+    def _take_mirror(self, run_id: str) -> Run | None:
+        entry = self._mirrors.get(run_id)
+        if entry is None:
+            return None
+        self._mirrors[run_id] = (entry[0], entry[1] + 1)
+        return entry[0]
+
+    def detach(self, run: Run) -> None:
+        entry = self._mirrors.get(run.id)
+        if entry is None or entry[0] is not run:
+            return
+        if entry[1] > 1:
+            self._mirrors[run.id] = (run, entry[1] - 1)
+            return
+        del self._mirrors[run.id]
+        if self._follower is not None:
+            self._follower.unfollow(run.id)
+
+    async def cancel(self, run_id: str) -> CancelResult | None:
+        if (owned := self._owned.get(run_id)) is not None:
+            cancelled = not owned.run.finished
+            if owned.task is not None:
+                owned.task.cancel()
+            await wait_finished(owned.run, CANCEL_WAIT_S)
+            return CancelResult(cancelled, owned.run.finish_reason)
+        run = await self.attach(run_id)
+        if run is None:
+            return None
+        try:
+            if run.finished:
+                return CancelResult(False, run.finish_reason)
+            keys = RunKeys.of(run_id)
+            try:
+                await self.redis.set(keys.cancel, "1", px=self.ttl_ms)
+                await self.redis.publish(CANCEL_CHANNEL, run_id)
+            except RedisError as exc:
+                raise RunStoreError(_UNREACHABLE) from exc
+            await wait_finished(run, CANCEL_WAIT_S)
+            return CancelResult(True, run.finish_reason)
+        finally:
+            self.detach(run)
