@@ -29,7 +29,9 @@ from chat_core.runs.run import Run
 log = logging.getLogger(__name__)
 
 OWNER_GONE = StreamError(
-    "connection", "The server that was streaming this answer stopped; the partial answer is kept.", True
+    "connection",
+    "The server that was streaming this answer stopped; the partial answer is kept.",
+    True,
 )
 STORE_DOWN = StreamError(
     "connection", "The run store (Redis) is unreachable; the partial answer is kept.", True
@@ -52,9 +54,7 @@ def entry_seq(entry_id: bytes | str) -> int:
 class Follower:
     """Tails the streams of runs owned elsewhere into their local mirrors."""
 
-    def __init__(
-        self, redis: Redis, *, ttl_ms: int, give_up_s: float, block_ms: int = 200
-    ) -> None:
+    def __init__(self, redis: Redis, *, ttl_ms: int, give_up_s: float, block_ms: int = 200) -> None:
         self._redis = redis
         self._reap: AsyncScript = redis.register_script(REAP)
         self._ttl_ms = ttl_ms
@@ -88,7 +88,9 @@ class Follower:
         down_since: float | None = None
         while self._runs:
             runs = dict(self._runs)
-            streams: dict[Any, Any] = {RunKeys.of(rid).events: f"{run.last_seq}-0" for rid, run in runs.items()}
+            streams: dict[Any, Any] = {
+                RunKeys.of(rid).events: f"{run.last_seq}-0" for rid, run in runs.items()
+            }
             try:
                 reply = await self._redis.xread(streams, count=1000, block=self._block_ms)
                 if time.monotonic() >= next_reap:

@@ -21,7 +21,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -132,7 +132,7 @@ class RedisRunStore(RunStore):
             await self._client.aclose()
 
     # -- owning ------------------------------------------------------------------
-    async def start(self, source: AsyncIterator[StreamEvent]) -> Run:
+    async def start(self, source: Callable[[], AsyncIterator[StreamEvent]]) -> Run:
         if len(self._owned) >= self.max_active:
             raise CapacityError("Too many answers are streaming right now; retry shortly.")
         run = Run()
@@ -145,7 +145,7 @@ class RedisRunStore(RunStore):
         self._owned[run.id] = owned
         run.add_finish_callback(lambda r: self._owned.pop(r.id, None))
         owned.task = asyncio.get_running_loop().create_task(
-            pump(source, partial(self._enqueue, owned), run.id)
+            pump(source(), partial(self._enqueue, owned), run.id)
         )
         return run
 

@@ -1,7 +1,7 @@
 """Run stores: where a server keeps its runs, so that any reader finds them.
 
 MemoryRunStore   one process (the default): a ``RunRegistry`` of ``Run`` objects
-RedisRunStore    several workers or instances: Redis Streams (``redis_store``), on ``CHAT_REDIS_URL``
+RedisRunStore    several workers or instances: Redis Streams (``redis_store``), ``CHAT_REDIS_URL``
 
 Both hand readers a ``Run`` and its one reader pair (``read`` / ``aread``); what
 differs is who pulls the model (always the instance that took the request) and
@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 from chat_core.events import FinishReason, StreamEvent
@@ -49,8 +49,8 @@ class RunStore(ABC):
         """How many runs this process is pulling now."""
 
     @abstractmethod
-    async def start(self, source: AsyncIterator[StreamEvent]) -> Run:
-        """A new run pulling ``source`` here; CapacityError when too many are going."""
+    async def start(self, source: Callable[[], AsyncIterator[StreamEvent]]) -> Run:
+        """A new run pulling ``source()`` here; CapacityError, before any call, when too many."""
 
     @abstractmethod
     async def attach(self, run_id: str) -> Run | None:
@@ -83,9 +83,9 @@ class MemoryRunStore(RunStore):
     def active(self) -> int:
         return self.registry.active
 
-    async def start(self, source: AsyncIterator[StreamEvent]) -> Run:
+    async def start(self, source: Callable[[], AsyncIterator[StreamEvent]]) -> Run:
         run = self.registry.create()
-        run.start(source)
+        run.start(source())
         return run
 
     async def attach(self, run_id: str) -> Run | None:

@@ -76,7 +76,7 @@ async def read_all(store: RunStore, run_id: str, after: int = 0) -> list[StreamE
 def test_events_read_back_exactly_from_any_seq(stores: Pair) -> None:
     async def scenario() -> None:
         async with stores() as (owner, reader):
-            started = await owner.start(FakeSource(EVENTS).stream())
+            started = await owner.start(FakeSource(EVENTS).stream)
             for after in range(len(EVENTS) + 1):
                 assert await read_all(reader, started.id, after) == EVENTS[after:]
 
@@ -87,7 +87,7 @@ def test_resume_after_a_partial_read_has_no_gap_and_no_duplicate(stores: Pair) -
     async def scenario() -> None:
         async with stores() as (owner, reader):
             source = FakeSource()
-            started = await owner.start(source.stream())
+            started = await owner.start(source.stream)
             first = await reader.attach(started.id)
             assert first is not None
             seen: list[StreamEvent] = []
@@ -106,7 +106,7 @@ def test_a_run_has_one_done_and_nothing_after_it(stores: Pair) -> None:
     async def scenario() -> None:
         async with stores() as (owner, reader):
             source = FakeSource([TextDelta("a"), Done("stop"), TextDelta("late")])
-            started = await owner.start(source.stream())
+            started = await owner.start(source.stream)
             events = await read_all(reader, started.id)
             assert events == [TextDelta("a"), Done("stop")]
             await asyncio.sleep(0.1)
@@ -120,7 +120,7 @@ def test_cancel_from_the_reader_closes_the_upstream(stores: Pair) -> None:
     async def scenario() -> None:
         async with stores() as (owner, reader):
             source = FakeSource([TextDelta("partial")])
-            started = await owner.start(source.stream())
+            started = await owner.start(source.stream)
             await read_all_until(reader, started.id, 1)
             result = await reader.cancel(started.id)
             assert result is not None and result.cancelled
@@ -144,7 +144,7 @@ async def read_all_until(store: RunStore, run_id: str, count: int) -> None:
 def test_a_finished_run_expires_after_its_ttl(stores: Pair) -> None:
     async def scenario() -> None:
         async with stores(ttl_s=0.3) as (owner, reader):
-            started = await owner.start(FakeSource(EVENTS).stream())
+            started = await owner.start(FakeSource(EVENTS).stream)
             assert await read_all(reader, started.id) == EVENTS
             await asyncio.sleep(0.8)
             assert await reader.attach(started.id) is None

@@ -1,4 +1,4 @@
-"""A queue-driven fake model for run-store tests: the test decides each event, and sees the close."""
+"""A queue-driven fake model for run-store tests: the test picks each event, sees the close."""
 
 from __future__ import annotations
 
