@@ -22,7 +22,6 @@ import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
 from functools import partial
 
 from redis.asyncio import Redis
@@ -31,10 +30,11 @@ from redis.backoff import ExponentialBackoff
 from redis.exceptions import RedisError
 
 from chat_core.errors import CapacityError, RunStoreError
-from chat_core.events import Done, StreamEvent
-from chat_core.runs.codec import dump_event, load_event
-from chat_core.runs.redis_follow import STORE_DOWN, Follower, end_locally, entry_seq
-from chat_core.runs.redis_scripts import APPEND, CANCEL_CHANNEL, RENEW, RunKeys
+from chat_core.events import StreamEvent
+from chat_core.runs.codec import load_event
+from chat_core.runs.redis_follow import Follower, entry_seq
+from chat_core.runs.redis_scripts import CANCEL_CHANNEL, RunKeys
+from chat_core.runs.redis_writer import Owned, Writer
 from chat_core.runs.run import Run, pump
 from chat_core.runs.store import CANCEL_WAIT_S, CancelResult, RunStore, wait_finished
 
@@ -42,19 +42,6 @@ log = logging.getLogger(__name__)
 
 _RUN_ID = re.compile(r"[0-9a-f]{32}")
 _UNREACHABLE = "The run store (Redis) is unreachable; retry shortly."
-
-
-@dataclass(eq=False)
-class _Owned:
-    """A run this process pulls: its mirror, its next seq, events not yet in Redis."""
-
-    run: Run
-    keys: RunKeys
-    seq: int = 0
-    pending: list[tuple[int, StreamEvent]] = field(default_factory=list)
-    task: asyncio.Task[None] | None = None
-    fenced: bool = False  # lost its lease: write nothing more
-    writing: bool = False  # an append is in flight (its Done may have ended the lease)
 
 
 class RedisRunStore(RunStore):
@@ -77,18 +64,19 @@ class RedisRunStore(RunStore):
         self.max_events = max_events  # MAXLEN ~: a runaway answer cannot fill Redis
         self.lease_s = lease_s
         self.owner = uuid.uuid4().hex  # this process's lease token
-        self._owned: dict[str, _Owned] = {}
         self._mirrors: dict[str, tuple[Run, int]] = {}  # runs owned elsewhere: mirror, readers
-        self._dirty: dict[str, _Owned] = {}
-        self._flusher: asyncio.Task[None] | None = None
         self._tasks: list[asyncio.Task[None]] = []
-        self._last_ok = time.monotonic()
         self._client: Redis | None = None
         self._follower: Follower | None = None
+        self._writer: Writer | None = None
 
     @property
     def active(self) -> int:
         return len(self._owned)
+
+    @property
+    def _owned(self) -> dict[str, Owned]:
+        return self._writer.owned if self._writer is not None else {}
 
     @property
     def redis(self) -> Redis:
@@ -104,11 +92,20 @@ class RedisRunStore(RunStore):
             socket_timeout=5,
             retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 2),
         )
-        self._append = self.redis.register_script(APPEND)
-        self._renew = self.redis.register_script(RENEW)
         self._follower = Follower(self.redis, ttl_ms=self.ttl_ms, give_up_s=self.lease_s * 2)
+        self._writer = Writer(
+            self.redis,
+            self._follower,
+            owner=self.owner,
+            ttl_ms=self.ttl_ms,
+            max_events=self.max_events,
+            lease_s=self.lease_s,
+        )
         loop = asyncio.get_running_loop()
-        self._tasks = [loop.create_task(self._renew_loop()), loop.create_task(self._listen())]
+        self._tasks = [
+            loop.create_task(self._writer.renew_loop()),
+            loop.create_task(self._listen()),
+        ]
         try:
             await self.redis.ping()
         except RedisError as exc:
@@ -121,12 +118,13 @@ class RedisRunStore(RunStore):
         deadline = time.monotonic() + 1.0
         while self._owned and time.monotonic() < deadline:
             await asyncio.sleep(0.01)
-        tasks = [*self._tasks, *([self._flusher] if self._flusher else [])]
-        for task in tasks:
+        for task in self._tasks:
             task.cancel()
-        for task in tasks:
+        for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if self._writer is not None:
+            await self._writer.close()
         if self._follower is not None:
             await self._follower.close()
         if self._client is not None:
@@ -142,109 +140,13 @@ class RedisRunStore(RunStore):
             await self.redis.set(keys.lease, self.owner, nx=True, px=int(self.lease_s * 1000))
         except RedisError as exc:
             raise RunStoreError(_UNREACHABLE) from exc
-        owned = _Owned(run, keys)
-        self._owned[run.id] = owned
-        run.add_finish_callback(lambda r: self._owned.pop(r.id, None))
+        writer = self._writer
+        assert writer is not None  # set by open(), like the client
+        owned = writer.add(run)
         owned.task = asyncio.get_running_loop().create_task(
-            pump(source(), partial(self._enqueue, owned), run.id)
+            pump(source(), partial(writer.enqueue, owned), run.id)
         )
         return run
-
-    def _enqueue(self, owned: _Owned, event: StreamEvent) -> None:
-        if owned.fenced:
-            return
-        owned.seq += 1
-        owned.pending.append((owned.seq, event))
-        self._dirty[owned.run.id] = owned
-        if self._flusher is None:  # flushes next tick: appends from all runs in one pipeline
-            self._flusher = asyncio.get_running_loop().create_task(self._flush())
-
-    async def _flush(self) -> None:
-        try:
-            while self._dirty:
-                batch = [(owned, owned.pending) for owned in self._dirty.values()]
-                self._dirty = {}
-                pipe = self.redis.pipeline(transaction=False)
-                for owned, events in batch:
-                    owned.pending = []
-                    owned.writing = True
-                    done = "1" if isinstance(events[-1][1], Done) else "0"
-                    args: list[str | int | bytes] = [self.owner, self.max_events, self.ttl_ms, done]
-                    for seq, event in events:
-                        args += [seq, dump_event(event)]
-                    keys = owned.keys
-                    await self._append(
-                        keys=[keys.events, keys.lease, keys.ended], args=args, client=pipe
-                    )
-                try:
-                    results = await pipe.execute(raise_on_error=False)
-                except RedisError as exc:
-                    for owned, events in batch:  # keep them, in order, for the next try
-                        owned.writing = False
-                        owned.pending = events + owned.pending
-                        self._dirty.setdefault(owned.run.id, owned)
-                    self._store_failed(exc)
-                    await asyncio.sleep(0.1)
-                    continue
-                self._last_ok = time.monotonic()
-                for (owned, events), result in zip(batch, results, strict=True):
-                    owned.writing = False
-                    if result == 1:
-                        for _seq, event in events:
-                            owned.run.append(event)
-                    else:
-                        self._fence(owned, result)
-        finally:
-            self._flusher = None
-
-    def _fence(self, owned: _Owned, why: object) -> None:
-        """This process lost the run's lease: stop pulling, read what Redis has instead."""
-        if owned.fenced:
-            return
-        owned.fenced = True
-        self._dirty.pop(owned.run.id, None)
-        self._owned.pop(owned.run.id, None)
-        if owned.task is not None:
-            owned.task.cancel()  # closes the upstream response
-        log.warning("run %s: lease lost (%s); stopped pulling", owned.run.id, why)
-        if self._follower is not None:
-            self._follower.follow(owned.run)
-
-    def _store_failed(self, exc: Exception) -> None:
-        if time.monotonic() - self._last_ok <= self.lease_s:
-            log.warning("run store: Redis command failed, retrying: %s", exc)
-            return
-        # Our leases have lapsed by now: nothing we write would be accepted.
-        for owned in list(self._owned.values()):
-            owned.fenced = True
-            self._owned.pop(owned.run.id, None)
-            if owned.task is not None:
-                owned.task.cancel()
-            end_locally(owned.run, STORE_DOWN)
-        self._dirty = {}
-
-    async def _renew_loop(self) -> None:
-        lease_ms = int(self.lease_s * 1000)
-        while True:
-            await asyncio.sleep(self.lease_s / 4)
-            owned = list(self._owned.values())
-            if not owned:
-                continue
-            pipe = self.redis.pipeline(transaction=False)
-            for item in owned:
-                keys = [item.keys.lease, item.keys.cancel]
-                await self._renew(keys=keys, args=[self.owner, lease_ms], client=pipe)
-            try:
-                results = await pipe.execute(raise_on_error=False)
-            except RedisError as exc:
-                self._store_failed(exc)
-                continue
-            self._last_ok = time.monotonic()
-            for item, result in zip(owned, results, strict=True):
-                if result == 2 and item.task is not None:
-                    item.task.cancel()  # a cancel whose message this process missed
-                elif result != 1 and not (item.run.finished or item.pending or item.writing):
-                    self._fence(item, f"renewal refused: {result!r}")
 
     async def _listen(self) -> None:
         """Cancel messages from any instance: close the upstream of a run pulled here."""
