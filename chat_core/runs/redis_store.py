@@ -24,7 +24,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from functools import partial
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import RedisError
@@ -85,13 +85,17 @@ class RedisRunStore(RunStore):
         return self._client
 
     async def open(self) -> None:
-        # Few, quick retries: a hung command would hang a stream; the lease logic copes.
-        self._client = Redis.from_url(
+        # A bounded pool that waits for a free connection: a burst of 1,000 streams must
+        # queue its commands, not open 1,000 sockets (their connects time out on a busy box).
+        pool = BlockingConnectionPool.from_url(
             self.url,
+            max_connections=64,
+            timeout=10,
             socket_connect_timeout=2,
             socket_timeout=5,
             retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 2),
         )
+        self._client = Redis.from_pool(pool)
         self._follower = Follower(self.redis, ttl_ms=self.ttl_ms, give_up_s=self.lease_s * 2)
         self._writer = Writer(
             self.redis,
