@@ -371,7 +371,8 @@ def report(
             f"(`--loop uvloop --http httptools`); all {n:,} streams opened at once by one "
             f"load-client process, nominal {NOMINAL_S:.1f} s each. RSS per open stream is the "
             "server's whole process tree (both workers) at its peak during the load, minus "
-            "before, over N.",
+            "before, over N. Every ratio moves with the machine's load (see the load average "
+            "below): compare rows of one run, not with other sections.",
             cost_table,
             "Added per-event latency (receive time minus the time the model produced the event), "
             "40 events a stream at 20/s: *owner reads* from the owning process's mirror (visible "

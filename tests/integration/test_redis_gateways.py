@@ -24,7 +24,8 @@ from chat_core.messages import GenerationParams, build_conversation
 from chat_core.settings import SETTING_NAMES
 from chat_core.wire import SSEMessage, SSEParser, parse_event_id
 from tests.support.polling import wait_for
-from tests.support.redis_server import RedisServer, run_redis
+from tests.support.redis import Redis
+from tests.support.redis_server import run_redis
 from tests.support.servers import PYTHON, Server, run_server
 from tests.support.tcp_proxy import Cut, tcp_proxy
 
@@ -66,13 +67,12 @@ def stub(tmp: Path) -> Iterator[Server]:
 
 
 @pytest.fixture(scope="module")
-def redis() -> Iterator[RedisServer]:
-    with run_redis() as server:
-        yield server
+def redis(redis_server: Redis) -> Redis:
+    return redis_server
 
 
 @pytest.fixture(scope="module")
-def pair(tmp: Path, stub: Server, redis: RedisServer) -> Iterator[tuple[Server, Server]]:
+def pair(tmp: Path, stub: Server, redis: Redis) -> Iterator[tuple[Server, Server]]:
     env = gateway_env(redis.url, stub.url)
     with gateway(tmp, env) as a, gateway(tmp, env) as b:
         yield a, b
@@ -163,7 +163,7 @@ def test_a_delete_sent_to_b_stops_a_run_owned_by_a(
 
 
 def test_the_owner_killed_mid_stream_ends_the_stream_interrupted_on_b(
-    tmp: Path, stub: Server, redis: RedisServer, pair: tuple[Server, Server]
+    tmp: Path, stub: Server, redis: Redis, pair: tuple[Server, Server]
 ) -> None:
     _, b = pair
     with gateway(tmp, gateway_env(redis.url, stub.url)) as doomed:
@@ -222,7 +222,7 @@ async def run_clients(
 
 
 def test_two_workers_resume_thirty_cut_streams_byte_identical(
-    tmp: Path, stub: Server, redis: RedisServer
+    tmp: Path, stub: Server, redis: Redis
 ) -> None:
     clients = 30
     env = gateway_env(redis.url, stub.url)

@@ -15,27 +15,26 @@ from chat_core.runs.codec import load_event
 from chat_core.runs.redis_scripts import RunKeys
 from chat_core.runs.redis_store import RedisRunStore
 from tests.support.fake_source import FakeSource
-from tests.support.redis_server import RedisServer, run_redis
+from tests.support.redis import Redis, run_redis
 from tests.support.runs import aiter_run
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[RedisServer]:
-    with run_redis() as running:
-        yield running
+@pytest.fixture
+def server(redis_server: Redis) -> Redis:
+    return redis_server
 
 
 @pytest.fixture
-def plain(server: RedisServer) -> Iterator[redis_sync.Redis]:
+def plain(server: Redis) -> Iterator[redis_sync.Redis]:
     client = redis_sync.Redis.from_url(server.url)
     yield client
     client.close()
 
 
 def test_a_lapsed_lease_is_reaped_once_and_the_stale_owner_is_refused(
-    server: RedisServer, plain: redis_sync.Redis
+    server: Redis, plain: redis_sync.Redis
 ) -> None:
     async def scenario() -> None:
         owner, b, c = (RedisRunStore(server.url, lease_s=1.0) for _ in range(3))
@@ -67,7 +66,7 @@ def test_a_lapsed_lease_is_reaped_once_and_the_stale_owner_is_refused(
 
 
 def test_the_durable_cancel_flag_alone_stops_the_owner(
-    server: RedisServer, plain: redis_sync.Redis
+    server: Redis, plain: redis_sync.Redis
 ) -> None:
     async def scenario() -> None:
         owner = RedisRunStore(server.url, lease_s=1.0)

@@ -8,7 +8,7 @@ for Redis, as a second gateway behind the same address would be.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import pytest
@@ -17,7 +17,7 @@ from chat_core.events import Done, StreamEvent, TextDelta, Usage
 from chat_core.runs import MemoryRunStore, RunRegistry, RunStore
 from chat_core.runs.redis_store import RedisRunStore
 from tests.support.fake_source import FakeSource
-from tests.support.redis_server import RedisServer, run_redis
+from tests.support.redis import Redis
 from tests.support.runs import aiter_run
 
 pytestmark = pytest.mark.integration
@@ -32,14 +32,8 @@ EVENTS: list[StreamEvent] = [
 ]
 
 
-@pytest.fixture(scope="module")
-def redis_server() -> Iterator[RedisServer]:
-    with run_redis() as server:
-        yield server
-
-
 @pytest.fixture(params=["memory", "redis"])
-def stores(request: pytest.FixtureRequest, redis_server: RedisServer) -> Callable[..., object]:
+def stores(request: pytest.FixtureRequest, redis_server: Redis) -> Callable[..., object]:
     @asynccontextmanager
     async def pair(ttl_s: float = 60.0) -> AsyncIterator[tuple[RunStore, RunStore]]:
         if request.param == "memory":

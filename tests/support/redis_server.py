@@ -1,8 +1,6 @@
-"""A real ``redis-server`` for the tests: a free 127.0.0.1 port, no persistence, restartable.
-
-The run-store tests also restart it on the same port mid-stream (data lost, as in a
-real restart without persistence), so this is a small class rather than a bare
-context manager. A server that cannot start raises: the run fails, never skips.
+"""A ``redis-server`` that a test can restart on the same port mid-stream (data lost, as in a
+real restart without persistence); other tests use the session server of ``tests/support/redis``.
+A server that cannot start raises: the run fails, never skips.
 """
 
 from __future__ import annotations
