@@ -35,6 +35,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -156,9 +157,10 @@ def measure(server: str, flavour: str, n: int, workdir: Path, redis_url: str) ->
 # -- part 2: latency -------------------------------------------------------------------
 
 
-async def _stamped() -> AsyncIterator[object]:
+async def _stamped(go: asyncio.Event) -> AsyncIterator[object]:
     from chat_core.events import Done, TextDelta
 
+    await go.wait()  # every reader attached first: every event is measured on both sides
     loop = asyncio.get_running_loop()
     start = loop.time()
     for i in range(TOKENS):
@@ -182,18 +184,24 @@ async def _read(run: object, after: int, out: list[float]) -> None:
             return
 
 
-async def _owner(store_kind: str, url: str, n: int, ids: mp.Queue, results: mp.Queue) -> None:  # type: ignore[type-arg]
+async def _owner(
+    store_kind: str, url: str, n: int, ids: mp.Queue, results: mp.Queue, ready: Any
+) -> None:  # type: ignore[type-arg]
     from chat_core.runs import MemoryRunStore, RunRegistry
     from chat_core.runs.redis_store import RedisRunStore
 
     store = RedisRunStore(url) if store_kind == "redis" else MemoryRunStore(RunRegistry())
     await store.open()
-    runs = [await store.start(_stamped) for _ in range(n)]  # type: ignore[arg-type]
+    go = asyncio.Event()
+    runs = [await store.start(lambda: _stamped(go)) for _ in range(n)]  # type: ignore[arg-type,return-value]
     for run in runs:
         ids.put(run.id)
     ids.put(None)
     lat: list[float] = []
-    await asyncio.gather(*(_read(run, 0, lat) for run in runs))
+    readers = [asyncio.create_task(_read(run, 0, lat)) for run in runs]
+    await asyncio.to_thread(ready.wait, 120)
+    go.set()
+    await asyncio.gather(*readers)
     await store.close()
     results.put(lat)
 
@@ -202,7 +210,7 @@ def _owner_process(*args: object) -> None:
     asyncio.run(_owner(*args))  # type: ignore[arg-type]
 
 
-async def _follow(url: str, ids: mp.Queue) -> list[float]:  # type: ignore[type-arg]
+async def _follow(url: str, ids: mp.Queue, ready: Any) -> list[float]:  # type: ignore[type-arg]
     from chat_core.runs.redis_store import RedisRunStore
 
     store = RedisRunStore(url)
@@ -213,6 +221,7 @@ async def _follow(url: str, ids: mp.Queue) -> list[float]:  # type: ignore[type-
         run = await store.attach(run_id)
         assert run is not None
         tasks.append(asyncio.create_task(_read(run, run.last_seq, lat)))
+    ready.set()
     await asyncio.gather(*tasks)
     await store.close()
     return lat
@@ -221,14 +230,15 @@ async def _follow(url: str, ids: mp.Queue) -> list[float]:  # type: ignore[type-
 def latency(store_kind: str, url: str, n: int) -> tuple[list[float], list[float]]:
     """(owner-side, other-instance) latencies in seconds, for ``n`` runs."""
     ctx = mp.get_context("spawn")
-    ids, results = ctx.Queue(), ctx.Queue()
-    owner = ctx.Process(target=_owner_process, args=(store_kind, url, n, ids, results))
+    ids, results, ready = ctx.Queue(), ctx.Queue(), ctx.Event()
+    owner = ctx.Process(target=_owner_process, args=(store_kind, url, n, ids, results, ready))
     owner.start()
     if store_kind == "redis":
-        remote = asyncio.run(_follow(url, ids))
+        remote = asyncio.run(_follow(url, ids, ready))
     else:
         while ids.get(True, 30) is not None:
             pass
+        ready.set()
         remote = []
     local = results.get(True, 120)
     owner.join(20)
@@ -377,7 +387,7 @@ def report(
             "Added per-event latency (receive time minus the time the model produced the event), "
             "40 events a stream at 20/s: *owner reads* from the owning process's mirror (visible "
             "once Redis confirmed the write; for memory, once appended), *other instance* from a "
-            "second process following the run (only events that arrived after it attached).",
+            "second process following the run (the model starts once both have attached).",
             lat_table,
             f"Redis memory per finished stream of {TOKENS} events: {redis_bytes / 1024:.1f} KiB "
             f"(`used_memory` growth over {n:,}).",
