@@ -30,7 +30,7 @@ from redis.backoff import ExponentialBackoff
 from redis.exceptions import RedisError
 
 from chat_core.errors import CapacityError, RunStoreError
-from chat_core.events import StreamEvent
+from chat_core.events import Done, StreamError, StreamEvent
 from chat_core.runs.codec import load_event
 from chat_core.runs.redis_follow import Follower, entry_seq
 from chat_core.runs.redis_scripts import CANCEL_CHANNEL, RunKeys
@@ -148,7 +148,7 @@ class RedisRunStore(RunStore):
         assert writer is not None  # set by open(), like the client
         owned = writer.add(run)
         owned.task = asyncio.get_running_loop().create_task(
-            pump(source(), partial(writer.enqueue, owned), run.id)
+            _produce(source, partial(writer.enqueue, owned), run.id)
         )
         return run
 
@@ -238,3 +238,18 @@ class RedisRunStore(RunStore):
             return CancelResult(True, run.finish_reason)
         finally:
             self.detach(run)
+
+
+async def _produce(
+    source: Callable[[], AsyncIterator[StreamEvent]],
+    append: Callable[[StreamEvent], object],
+    run_id: str,
+) -> None:
+    try:
+        stream = source()
+    except Exception:  # the stream still gets its error and done, never a cut
+        log.exception("run %s: back end failed to start", run_id)
+        append(StreamError("internal", "Unexpected error while streaming.", False))
+        append(Done("error"))
+        return
+    await pump(stream, append, run_id)

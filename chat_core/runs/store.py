@@ -11,6 +11,7 @@ how a cancel reaches it. ``make_run_store`` picks one from the settings.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable
@@ -19,6 +20,8 @@ from dataclasses import dataclass
 from chat_core.events import FinishReason, StreamEvent
 from chat_core.runs.registry import RunRegistry
 from chat_core.runs.run import Run
+
+log = logging.getLogger(__name__)
 
 CANCEL_WAIT_S = 2.0  # how long a cancel waits for the run's Done before answering
 
@@ -85,7 +88,11 @@ class MemoryRunStore(RunStore):
 
     async def start(self, source: Callable[[], AsyncIterator[StreamEvent]]) -> Run:
         run = self.registry.create()
-        run.start(source())
+        try:
+            run.start(source())
+        except Exception:  # the stream still gets its error and done, never a cut
+            log.exception("run %s: back end failed to start", run.id)
+            run.fail()
         return run
 
     async def attach(self, run_id: str) -> Run | None:
