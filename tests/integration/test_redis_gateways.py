@@ -42,6 +42,9 @@ def gateway_env(redis_url: str, stub_url: str) -> dict[str, str]:
         OPENAI_BASE_URL=stub_url + "/v1",
         OPENAI_API_KEY="test-key",
         CHAT_MODEL="gpt-test",
+        # every client here is 127.0.0.1: per-client limits are tested elsewhere
+        CHAT_GATEWAY_CLIENT_STREAMS="0",
+        CHAT_GATEWAY_CLIENT_STARTS="0",
     )
     return env
 
