@@ -1,6 +1,6 @@
-"""``python -m bench [render] [gateway] [overhead] [memory] [--runs N] [--quick]``.
+"""``python -m bench [render] [gateway] [overhead] [memory] [redis] [--runs N] [--quick]``.
 
-With no names, runs all four (about 8 minutes on two cores). Each prints its
+With no names, runs all five (about 8 minutes on two cores). Each prints its
 table and rewrites its own section of docs/benchmarks.md.
 """
 
@@ -11,7 +11,7 @@ import time
 
 from bench.report import say
 
-BENCHMARKS = ("render", "gateway", "overhead", "memory")
+BENCHMARKS = ("render", "gateway", "overhead", "memory", "redis")
 
 
 def run_one(name: str, runs: int | None, quick: bool) -> None:
@@ -27,10 +27,14 @@ def run_one(name: str, runs: int | None, quick: bool) -> None:
         from bench import overhead
 
         overhead.run(runs=runs or (1 if quick else 3), tokens=100 if quick else 300)
-    else:
+    elif name == "memory":
         from bench import memory
 
         memory.run()
+    else:
+        from bench import redis_runs
+
+        redis_runs.run(runs=runs or (1 if quick else 2), n=200 if quick else 1000)
 
 
 def main(argv: list[str] | None = None) -> None:

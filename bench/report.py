@@ -13,7 +13,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "benchmarks.md"
-SECTIONS = ("render", "gateway", "overhead", "memory")
+SECTIONS = ("render", "gateway", "overhead", "memory", "redis")
 PACKAGES = (
     "streamlit",
     "fastapi",
@@ -21,6 +21,7 @@ PACKAGES = (
     "uvicorn",
     "uvloop",
     "httptools",
+    "redis",
     "openai",
     "httpx",
     "markdown-it-py",

@@ -4,6 +4,7 @@
     ├── ConfigError           settings that cannot work (bad back end name, missing URL)
     │   └── EndpointRefusedError  a visitor's endpoint this app may not reach (address guard)
     ├── CapacityError         too many answers streaming at once (HTTP 429)
+    ├── RunStoreError         the run store (Redis) is unreachable (HTTP 503)
     ├── ValidationError       bad input, with the offending ``field`` (HTTP 422)
     │   ├── LimitError        input over a size limit (HTTP 413)
     │   └── NotFoundError     no such conversation or message (for this owner)
@@ -68,3 +69,7 @@ class BackendError(ChatError):
 
 class CapacityError(ChatError):
     """Too many runs are active; try again shortly."""
+
+
+class RunStoreError(ChatError):
+    """The run store (Redis) cannot be reached: a run cannot start or be found (HTTP 503)."""

@@ -49,6 +49,7 @@ _NAMES: dict[str, str] = {
     "openai_api": "CHAT_OPENAI_API",
     "visitor_budget": "CHAT_VISITOR_BUDGET",
     "visitor_endpoints": "CHAT_VISITOR_ENDPOINTS",
+    "redis_url": "CHAT_REDIS_URL",
 }
 # Read by the gateway only (``GatewayConfig``), through the same precedence.
 GATEWAY_SETTING_NAMES: tuple[str, ...] = (
@@ -104,6 +105,7 @@ class Settings:
     visitor_budget: VisitorBudget | None = None  # per person and hour, on the owner's key
     visitor_endpoints: str = ""  # "" = the default for where the app listens (see below)
     visitor: VisitorInput = VisitorInput()
+    redis_url: str | None = None  # runs in Redis Streams: several gateway workers or instances
 
     def __post_init__(self) -> None:
         if self.backend not in BACKEND_CHOICES:

@@ -1,14 +1,18 @@
-"""``python -m chat_core.gateway --host 127.0.0.1 --port 8000`` (also ``chat-gateway``).
+"""``python -m chat_core.gateway [--host H] [--port P] [--workers N]`` (also ``chat-gateway``).
 
 On any host but loopback it refuses to start without ``CHAT_GATEWAY_TOKEN``
-(before binding), unless ``--insecure-no-auth`` says that is on purpose.
+(before binding), unless ``--insecure-no-auth`` says that is on purpose. Several
+workers (or instances) share their streams through Redis (``CHAT_REDIS_URL``):
+without it a resumed stream could land on a worker that does not have it, so
+``--workers`` above 1 is refused.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
-import re
+import logging.config
+from typing import Any
 
 import uvicorn
 
@@ -16,19 +20,8 @@ from chat_core.errors import ConfigError
 from chat_core.gateway.app import create_app
 from chat_core.gateway.config import GatewayConfig
 from chat_core.gateway.deadline import deadline_protocol
+from chat_core.gateway.logs import log_config
 from chat_core.settings import is_loopback_address, load_settings
-
-_QUERY = re.compile(r"\?.*")
-
-
-class RedactQuery(logging.Filter):
-    """Drop query strings from uvicorn's access log: a seed-style GET carries the prompt."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        args = record.args
-        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
-            record.args = (*args[:2], _QUERY.sub("?...", args[2]), *args[3:])
-        return True
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -42,17 +35,25 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="serve a non-loopback host without CHAT_GATEWAY_TOKEN (anyone can spend the key)",
     )
-    args = parser.parse_args(argv)
-
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    parser.add_argument(
+        "--workers", type=int, default=1, help="worker processes (1); above 1 needs CHAT_REDIS_URL"
     )
+    args = parser.parse_args(argv)
+    if args.workers < 1:
+        parser.error("--workers must be at least 1")
+
+    logging.config.dictConfig(log_config(args.log_level))
     log = logging.getLogger("chat_core.gateway")
     try:
         settings = load_settings()
         config = GatewayConfig.from_settings(settings)
     except ConfigError as exc:
         parser.exit(2, f"chat-gateway: {exc}\n")
+    if args.workers > 1 and not settings.redis_url:
+        parser.error(
+            f"--workers {args.workers} needs CHAT_REDIS_URL: workers share their streams "
+            "through Redis (without it a resumed stream can land on a worker that lacks it)"
+        )
     if not config.token and not is_loopback_address(args.host):
         if not args.insecure_no_auth:
             parser.exit(
@@ -66,17 +67,33 @@ def main(argv: list[str] | None = None) -> None:
             "can reach this port can stream from the back end, on its owner's key. !!!",
             args.host,
         )
-    app = create_app(settings, config=config)
-    log.info("gateway: backend=%s on http://%s:%d", settings.resolved_backend, args.host, args.port)
-    logging.getLogger("uvicorn.access").addFilter(RedactQuery())
-    uvicorn.run(
-        app,
-        host=args.host,
-        port=args.port,
-        log_level=args.log_level,
-        timeout_graceful_shutdown=5,
-        http=deadline_protocol(config.request_timeout_s),
+    app = create_app(settings, config=config)  # also checks the settings before any worker
+    log.info(
+        "gateway: backend=%s runs=%s workers=%d on http://%s:%d",
+        settings.resolved_backend,
+        app.state.gateway.store.name,
+        args.workers,
+        args.host,
+        args.port,
     )
+    common: dict[str, Any] = {
+        "host": args.host,
+        "port": args.port,
+        "log_level": args.log_level,
+        "log_config": log_config(args.log_level),
+        "timeout_graceful_shutdown": 5,
+    }
+    if args.workers == 1:
+        uvicorn.run(app, http=deadline_protocol(config.request_timeout_s), **common)
+    else:  # each worker builds its own app (and Redis connections) from the same settings;
+        # the protocol goes by name (a class made at run time does not pickle to a worker)
+        uvicorn.run(
+            "chat_core.gateway.app:create_app",
+            factory=True,
+            workers=args.workers,
+            http="chat_core.gateway.deadline:DeadlineH11Protocol",
+            **common,
+        )
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@ Routes are thin: check the token, validate (``requests``), then let the
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -24,6 +23,7 @@ from chat_core.gateway.config import GatewayConfig
 from chat_core.gateway.refusals import invalid_response
 from chat_core.gateway.requests import BODY_SCHEMA, parse_body, parse_query, read_body
 from chat_core.gateway.service import Gateway
+from chat_core.runs import RunStore, make_run_store
 from chat_core.settings import Settings, load_settings
 from chat_core.wire import STREAM_ID_HEADER, STREAM_PATH
 
@@ -39,24 +39,28 @@ def create_app(
     *,
     backend: Backend | None = None,
     config: GatewayConfig | None = None,
+    store: RunStore | None = None,
 ) -> FastAPI:
-    """The gateway app; the back end and config default to what ``settings`` say."""
-    if backend is None or config is None:
+    """The gateway app; the back end, config and run store default to what ``settings`` say.
+
+    ``create_app()`` with no arguments is also uvicorn's factory for ``--workers``.
+    """
+    if backend is None or config is None or store is None:
         settings = settings or load_settings()
         config = config or GatewayConfig.from_settings(settings)
         backend = backend or make_backend(settings)
-    gateway = Gateway(backend, config)
+        store = store or make_run_store(
+            settings.redis_url, max_active=config.max_streams, ttl_s=config.ttl_s
+        )
+    gateway = Gateway(backend, config, store)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await store.open()
         yield
-        cancelled = gateway.registry.cancel_all()  # close upstream responses, bill no more
-        if cancelled:
-            log.info("shutdown: cancelling %d streams", cancelled)
-            for _ in range(100):  # let the cancelled runs close their upstream responses
-                if gateway.registry.active == 0:
-                    break
-                await asyncio.sleep(0.01)
+        if store.active:
+            log.info("shutdown: cancelling %d streams", store.active)
+        await store.close()  # close upstream responses, bill no more
         await gateway.backend.aclose()  # its pooled upstream connections
 
     app = FastAPI(
@@ -84,7 +88,8 @@ def create_app(
         return {
             "status": "ok",
             "backend": gateway.backend.name,
-            "active_streams": gateway.registry.active,
+            "run_store": gateway.store.name,
+            "active_streams": gateway.store.active,
             "open_connections": gateway.connections,
         }
 
@@ -113,7 +118,7 @@ def create_app(
             return invalid_response(exc)
         except ClientDisconnect:  # gone mid-body (or cut by the request deadline)
             return Response(status_code=400)
-        return gateway.start(chat, caller.client)
+        return await gateway.start(chat, caller.client)
 
     @app.post("/api/chat/ticket", tags=["stream"])
     async def ticket(request: Request) -> JSONResponse:
@@ -142,7 +147,7 @@ def create_app(
         if not isinstance(caller, Caller):
             return caller
         if last_event_id:  # an empty header is no id: a fresh question
-            return gateway.resume(None, last_event_id)
+            return await gateway.resume(None, last_event_id)
         query = {
             "message": message,
             "history": history,
@@ -155,7 +160,7 @@ def create_app(
             chat = parse_query({k: v for k, v in query.items() if v is not None})
         except ValidationError as exc:
             return invalid_response(exc)
-        response = gateway.start(chat, caller.client)
+        response = await gateway.start(chat, caller.client)
         if caller.ticket is not None and (stream_id := response.headers.get(STREAM_ID_HEADER)):
             gateway.access.tickets.bind(caller.ticket, stream_id)
         return response
@@ -170,7 +175,7 @@ def create_app(
         caller = gateway.access.authorize(request)
         if not isinstance(caller, Caller):
             return caller
-        return gateway.resume(stream_id, last_event_id)
+        return await gateway.resume(stream_id, last_event_id)
 
     @app.delete(STREAM_PATH + "/{stream_id}", tags=["stream"])
     async def stream_cancel(request: Request, stream_id: str) -> Response:

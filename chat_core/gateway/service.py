@@ -1,9 +1,11 @@
 """The gateway's state and what its routes do: start, resume, cancel (auth: ``access``).
 
-A stream is a ``Run`` in the registry, pulled by its own task on the server's
-loop; each HTTP response only attaches to it (``sse``). So a dropped connection
-never stops the generation; only ``cancel`` (``DELETE``) does, and then the
-upstream response is closed at once. Refusals are JSON bodies naming the field.
+A stream is a ``Run`` in the run store (memory, or Redis when several workers or
+instances share the streams), pulled by its own task on the loop of the process
+that took the request; each HTTP response only attaches to it (``sse``). So a
+dropped connection never stops the generation; only ``cancel`` (``DELETE``, on any
+instance) does, and then the upstream response is closed at once. Refusals are
+JSON bodies naming the field.
 """
 
 from __future__ import annotations
@@ -15,14 +17,14 @@ from fastapi.responses import JSONResponse, Response
 
 from chat_core.backends import Backend
 from chat_core.backends.directives import parse_directives
-from chat_core.errors import CapacityError, ValidationError
+from chat_core.errors import CapacityError, RunStoreError, ValidationError
 from chat_core.events import TextDelta
 from chat_core.gateway.access import Access
 from chat_core.gateway.config import GatewayConfig
 from chat_core.gateway.refusals import error_response, invalid_response
 from chat_core.gateway.requests import ChatRequest, enforce_policy
 from chat_core.gateway.sse import SSEResponse, sse_body
-from chat_core.runs import Run, RunRegistry
+from chat_core.runs import Run, RunStore
 from chat_core.wire import STREAM_ID_HEADER, parse_event_id
 
 log = logging.getLogger("chat_core.gateway")
@@ -33,10 +35,10 @@ RETRY_AFTER_S = 1
 class Gateway:
     """The state behind the routes: back end, runs, and open connections."""
 
-    def __init__(self, backend: Backend, config: GatewayConfig) -> None:
+    def __init__(self, backend: Backend, config: GatewayConfig, store: RunStore) -> None:
         self.backend = backend
         self.config = config
-        self.registry = RunRegistry(max_active=config.max_streams, ttl_s=config.ttl_s)
+        self.store = store
         self.connections = 0
         self.access = Access(config)
 
@@ -49,7 +51,16 @@ class Gateway:
             {"Retry-After": str(RETRY_AFTER_S)},
         )
 
-    def start(self, chat: ChatRequest, client: str) -> Response:
+    def unavailable(self) -> JSONResponse:
+        return error_response(
+            503,
+            "unavailable",
+            None,
+            f"The stream store is unreachable; retry in {RETRY_AFTER_S} s.",
+            {"Retry-After": str(RETRY_AFTER_S)},
+        )
+
+    async def start(self, chat: ChatRequest, client: str) -> Response:
         """Start a run for ``client``'s validated request and attach this response to it."""
         try:
             chat = enforce_policy(chat, self.config.models, self.config.max_tokens)
@@ -68,10 +79,15 @@ class Gateway:
                 limit=refusal.limit,
             )
         try:
-            run = self.registry.create()
+            run = await self.store.start(
+                lambda: self.backend.astream(chat.conversation, chat.params)
+            )
         except CapacityError:
             limits.finished(client)
             return self.busy("answers streaming")
+        except RunStoreError:
+            limits.finished(client)
+            return self.unavailable()
         run.add_finish_callback(lambda _run: limits.finished(client))
         conversation = chat.conversation
         log.info(
@@ -82,15 +98,10 @@ class Gateway:
             len(conversation.prompt),
         )
         run.add_finish_callback(_log_end)
-        try:
-            run.start(self.backend.astream(conversation, chat.params))
-        except Exception:  # the stream still gets its error and done, never a cut
-            log.exception("stream %s: back end failed to start", run.id)
-            run.fail()
         drop_after = parse_directives(conversation.prompt).drop_after
         return self.attach(run, 0, drop_after)
 
-    def resume(self, stream_id: str | None, last_event_id: str | None) -> Response:
+    async def resume(self, stream_id: str | None, last_event_id: str | None) -> Response:
         """Attach to a run after the seq in Last-Event-ID: 204 unknown, 400 malformed."""
         after = 0
         if last_event_id:
@@ -108,15 +119,24 @@ class Gateway:
                     "Last-Event-ID is for another stream.",
                 )
             stream_id = id_stream
-        run = self.registry.get(stream_id) if stream_id else None
-        if run is not None and after > run.last_seq:
-            return error_response(
+        try:
+            run = await self.store.attach(stream_id) if stream_id else None
+        except RunStoreError:
+            return self.unavailable()
+        if run is None:
+            return Response(status_code=204)  # unknown or expired: stop
+        refusal: Response | None = None
+        if after > run.last_seq:
+            refusal = error_response(
                 400, "bad_last_event_id", "Last-Event-ID", "Last-Event-ID is past the stream."
             )
-        if run is None or (run.finished and after >= run.last_seq):
-            return Response(status_code=204)  # unknown, expired, or nothing left: stop
-        if self.connections >= 2 * self.config.max_streams:
-            return self.busy("open streams")
+        elif run.finished and after >= run.last_seq:
+            refusal = Response(status_code=204)  # nothing left: stop
+        elif self.connections >= 2 * self.config.max_streams:
+            refusal = self.busy("open streams")
+        if refusal is not None:
+            self.store.detach(run)
+            return refusal
         log.info("stream %s: resume after seq %d", run.id, after)
         return self.attach(run, after, None)
 
@@ -125,6 +145,7 @@ class Gateway:
 
         def closed(seq: int) -> None:
             self.connections -= 1
+            self.store.detach(run)
             log.debug("stream %s: connection closed at seq %d", run.id, seq)
 
         body = sse_body(
@@ -138,16 +159,20 @@ class Gateway:
         return SSEResponse(body, {STREAM_ID_HEADER: run.id})
 
     async def cancel(self, stream_id: str) -> Response:
-        run = self.registry.get(stream_id)
-        if run is None:
+        """Stop a run wherever it is pulled: 404 unknown, else how it finished."""
+        try:
+            result = await self.store.cancel(stream_id)
+        except RunStoreError:
+            return self.unavailable()
+        if result is None:
             return error_response(404, "not_found", "stream_id", "No such stream (or it expired).")
-        cancelled = run.cancel()
-        deadline = time.monotonic() + 2.0
-        while not run.finished and time.monotonic() < deadline:
-            await run.aread(run.last_seq, deadline - time.monotonic())
-        log.info("stream %s: cancel requested=%s", stream_id, cancelled)
+        log.info("stream %s: cancel requested=%s", stream_id, result.cancelled)
         return JSONResponse(
-            {"stream_id": stream_id, "cancelled": cancelled, "finish_reason": run.finish_reason}
+            {
+                "stream_id": stream_id,
+                "cancelled": result.cancelled,
+                "finish_reason": result.finish_reason,
+            }
         )
 
 

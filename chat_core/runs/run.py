@@ -155,24 +155,7 @@ class Run:
         ready.result(timeout=10)
 
     async def _pump(self, source: AsyncIterator[StreamEvent]) -> None:
-        try:
-            async for event in source:
-                self.append(_checked(event))
-                if isinstance(event, Done):
-                    return
-            self.append(StreamError("internal", "The stream ended without finishing.", True))
-            self.append(Done("error"))
-        except asyncio.CancelledError:
-            self.append(Done("cancelled"))
-        except Exception:
-            log.exception("run %s: back end raised", self.id)
-            self.append(StreamError("internal", "Unexpected error while streaming.", False))
-            self.append(Done("error"))
-        finally:
-            aclose = getattr(source, "aclose", None)
-            if aclose is not None:
-                with contextlib.suppress(Exception):
-                    await aclose()
+        await pump(source, self.append, self.id)
 
     def _on_task_done(self, _task: asyncio.Task[None]) -> None:
         if not self.finished:  # cancelled before it ever ran
@@ -262,6 +245,35 @@ def _checked(event: object) -> StreamEvent:
     if not usable:
         raise TypeError(f"a back end yielded {type(event).__name__} with unusable content")
     return cast(StreamEvent, event)
+
+
+async def pump(
+    source: AsyncIterator[StreamEvent], append: Callable[[StreamEvent], object], run_id: str
+) -> None:
+    """Pull ``source`` into ``append`` until its ``Done``; every ending becomes one ``Done``.
+
+    A cancel becomes ``Done("cancelled")``; a source that stops early or raises becomes
+    ``StreamError("internal")`` + ``Done("error")``. The source is closed in every case,
+    which closes an upstream HTTP response at once.
+    """
+    try:
+        async for event in source:
+            append(_checked(event))
+            if isinstance(event, Done):
+                return
+        append(StreamError("internal", "The stream ended without finishing.", True))
+        append(Done("error"))
+    except asyncio.CancelledError:
+        append(Done("cancelled"))
+    except Exception:
+        log.exception("run %s: back end raised", run_id)
+        append(StreamError("internal", "Unexpected error while streaming.", False))
+        append(Done("error"))
+    finally:
+        aclose = getattr(source, "aclose", None)
+        if aclose is not None:
+            with contextlib.suppress(Exception):
+                await aclose()
 
 
 def _settle(fut: asyncio.Future[None]) -> None:

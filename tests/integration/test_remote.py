@@ -97,9 +97,10 @@ def test_a_drop_is_resumed_from_the_last_id_without_asking_again(gateway: tuple[
         records: list[WireRecord] = []
         remote = RemoteBackend(gateway[0], method=method, on_wire=records.append)
         prompt = "/drop after 5\n/lorem 40"
-        before = gateway[1].registry.active + len(gateway[1].registry)
+        registry = gateway[1].store.registry
+        before = registry.active + len(registry)
         assert collect(remote, prompt) == planned(prompt)
-        assert len(gateway[1].registry) + gateway[1].registry.active == before + 1  # one run
+        assert len(registry) + registry.active == before + 1  # one run
         kinds = [r.kind for r in records]
         assert kinds.count("connect") == 2 and kinds.count("reconnect") == 1
         reconnect = next(r for r in records if r.kind == "reconnect")
@@ -135,7 +136,7 @@ def test_refusals_map_to_stream_errors(gateway: tuple[str, Any]) -> None:
 
 def test_stopping_early_cancels_the_run_on_the_server() -> None:
     app = create_app(backend=OfflineBackend(30), config=GatewayConfig())
-    registry = app.state.gateway.registry
+    registry = app.state.gateway.store.registry
     records: list[WireRecord] = []
 
     def last_stream_id() -> str:

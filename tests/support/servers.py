@@ -56,6 +56,7 @@ def serve_app(app: Any, **config: Any) -> Iterator[str]:
 class Server:
     url: str
     log_path: Path
+    proc: subprocess.Popen[bytes] | None = None  # for tests that kill it mid-stream
 
     def log_tail(self, chars: int = 4000) -> str:
         with contextlib.suppress(OSError):
@@ -78,7 +79,7 @@ def run_server(
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    server = Server(f"http://127.0.0.1:{port}", log_path)
+    server = Server(f"http://127.0.0.1:{port}", log_path, proc)
     try:
         deadline = time.monotonic() + timeout_s
         while True:

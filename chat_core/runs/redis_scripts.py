@@ -1,0 +1,78 @@
+"""The Redis keys of a run and the Lua scripts that change them atomically.
+
+Per run (the ``{id}`` hash tag keeps a run's keys in one cluster slot, as Lua needs):
+
+    chat:{id}:events   a stream; entry id ``<seq>-0``, field ``e`` = one event (``codec``)
+    chat:{id}:lease    the owning instance's token, with a TTL it renews while it pulls
+    chat:{id}:ended    set once the run has its Done (by the owner, or by a reaper)
+    chat:{id}:cancel   the durable cancel flag (a missed pub/sub message is still seen)
+
+Fencing: every append checks, in the same script, that the lease is still the
+writer's, so an owner that lost its lease (it stalled, or Redis restarted) is
+refused instead of writing after a reaper's Done.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CANCEL_CHANNEL = "chat:cancel"
+
+
+@dataclass(frozen=True, slots=True)
+class RunKeys:
+    """The Redis keys of one run."""
+
+    events: str
+    lease: str
+    ended: str
+    cancel: str
+
+    @classmethod
+    def of(cls, run_id: str) -> RunKeys:
+        """The keys of run ``run_id``."""
+        base = "chat:{" + run_id + "}:"
+        return cls(base + "events", base + "lease", base + "ended", base + "cancel")
+
+
+# KEYS: events, lease, ended. ARGV: owner, maxlen, ttl_ms, done ("1"/"0"), then seq, event pairs.
+# Returns 1 when written, 0 when the lease is not the writer's (fenced: nothing written).
+APPEND = """
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
+for i = 5, #ARGV, 2 do
+  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], ARGV[i] .. '-0', 'e', ARGV[i + 1])
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+if ARGV[4] == '1' then
+  redis.call('DEL', KEYS[2])
+  redis.call('SET', KEYS[3], '1', 'PX', ARGV[3])
+end
+return 1
+"""
+
+# KEYS: lease, cancel. ARGV: owner, lease_ms.
+# Returns 1 renewed, 0 lost (another owner or none: stop pulling), 2 renewed but cancelled.
+RENEW = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+if redis.call('EXISTS', KEYS[2]) == 1 then return 2 end
+return 1
+"""
+
+# KEYS: events, lease, ended. ARGV: ttl_ms, error event, done event, the caller's last seq.
+# Ends a run whose owner is gone: only when no lease and no Done, so exactly once.
+# Returns the seq of the Done it wrote, or 0 when the run needs no reaping.
+REAP = """
+if redis.call('EXISTS', KEYS[2]) == 1 or redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
+local seq = tonumber(ARGV[4])
+local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+if #last > 0 then
+  local stored = tonumber(string.match(last[1][1], '^(%d+)'))
+  if stored > seq then seq = stored end
+end
+redis.call('XADD', KEYS[1], (seq + 1) .. '-0', 'e', ARGV[2])
+redis.call('XADD', KEYS[1], (seq + 2) .. '-0', 'e', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+redis.call('SET', KEYS[3], '1', 'PX', ARGV[1])
+return seq + 2
+"""

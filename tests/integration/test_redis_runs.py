@@ -1,0 +1,101 @@
+"""What only the Redis run store does: reaping a lapsed lease once, fencing a stale owner,
+and a cancel that reaches the owner through the durable flag alone."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+import redis as redis_sync
+
+from chat_core.errors import RunStoreError
+from chat_core.events import Done, StreamError, TextDelta
+from chat_core.runs.codec import load_event
+from chat_core.runs.redis_scripts import RunKeys
+from chat_core.runs.redis_store import RedisRunStore
+from tests.support.fake_source import FakeSource
+from tests.support.redis import Redis, run_redis
+from tests.support.runs import aiter_run
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def server(redis_server: Redis) -> Redis:
+    return redis_server
+
+
+@pytest.fixture
+def plain(server: Redis) -> Iterator[redis_sync.Redis]:
+    client = redis_sync.Redis.from_url(server.url)
+    yield client
+    client.close()
+
+
+def test_a_lapsed_lease_is_reaped_once_and_the_stale_owner_is_refused(
+    server: Redis, plain: redis_sync.Redis
+) -> None:
+    async def scenario() -> None:
+        owner, b, c = (RedisRunStore(server.url, lease_s=1.0) for _ in range(3))
+        for store in (owner, b, c):
+            await store.open()
+        try:
+            source = FakeSource([TextDelta("kept")])
+            started = await owner.start(source.stream)
+            on_b, on_c = await b.attach(started.id), await c.attach(started.id)
+            assert on_b is not None and on_c is not None
+            while on_b.last_seq < 1:
+                await on_b.aread(0, 5)
+            plain.delete(RunKeys.of(started.id).lease)  # the owner stalled past its lease
+            ends = [[e async for _s, e in aiter_run(run)] for run in (on_b, on_c)]
+            assert ends[0] == ends[1]
+            assert ends[0][0] == TextDelta("kept")
+            assert isinstance(ends[0][1], StreamError) and ends[0][1].code == "connection"
+            assert ends[0][2:] == [Done("error")]
+            source.queue.put_nowait(TextDelta("stale"))  # the owner wakes up and writes
+            await asyncio.wait_for(source.closed.wait(), 5)  # refused: upstream closed
+            assert owner.active == 0
+        finally:
+            for store in (owner, b, c):
+                await store.close()
+        stored = [load_event(f[b"e"]) for _id, f in plain.xrange(RunKeys.of(started.id).events)]
+        assert stored == ends[0]  # one error, one Done, nothing from the stale owner
+
+    asyncio.run(asyncio.wait_for(scenario(), 20))
+
+
+def test_the_durable_cancel_flag_alone_stops_the_owner(
+    server: Redis, plain: redis_sync.Redis
+) -> None:
+    async def scenario() -> None:
+        owner = RedisRunStore(server.url, lease_s=1.0)
+        await owner.open()
+        try:
+            source = FakeSource([TextDelta("a")])
+            started = await owner.start(source.stream)
+            plain.set(RunKeys.of(started.id).cancel, "1")  # no pub/sub message: it was missed
+            await asyncio.wait_for(source.closed.wait(), 5)
+            events = [e async for _s, e in aiter_run(started)]
+            assert events == [TextDelta("a"), Done("cancelled")]
+        finally:
+            await owner.close()
+
+    asyncio.run(asyncio.wait_for(scenario(), 20))
+
+
+def test_a_store_whose_redis_is_down_refuses_with_a_clear_error() -> None:
+    async def scenario(url: str) -> None:
+        store = RedisRunStore(url)
+        await store.open()
+        try:
+            with pytest.raises(RunStoreError):
+                await store.start(FakeSource().stream)
+            with pytest.raises(RunStoreError):
+                await store.attach("a" * 32)
+        finally:
+            await store.close()
+
+    with run_redis() as gone:
+        url = gone.url
+    asyncio.run(asyncio.wait_for(scenario(url), 20))
