@@ -8,8 +8,9 @@ waiting sign, ...). Slowness comes from ``/stall`` windows, never a low token ra
 
 from __future__ import annotations
 
+import random
 import re
-import uuid
+import string
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -296,9 +297,9 @@ def test_a_second_tab_on_the_chat_shows_the_other_tabs_turns(
 ) -> None:
     chat.send("/echo from the first tab")
     chat.wait_idle(answers=1)
-    other_context = chat.page.context.browser.new_context(viewport=chat.page.viewport_size)
+    # A second tab of the same browser: its own Streamlit session, the same owner.
+    other_page = chat.page.context.new_page()
     try:
-        other_page = other_context.new_page()
         other_page.goto(chat.page.url)
         try:
             other = ChatPage(other_page).open(chat.page.url)
@@ -315,7 +316,7 @@ def test_a_second_tab_on_the_chat_shows_the_other_tabs_turns(
         expect(other.user_messages.nth(1)).to_contain_text("a second turn")
         expect(other.answers.last).to_contain_text("after 4 earlier messages")
     finally:
-        other_context.close()
+        other_page.close()
 
 
 # -- 13. honest chrome -------------------------------------------------------------------------
@@ -366,7 +367,8 @@ def test_the_end_of_an_answer_does_not_move_the_page(chat: ChatPage) -> None:
 
 
 def test_the_sidebar_fits_and_lists_chats_with_dates_and_search(chat: ChatPage) -> None:
-    stem = f"topic{uuid.uuid4().hex[:6]}"  # the app's database is shared by the module's tests
+    # Letters only (a digit would match the search below); the app's database is shared.
+    stem = "topic" + "".join(random.choices(string.ascii_lowercase, k=6))
     for i in range(7):
         if i:
             chat.sidebar().get_by_role("button", name="New chat").click()
