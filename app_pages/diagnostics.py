@@ -24,9 +24,11 @@ from chat_core.diagnostics import (
     ProbeTarget,
     export_json,
     histogram,
+    load_progress,
     load_values,
     measurement_rows,
     metric_values,
+    readable_rows,
     run_load_target,
     session_answers,
     session_summary,
@@ -66,6 +68,8 @@ st.caption(
 st.header("Probe", divider="gray")
 probe: Probe | None = state["probe"]
 running = probe is not None and not probe.finished
+# The full width: in a column the examples were cut at the right edge.
+st.pills("Examples", EXAMPLE_PROMPTS, key="probe_example", on_change=use_example)
 left, right = st.columns([1, 2])
 with left:
     backend = st.segmented_control(
@@ -100,7 +104,6 @@ with left:
         typed = VisitorInput(remote_url=url, gateway_token=token)
         target = ProbeTarget.from_settings(base, "remote", visitor=typed)
 with right:
-    st.pills("Examples", EXAMPLE_PROMPTS, key="probe_example", on_change=use_example)
     prompt = st.text_area("Prompt or directive", key="probe_prompt", height=100)
     go, stop = st.columns(2, width=320)
     if go.button(
@@ -139,7 +142,14 @@ if probe is not None:
         status_slot.markdown(f"{status_badge(m)} `{probe.run.id}` · {probe.target.backend}")
         show_metrics(metric_slots, metric_values(m, probe.nbytes()))
         tokens_chart.line_chart(probe.timeline(), x="seconds", y="tokens", height=220)
-        gaps_chart.bar_chart(histogram(probe.gaps_ms()), x="from", y="count", height=220)
+        gaps_chart.bar_chart(
+            histogram(probe.gaps_ms()),
+            x="from",
+            y="count",
+            x_label="Gap between chunks (ms)",
+            y_label="Gaps",
+            height=220,
+        )
         log_slot.dataframe(
             probe.log_rows(),
             hide_index=True,
@@ -172,7 +182,7 @@ else:
             + ", ".join(f"`{code}` {n}" for code, n in sorted(chat.stats.errors_by_code.items()))
         )
     answers = session_answers(chat.turns)
-    st.dataframe(answers, hide_index=True)
+    st.dataframe(readable_rows(answers), hide_index=True)
 
 # -- the load test -------------------------------------------------------------------
 st.header("Load test", divider="gray")
@@ -191,20 +201,28 @@ with st.form("load_test"):
     load_token = n_col.text_input("Gateway token", type="password", key="load_token")
     start_load = st.form_submit_button("Run load test", icon=":material/speed:", disabled=running)
 if start_load:
-    bar = st.progress(0.0, text=f"0 of {streams} streams finished")
+    bar = st.progress(*load_progress(0, 0, streams))
+    failed: list[int] = []
+
+    def on_progress(finished: int, result) -> None:
+        failed.extend([1] if result.metrics.status != "complete" else [])
+        bar.progress(*load_progress(finished, len(failed), streams))
+
     try:
         state["load"] = run_load_target(
             LoadTarget.choose(base, load_url, load_token),
             streams,
             load_prompt,
-            on_progress=lambda k, _r: bar.progress(
-                k / streams, f"{k} of {streams} streams finished"
-            ),
+            on_progress=on_progress,
         )
     except (ChatError, ValueError) as exc:
         st.error(str(exc), icon=":material/block:")
 if (load := state["load"]) is not None:
     s = load.summary()
+    if s["failures"] and s["failures"] == s["streams"]:
+        st.error(f"All {s['streams']} streams failed.", icon=":material/error:")
+    elif s["failures"]:
+        st.warning(f"{s['failures']} of {s['streams']} streams failed.", icon=":material/warning:")
     show_metrics(metric_grid(6, 3), load_values(s))
     if s["failures_by_code"]:
         st.caption(
@@ -212,11 +230,25 @@ if (load := state["load"]) is not None:
         )
     first_col, total_col = st.columns(2)
     first_col.caption("First-token time (s)")
-    first_col.bar_chart(histogram(load.first_token_s(), 15), x="from", y="count", height=200)
+    first_col.bar_chart(
+        histogram(load.first_token_s(), 15),
+        x="from",
+        y="count",
+        x_label="First token (s)",
+        y_label="Streams",
+        height=200,
+    )
     total_col.caption("Duration (s)")
-    total_col.bar_chart(histogram(load.total_s(), 15), x="from", y="count", height=200)
+    total_col.bar_chart(
+        histogram(load.total_s(), 15),
+        x="from",
+        y="count",
+        x_label="Duration (s)",
+        y_label="Streams",
+        height=200,
+    )
     with st.expander(f"Every stream ({len(load.results)})"):
-        st.dataframe([r.row() for r in load.results], hide_index=True)
+        st.dataframe(readable_rows(r.row() for r in load.results), hide_index=True)
 
 # -- downloads -----------------------------------------------------------------------
 st.header("Download", divider="gray")

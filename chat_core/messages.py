@@ -22,6 +22,9 @@ MAX_SYSTEM_CHARS = 8_000
 MAX_MODEL_CHARS = 200
 MAX_TOKENS_LIMIT = 32_768
 REASONING_EFFORTS = ("low", "medium", "high")
+# The prompt behind Continue: a real model gets it as is; the offline model recognises it
+# and goes on with the answer it had planned (``chat_core.backends.offline``).
+CONTINUE_PROMPT = "Continue exactly where your last answer stopped. Do not repeat anything."
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ the logic is pure and the sync and async streams only differ in how they sleep.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import random
 import re
@@ -20,7 +21,7 @@ from collections.abc import AsyncIterator, Iterator
 
 from chat_core.backends.directives import Directives, parse_directives
 from chat_core.events import Done, ReasoningDelta, StreamError, StreamEvent, TextDelta, Usage
-from chat_core.messages import Conversation, GenerationParams
+from chat_core.messages import CONTINUE_PROMPT, Conversation, GenerationParams
 
 _TOKEN = re.compile(r"\s*\S{1,6}|\s+")
 _ERROR_MESSAGES = {
@@ -31,6 +32,7 @@ _ERROR_MESSAGES = {
     "connection": ("The connection to the model was lost (simulated). Retry.", True),
     "bad_request": ("The request was refused as invalid (simulated 400).", False),
 }
+_ALWAYS_FAILS = " (simulated: this /error directive fails every time; add `times N` to recover)."
 _WORDS = [
     "lorem",
     "ipsum",
@@ -233,6 +235,39 @@ class OfflineBackend:
         self, conversation: Conversation, params: GenerationParams, *, think_s: float = 0.0
     ) -> Plan:
         """The answer as (seconds after start, event) pairs; ``/think S`` overrides ``think_s``."""
+        msgs = conversation.messages
+        if (
+            conversation.prompt == CONTINUE_PROMPT
+            and len(msgs) >= 3
+            and msgs[-2].role == "assistant"
+        ):
+            return self._continue_plan(conversation, params)
+        return self._plan(conversation, params, think_s=think_s)
+
+    def _continue_plan(self, conversation: Conversation, params: GenerationParams) -> Plan:
+        # Continue: the rest of the answer the original prompt would have had, from where the
+        # partial answer stops, never the hidden instruction quoted back as a new answer.
+        original = Conversation(conversation.messages[:-2])
+        already = len(conversation.messages[-2].content)
+        plan, seen, cut = self._plan(original, params), 0, None
+        rest: Plan = []
+        for offset, event in plan:
+            if isinstance(event, ReasoningDelta):  # it thought before the first part
+                continue
+            if isinstance(event, TextDelta) and seen < already:
+                seen += len(event.text)
+                continue
+            if cut is None:
+                cut = offset
+            if isinstance(event, Usage):
+                sent = sum(isinstance(e, TextDelta) for _, e in rest)
+                event = dataclasses.replace(event, completion_tokens=sent)
+            rest.append((offset - cut, event))
+        return rest
+
+    def _plan(
+        self, conversation: Conversation, params: GenerationParams, *, think_s: float = 0.0
+    ) -> Plan:
         d = parse_directives(conversation.prompt)
         seed = zlib.crc32(conversation.prompt.encode())
         plan: Plan = []
@@ -268,6 +303,8 @@ class OfflineBackend:
         end = len(tokens) * interval + extra + stall_by_index.get(len(tokens), 0.0)
         if error_at is not None and d.error:
             message, retryable = _ERROR_MESSAGES[d.error.kind]
+            if d.error.times is None:  # it fails every time: a retry cannot help, say so
+                message, retryable = message.split(" (simulated")[0] + _ALWAYS_FAILS, False
             plan.append((end, StreamError(d.error.kind, message, retryable)))
             plan.append((end, Done("error")))
             return plan

@@ -46,6 +46,13 @@ CANCEL_TIMEOUT_S = 2.0
 
 
 def _reason(exc: httpx.HTTPError) -> str:
+    if isinstance(exc, httpx.ConnectError):
+        cause: BaseException | None = exc
+        while cause is not None:  # httpx keeps the OSError as a cause or context
+            if isinstance(cause, ConnectionRefusedError) or "refused" in str(cause).lower():
+                return "connection refused"  # nothing listens there: the one users can fix
+            cause = cause.__cause__ or cause.__context__
+        return "could not connect"
     return type(exc).__name__  # e.g. RemoteProtocolError: the body was cut mid-chunk
 
 

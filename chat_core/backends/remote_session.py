@@ -83,6 +83,7 @@ class RemoteSession:
     last_seq: int = 0
     retry_ms: int = RETRY_MS
     failures: int = 0  # consecutive tries without a new event
+    last_reason: str = ""  # why the last connection ended, named in the final error
     received: int = 0
     done: bool = False
     resuming: bool = False
@@ -235,6 +236,7 @@ class RemoteSession:
     def dropped(self, reason: str) -> float | None:
         """The connection ended without ``done``: seconds to wait before resuming, or None."""
         self.failures += 1
+        self.last_reason = reason
         e = self.endpoint
         resumable = self.stream_id is not None or (e.method == "GET" and bool(self.last_event_id))
         if not resumable or self.failures > e.max_reconnects:
@@ -264,5 +266,9 @@ class RemoteSession:
                 Done("error"),
             ]
         else:
-            message = "Could not reach the remote server. Check CHAT_REMOTE_URL and retry."
+            why = self.last_reason or "no answer"
+            message = (
+                f"Could not reach the remote server at {self.endpoint.url} ({why}). "
+                "Check CHAT_REMOTE_URL and retry."
+            )
         return [StreamError("connection", message, True), Done("error")]

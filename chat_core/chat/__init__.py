@@ -1,6 +1,8 @@
 """The chat: a session's turns and its streaming answer, and how answers look on a page.
 
 backend_cache   the page's back end, built once per settings
+chrome    what the page says around answers: setting sources, dates, starters
+live      answers streaming in this process, by message id (re-attaching)
 session   ``ChatSession``: turns, the active run, what users do (send, retry, edit, stop)
 turns     ``ChatTurn``: one message as shown, text and chrome apart
 render    a run as frames of markdown for ``st.write_stream``; inert markdown
@@ -17,6 +19,15 @@ from __future__ import annotations
 
 from chat_core.chat.backend_cache import BackendCache
 from chat_core.chat.budget import BudgetCheck, BudgetedBackend, budget_applies, check_budget
+from chat_core.chat.chrome import (
+    SEARCH_FROM,
+    STARTERS,
+    Starter,
+    matching_titles,
+    model_caption,
+    name_the_source,
+    relative_age,
+)
 from chat_core.chat.identity import (
     COOKIE_MAX_AGE_S,
     COOKIE_NAME,
@@ -25,6 +36,7 @@ from chat_core.chat.identity import (
     choose_identity,
     new_browser_token,
 )
+from chat_core.chat.live import LiveAnswer, waiting_label, waiting_seconds
 from chat_core.chat.notes import FinishNote, finish_note
 from chat_core.chat.pricing import (
     ModelPrice,
@@ -52,6 +64,8 @@ __all__ = [
     "COOKIE_MAX_AGE_S",
     "COOKIE_NAME",
     "NEW_BLOCK",
+    "SEARCH_FROM",
+    "STARTERS",
     "BackendCache",
     "BudgetCheck",
     "BudgetedBackend",
@@ -60,8 +74,10 @@ __all__ = [
     "EndpointFields",
     "FinishNote",
     "Identity",
+    "LiveAnswer",
     "ModelPrice",
     "ReasoningStream",
+    "Starter",
     "UsageSummary",
     "answer_badge",
     "answer_blocks",
@@ -74,16 +90,22 @@ __all__ = [
     "estimate_cost",
     "finish_note",
     "format_cost",
+    "matching_titles",
+    "model_caption",
+    "name_the_source",
     "new_browser_token",
     "parse_price_rows",
     "price_rows",
     "reasoning_blocks",
     "reasoning_first",
+    "relative_age",
     "render_reasoning",
     "render_run",
     "safe_markdown",
     "status_badge",
     "thinking_label",
     "user_markdown",
+    "waiting_label",
+    "waiting_seconds",
     "with_listening_address",
 ]

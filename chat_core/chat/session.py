@@ -1,37 +1,55 @@
-"""A chat session's state, without Streamlit: turns, the active run, and what users do.
+"""A chat session's state, without Streamlit: turns, the live answer, and what users do.
 
-The chat page keeps one ``ChatSession`` in ``st.session_state``. The active
-``Run`` lives here, so a rerun (any widget click) re-attaches to it instead of
-losing the answer. Status and errors are kept beside the text, never inside it:
-the history sent back to the model is exactly the text the model produced.
+The chat page keeps one ``ChatSession`` in ``st.session_state``. Its answer is in
+one of three phases, which every control reads:
 
-With a ``ChatStore`` the session writes through: the prompt when it is sent,
-the answer as a ``streaming`` row grown by ``save_partial`` and finalised by a
-finish callback on the run itself, so an answer still lands in the database
-when the browser tab is closed mid-stream.
+    idle        no answer streams: prompts, Retry, Edit, Clear may start one
+    streaming   a run produces the answer: only Stop acts on it
+    finished    the run is done; ``finish()`` moves it into the turns (back to idle)
+
+An action that is not allowed in the current phase, or that was shown for an
+older state of the chat (``expected`` is the ``version`` the page drew the
+button with: a click that arrives late), is ignored and returns None: a late
+click is never an exception.
+
+The run lives on in the process (``chat_core.chat.live``), so a rerun, a switch
+of chats, a reload or a second tab re-attaches to it. With a ``ChatStore`` the
+session writes through: the prompt when it is sent, the answer as a
+``streaming`` row grown by ``save_partial`` and finalised by a finish callback
+on the run itself, so an answer still lands in the database when no page is
+watching. Status and errors are kept beside the text, never inside it.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from chat_core.backends.base import Backend
+from chat_core.chat.live import LIVE_ANSWERS, LiveAnswer, LiveAnswers, RunKind
 from chat_core.chat.pricing import ModelPrice, UsageSummary, conversation_usage
 from chat_core.chat.turns import ChatTurn
 from chat_core.events import Done, reasoning_text
 from chat_core.logs import log_stream_end, log_stream_start
-from chat_core.messages import ChatMessage, Conversation, GenerationParams, build_conversation
+from chat_core.messages import (
+    CONTINUE_PROMPT,
+    ChatMessage,
+    Conversation,
+    GenerationParams,
+    build_conversation,
+)
 from chat_core.metrics import SessionStats, StreamMetrics, answer_status, measure
 from chat_core.runs import Run, start_run
+from chat_core.storage.records import StoredMessage
 from chat_core.storage.store import ChatStore
 
-CONTINUE_PROMPT = "Continue exactly where your last answer stopped. Do not repeat anything."
 PARTIAL_SAVE_S = 0.5
-RunKind = Literal["new", "retry", "continue"]
+Phase = Literal["idle", "streaming", "finished"]
+
+__all__ = ["CONTINUE_PROMPT", "ChatSession", "Phase", "RunKind"]
 
 
 @dataclass(frozen=True)
@@ -60,26 +78,52 @@ def _tool_names(run: Run) -> tuple[str, ...]:
     return done.tool_names if isinstance(done, Done) else ()
 
 
+def _metrics_of(run: Run) -> StreamMetrics:
+    return measure(run.created_at, run.events, run.arrival_times, reconnects=run.reconnects)
+
+
+def _signature(messages: Sequence[StoredMessage]) -> tuple[Any, ...]:
+    return tuple((m.id, m.status, len(m.content), m.content[-32:], m.feedback) for m in messages)
+
+
 @dataclass
 class ChatSession:
-    """Turns, the streaming run (if any), the session's aggregates, and the store link."""
+    """Turns, the live answer (if any), the session's aggregates, and the store link."""
 
     turns: list[ChatTurn] = field(default_factory=list)
-    run: Run | None = None
-    run_kind: RunKind = "new"
-    run_model: str | None = None
+    live: LiveAnswer | None = None
     stats: SessionStats = field(default_factory=SessionStats)
     store: ChatStore | None = None
     conversation_id: str | None = None
     owner: str = ""  # whose chats these are; the store refuses an empty owner
-    _run_prefix: str = ""
-    _run_message_id: int | None = None
-    _run_metrics: Callable[[Run], StreamMetrics] | None = None
+    version: int = 0  # bumped whenever what the page shows changes: stale clicks compare it
+    live_answers: LiveAnswers = field(default=LIVE_ANSWERS, repr=False)
     _last_save: float = 0.0
+    _signature: tuple[Any, ...] = ()
+
+    # -- the answer's phase --------------------------------------------------------------------
+    @property
+    def phase(self) -> Phase:
+        if self.live is None:
+            return "idle"
+        return "finished" if self.live.run.finished else "streaming"
 
     @property
     def streaming(self) -> bool:
-        return self.run is not None
+        """True while an answer is live (streaming, or finished and not yet in the turns)."""
+        return self.live is not None
+
+    @property
+    def run(self) -> Run | None:
+        return self.live.run if self.live else None
+
+    @property
+    def run_kind(self) -> RunKind:
+        return self.live.kind if self.live else "new"
+
+    def may_start(self, expected: int | None = None) -> bool:
+        """Whether an action may start an answer now (idle, and the chat is as it was drawn)."""
+        return self.live is None and (expected is None or expected == self.version)
 
     def model_history(self, turns: list[ChatTurn] | None = None) -> list[ChatMessage]:
         """What the model is sent: the texts exactly as produced, empty answers left out."""
@@ -94,13 +138,56 @@ class ChatSession:
 
     # -- conversations -------------------------------------------------------------------------
     def open(self, conversation_id: str) -> bool:
-        """Show a stored conversation; a streaming answer goes on and is saved where it was."""
-        stored = self.store.get_conversation(self.owner, conversation_id) if self.store else None
-        if stored is None:
+        """Show a stored conversation, re-attached to its live answer if one is streaming."""
+        messages = self._read(conversation_id)
+        if messages is None:
             return False
         self._detach()
-        self.conversation_id = stored.id
-        self.turns = [ChatTurn.from_stored(m) for m in stored.messages]
+        self.conversation_id = conversation_id
+        self._load(messages)
+        return True
+
+    def sync(self) -> bool:
+        """Catch up with the store while idle (another tab's turns); True if anything changed."""
+        if self.live is not None or self.store is None or self.conversation_id is None:
+            return False
+        messages = self._read(self.conversation_id)
+        if messages is None:  # deleted elsewhere
+            self.new_conversation()
+            return True
+        return self._load(messages)
+
+    def _read(self, conversation_id: str) -> Sequence[StoredMessage] | None:
+        if self.store is None:
+            return None
+        stored = self.store.get_conversation(self.owner, conversation_id)
+        if stored is None:
+            return None
+        last = stored.messages[-1] if stored.messages else None
+        if last is not None and last.status == "streaming" and not self.live_answers.get(last.id):
+            # Its run may have finished between the read and the look-up: the run stores the
+            # final answer before it leaves the registry, so a second read sees it.
+            stored = (
+                self.store.get_conversation(self.owner, conversation_id) if self.store else None
+            )
+        return stored.messages if stored is not None else None
+
+    def _load(self, messages: Sequence[StoredMessage]) -> bool:
+        signature = _signature(messages)
+        if signature == self._signature and self.live is None:
+            return False
+        turns = [ChatTurn.from_stored(m) for m in messages]
+        last = messages[-1] if messages else None
+        if last is not None and last.status == "streaming":
+            live = self.live_answers.get(last.id)
+            if live is not None:
+                self.live = live  # re-attach: the page streams it from where it is
+                turns.pop()
+            else:  # no run is producing it any more: say so, never a frozen "streaming"
+                turns[-1].status = "interrupted"
+        self.turns = turns
+        self._signature = signature
+        self._bump()
         return True
 
     def new_conversation(self) -> None:
@@ -108,31 +195,46 @@ class ChatSession:
         self._detach()
         self.conversation_id = None
         self.turns = []
+        self._signature = ()
+        self._bump()
 
-    def delete_conversation(self) -> None:
-        if self.run is not None:
-            self.run.cancel()
+    def delete_conversation(self, *, expected: int | None = None) -> None:
+        """Delete this chat (stopping its answer) and show an empty one."""
+        if expected is not None and expected != self.version:
+            return
+        self.stop()
         if self.store is not None and self.conversation_id is not None:
             self.store.delete(self.owner, self.conversation_id)
         self.new_conversation()
 
-    def clear(self) -> None:
-        """Stop any answer and empty this chat (its stored messages too)."""
+    def clear(self, *, expected: int | None = None) -> list[ChatTurn] | None:
+        """Stop any answer and empty this chat (stored messages too); returns what was cleared."""
+        if expected is not None and expected != self.version:
+            return None
         self.stop()
-        self.run = None
+        self.live = None
         if self.store is not None and self.conversation_id is not None:
             self.store.truncate_after(self.owner, self.conversation_id, -1)
-        self.turns.clear()
+        cleared, self.turns = self.turns, []
+        self._signature = ()
+        self._bump()
+        return cleared
 
     def _detach(self) -> None:
-        self.run = None  # not a cancel: the run's finish callback still stores its answer
+        self.live = None  # not a cancel: the run goes on and its finish callback stores it
+
+    def _bump(self) -> None:
+        self.version += 1
 
     # -- sending -------------------------------------------------------------------------------
-    def submit(self, prompt: str, backend: Backend, params: GenerationParams) -> Run:
-        """Validate and send a prompt; raises ValidationError and changes nothing if bad."""
+    def submit(self, prompt: str, backend: Backend, params: GenerationParams) -> Run | None:
+        """Validate and send a prompt; raises ValidationError and changes nothing if bad.
+
+        None (nothing sent) while another answer is live.
+        """
         conversation = build_conversation(prompt, self.model_history())
-        if self.run is not None:
-            raise RuntimeError("an answer is already streaming")
+        if not self.may_start():
+            return None
         message_id = None
         if self.store is not None:
             if self.conversation_id is None:
@@ -141,36 +243,54 @@ class ChatSession:
         self.turns.append(ChatTurn("user", prompt, message_id=message_id))
         return self._start(backend, conversation, params, "new")
 
-    def retry(self, backend: Backend, params: GenerationParams) -> Run:
+    def retry(
+        self, backend: Backend, params: GenerationParams, *, expected: int | None = None
+    ) -> Run | None:
         """Answer the last prompt again, replacing the last answer (also: regenerate)."""
         turns = self.turns[:-1] if self.turns and self.turns[-1].role == "assistant" else self.turns
-        if not turns or turns[-1].role != "user":
-            raise ValueError("there is no prompt to answer again")
+        if not self.may_start(expected) or not turns or turns[-1].role != "user":
+            return None
         conversation = build_conversation(turns[-1].content, self.model_history(turns[:-1]))
         self._truncate_after(len(turns) - 1)
         return self._start(backend, conversation, params, "retry")
 
-    def edit(self, index: int, text: str, backend: Backend, params: GenerationParams) -> Run:
+    def edit(
+        self,
+        index: int,
+        text: str,
+        backend: Backend,
+        params: GenerationParams,
+        *,
+        expected: int | None = None,
+    ) -> Run | None:
         """Replace a user message and resend it; every later turn is dropped."""
+        if not self.may_start(expected) or not 0 <= index < len(self.turns):
+            return None
         turn = self.turns[index]
         if turn.role != "user":
-            raise ValueError("only your own messages can be edited")
+            return None
         conversation = build_conversation(text, self.model_history(self.turns[:index]))
         if self.store is not None and turn.message_id is not None:
             self.store.edit_message(self.owner, turn.message_id, text)
         turn.content = text
-        del self.turns[index + 1 :]
+        self._truncate_after(index)
         return self._start(backend, conversation, params, "retry")
 
-    def continue_answer(self, backend: Backend, params: GenerationParams) -> Run:
+    def continue_answer(
+        self, backend: Backend, params: GenerationParams, *, expected: int | None = None
+    ) -> Run | None:
         """Ask the model to go on from a stopped or interrupted answer; the text is appended."""
+        if not self.may_start(expected):
+            return None
         if not self.turns or not self.turns[-1].resumable or not self.turns[-1].content:
-            raise ValueError("there is no partial answer to continue")
+            return None
         conversation = build_conversation(CONTINUE_PROMPT, self.model_history())
         return self._start(backend, conversation, params, "continue")
 
     def set_feedback(self, index: int, value: int) -> None:
         """Thumbs up (1), down (-1) or none (0) on an answer."""
+        if not 0 <= index < len(self.turns):
+            return
         turn = self.turns[index]
         turn.feedback = value
         if self.store is not None and turn.message_id is not None:
@@ -189,44 +309,47 @@ class ChatSession:
     def _start(
         self, backend: Backend, conversation: Conversation, params: GenerationParams, kind: RunKind
     ) -> Run:
-        if self.run is not None:
-            raise RuntimeError("an answer is already streaming")
-
-        def metrics_of(run: Run) -> StreamMetrics:
-            return measure(run.created_at, run.events, run.arrival_times, reconnects=run.reconnects)
-
-        prefix = self.turns[-1].content if kind == "continue" else ""
-        earlier_reasoning = self.turns[-1].reasoning if kind == "continue" else ""
-        message_id = self._start_stored_answer(kind, params)
+        # A continued answer leaves the turns while it streams: the live answer shows it
+        # whole, once (issue: it was shown twice).
+        continued = self.turns.pop() if kind == "continue" else None
+        prefix = continued.content if continued else ""
+        earlier_reasoning = continued.reasoning if continued else ""
+        message_id = self._start_stored_answer(continued, params)
         run = start_run(lambda: backend.astream(conversation, params))
         log_stream_start("chat", run.id, backend=backend.name, prompt=conversation.prompt)
-        store, owner = self.store, self.owner
+        live = LiveAnswer(run, message_id, kind, prefix, params.model, earlier_reasoning)
+        store, registry, owner = self.store, self.live_answers, self.owner
 
         def on_finish(run: Run) -> None:
-            metrics = metrics_of(run)
-            log_stream_end("chat", run.id, metrics, run.text_bytes)
-            if store is not None and message_id is not None:
-                store.finish_message(
-                    owner,
-                    message_id,
-                    prefix + run.text,
-                    status=metrics.status,
-                    metrics=_stored_metrics(metrics, run),
-                    reasoning=_joined(earlier_reasoning, reasoning_text(run.events)),
-                )
+            try:
+                metrics = _metrics_of(run)
+                log_stream_end("chat", run.id, metrics, run.text_bytes)
+                if store is not None and message_id is not None:
+                    store.finish_message(
+                        owner,
+                        message_id,
+                        live.text,
+                        status=metrics.status,
+                        metrics=_stored_metrics(metrics, run),
+                        reasoning=_joined(earlier_reasoning, reasoning_text(run.events)),
+                    )
+            finally:  # after the write: a page that finds no live run reads the final answer
+                registry.discard(live)
 
+        registry.add(live)
         run.add_finish_callback(on_finish)
-        self.run, self.run_kind, self.run_model = run, kind, params.model
-        self._run_prefix, self._run_message_id, self._run_metrics = prefix, message_id, metrics_of
+        self.live = live
+        self._bump()
         return run
 
-    def _start_stored_answer(self, kind: RunKind, params: GenerationParams) -> int | None:
+    def _start_stored_answer(
+        self, continued: ChatTurn | None, params: GenerationParams
+    ) -> int | None:
         if self.store is None or self.conversation_id is None:
             return None
-        if kind == "continue" and self.turns[-1].message_id is not None:
-            message_id = self.turns[-1].message_id
-            self.store.update_message(self.owner, message_id, status="streaming")
-            return message_id
+        if continued is not None and continued.message_id is not None:
+            self.store.update_message(self.owner, continued.message_id, status="streaming")
+            return continued.message_id
         settings: dict[str, Any] = {
             "temperature": params.temperature,
             "max_tokens": params.max_tokens,
@@ -241,47 +364,40 @@ class ChatSession:
     def save_partial(self, *, now: float | None = None) -> None:
         """Store the text so far, at most every PARTIAL_SAVE_S (called while rendering)."""
         now = time.monotonic() if now is None else now
-        if self.store is None or self._run_message_id is None or self.run is None:
+        live = self.live
+        if self.store is None or live is None or live.message_id is None or live.run.finished:
             return
         if now - self._last_save < PARTIAL_SAVE_S:
             return
         self._last_save = now
-        self.store.update_partial(
-            self.owner, self._run_message_id, self._run_prefix + self.run.text
-        )
+        self.store.update_partial(self.owner, live.message_id, live.text)  # type: ignore[arg-type]
 
     def finish(self) -> ChatTurn | None:
-        """Move a finished run into the turns; None while it is still streaming."""
-        run = self.run
-        if run is None or not run.finished:
+        """Move a finished answer into the turns (back to idle); None while it streams."""
+        live = self.live
+        if live is None or not live.run.finished:
             return None
-        metrics = (
-            self._run_metrics(run)
-            if self._run_metrics
-            else measure(run.created_at, run.events, run.arrival_times)
-        )
+        run = live.run
+        metrics = _metrics_of(run)
         self.stats.add(metrics)
         turn = ChatTurn(
             "assistant",
-            run.text,
+            live.text,
             answer_status(run.events),
             metrics,
             run.error,
-            self.run_model,
-            self._run_message_id,
-            reasoning=reasoning_text(run.events),
+            live.model,
+            live.message_id,  # type: ignore[arg-type]
+            reasoning=_joined(live.reasoning_prefix, reasoning_text(run.events)),
             tool_names=_tool_names(run),
         )
-        if self.run_kind == "continue" and self.turns and self.turns[-1].role == "assistant":
-            turn.content = self._run_prefix + turn.content
-            turn.reasoning = _joined(self.turns[-1].reasoning, turn.reasoning)
-            self.turns[-1] = turn
-        else:
-            self.turns.append(turn)
-        self.run = None
+        self.turns.append(turn)
+        self.live = None
+        self._signature = ()  # the store now holds the final answer: re-read it next sync
+        self._bump()
         return turn
 
     def stop(self) -> None:
-        """Cancel the streaming answer; the partial text is kept, marked stopped."""
-        if self.run is not None:
-            self.run.cancel()
+        """Cancel the live answer; the partial text is kept, marked stopped. Late: a no-op."""
+        if self.live is not None:
+            self.live.run.cancel()

@@ -58,12 +58,33 @@ class ChatTurn:
         )
 
     @property
+    def shown_status(self) -> AnswerStatus:
+        """The status to show: a connection that never gave a word failed, it was not cut."""
+        if self.status == "interrupted" and not self.content:
+            return "error"
+        return self.status
+
+    @property
+    def retry_helps(self) -> bool:
+        """Whether Retry is worth offering: not for a key that was refused or a failing request."""
+        if not self.resumable:
+            return False
+        return self.error is None or self.error.retryable
+
+    @property
+    def continuable(self) -> bool:
+        """Whether Continue is offered: there is text to go on from, and trying again can help."""
+        return self.retry_helps and bool(self.content)
+
+    @property
     def metrics_dict(self) -> dict[str, Any]:
         return self.metrics.to_dict() if self.metrics else {}
 
     def cost_usd(self, prices: Mapping[str, ModelPrice]) -> float | None:
         """This answer's estimated cost, or None when its model has no price."""
-        if self.role != "assistant" or self.metrics is None:
+        if self.role != "assistant" or self.metrics is None or not self.model:
+            return None
+        if not self.metrics.tokens:  # nothing was generated: no cost to show, not "$0.0000"
             return None
         prompt, completion, _ = answer_tokens(self.metrics_dict)
         return estimate_cost(self.model, prompt, completion, prices)

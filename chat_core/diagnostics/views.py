@@ -89,8 +89,16 @@ def session_answers(turns: Iterable[Any]) -> list[dict[str, Any]]:
     ]
 
 
+def nice_step(raw: float) -> float:
+    """The 1, 2 or 5 times a power of ten at or above ``raw``: bins a reader can add up."""
+    if raw <= 0:
+        return 1.0
+    power = 10.0 ** math.floor(math.log10(raw))
+    return next(m * power for m in (1, 2, 5, 10) if m * power >= raw * (1 - 1e-9))
+
+
 def histogram(values: Sequence[float], bins: int = 20) -> dict[str, list[float]]:
-    """Equal-width bins over the values' range as columns ``from`` and ``count``.
+    """Bins of a round width (0.02, not 0.01923) as columns ``from`` and ``count``.
 
     Columns rather than rows, so an empty histogram still has them (charts need them).
     """
@@ -98,12 +106,69 @@ def histogram(values: Sequence[float], bins: int = 20) -> dict[str, list[float]]
         return {"from": [], "count": []}
     bins = max(1, min(bins, len(values)))
     low, high = min(values), max(values)
-    width = (high - low) / bins or 1.0  # all values equal: one bin holds them all
-    counts = [0] * bins
+    width = nice_step((high - low) / bins) if high > low else 1.0
+    start = math.floor(low / width) * width
+    count = max(1, math.floor((high - start) / width) + 1)
+    counts = [0] * count
     for v in values:
-        counts[min(int((v - low) / width), bins - 1)] += 1
-    digits = max(0, 1 - math.floor(math.log10(width)))  # two significant digits of a bin
+        counts[min(int((v - start) / width + 1e-9), count - 1)] += 1
+    digits = max(0, -math.floor(math.log10(width)))
     return {
-        "from": [round(low + i * width, digits) for i in range(bins)],
+        "from": [round(start + i * width, digits) for i in range(count)],
         "count": [float(c) for c in counts],
     }
+
+
+# field name -> the column header a reader understands
+HEADERS: dict[str, str] = {
+    "answer": "Answer",
+    "index": "Stream",
+    "stream_id": "Stream id",
+    "model": "Model",
+    "status": "Status",
+    "error_code": "Error",
+    "http_status": "HTTP status",
+    "first_token_s": "First token (s)",
+    "total_s": "Total (s)",
+    "elapsed_s": "Elapsed (s)",
+    "tokens": "Tokens",
+    "tokens_estimated": "Tokens estimated",
+    "tokens_per_s": "Tokens/s",
+    "chunks": "Chunks",
+    "gap_p50_s": "Gap p50 (s)",
+    "gap_p95_s": "Gap p95 (s)",
+    "gap_max_s": "Longest gap (s)",
+    "stalls": "Stalls > 1 s",
+    "reconnects": "Reconnects",
+    "prompt_tokens": "Prompt tokens",
+    "completion_tokens": "Completion tokens",
+    "bytes": "Bytes",
+}
+
+
+def header(name: str) -> str:
+    """A human column header for a measurement field ('first_token_s' -> 'First token (s)')."""
+    if name in HEADERS:
+        return HEADERS[name]
+    words = name.removesuffix("_s").replace("_", " ")
+    return words[:1].upper() + words[1:] + (" (s)" if name.endswith("_s") else "")
+
+
+def _rounded(value: Any) -> Any:
+    if isinstance(value, float) and not isinstance(value, bool):
+        return round(value, 3 if abs(value) < 1 else 2)
+    return value
+
+
+def readable_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows for a table on screen: human headers, seconds to the millisecond."""
+    return [{header(k): _rounded(v) for k, v in row.items()} for row in rows]
+
+
+def load_progress(finished: int, failed: int, streams: int) -> tuple[float, str]:
+    """The load test's bar: how far along, and failures said as failures."""
+    ok = finished - failed
+    text = f"{finished} of {streams} streams ended: {ok} answered"
+    if failed:
+        text += f", {failed} failed"
+    return finished / streams if streams else 1.0, text

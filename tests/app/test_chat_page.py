@@ -24,7 +24,7 @@ def test_streamed_answer_lands_in_history(app):
 
 
 def test_error_directive_shows_error_and_keeps_text_clean(app):
-    app.chat_input[0].set_value("/error rate_limit after 5\nhello").run()
+    app.chat_input[0].set_value("/error rate_limit after 5 times 1\nhello").run()
     turn = app.session_state["chat"].turns[-1]
     assert turn.status == "error"
     assert turn.error.code == "rate_limit"
@@ -32,3 +32,12 @@ def test_error_directive_shows_error_and_keeps_text_clean(app):
     assert len(app.error) == 1 and "Rate limit" in app.error[0].value
     retry = app.button(key="retry")
     assert retry is not None
+
+
+def test_retry_is_offered_only_where_retrying_can_help(app):
+    app.chat_input[0].set_value("/error auth after 5 times 1\nhello").run()
+    assert "API key was rejected" in app.error[0].value
+    assert [b.key for b in app.button if b.key in ("retry", "continue")] == []
+    app.chat_input[0].set_value("/error server after 5\nagain").run()  # fails every time
+    assert "fails every time" in app.error[-1].value
+    assert [b.key for b in app.button if b.key in ("retry", "continue")] == []

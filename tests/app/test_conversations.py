@@ -17,7 +17,11 @@ def button(at, label):
 
 
 def chat_titles(at):
-    return [b.label for b in at.sidebar.button if b.key and b.key.startswith("conv-")]
+    """The chat list's titles, without their relative dates ("Title · 2 h ago")."""
+    labels = [b.label for b in at.sidebar.button if b.key and b.key.startswith("conv-")]
+    for label in labels:
+        assert label.endswith((" ago", "just now")) or label[-4:].isdigit(), label
+    return [label.rsplit(" · ", 1)[0] for label in labels]
 
 
 def ask(at, prompt):
@@ -51,6 +55,8 @@ def test_new_chat_switch_and_delete(chat_env):
     assert session.turns[0].content == "First topic"
     assert at.query_params["c"] == str(first)
 
+    assert [b for b in at.button if b.label == "Delete for good"] == []  # it asks first
+    next(t for t in at.toggle if t.label == "Delete this chat").set_value(True).run()
     button(at, "Delete for good").click().run()
     assert chat_titles(at) == ["Second topic"]
     assert at.session_state["chat"].conversation_id is None
@@ -72,8 +78,9 @@ def test_edit_a_message_and_resend_replaces_later_turns(chat_env):
     ask(at, "/echo alpha")
     session = ask(at, "/echo beta")
     first_user = session.turns[0]
-    key = f"edit-{first_user.message_id}"
-    at.text_area(key=key).input("/echo gamma").run()
+    prefix = f"edit-text-{first_user.message_id}-"
+    (area,) = [t for t in at.text_area if t.key and t.key.startswith(prefix)]
+    area.input("/echo gamma").run()
     at.button(key="resend-0").click().run()
     session = at.session_state["chat"]
     assert [t.content for t in session.turns] == ["/echo gamma", "gamma"]

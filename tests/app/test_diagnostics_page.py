@@ -95,7 +95,7 @@ def test_session_aggregates_cover_the_chat_pages_answers(app):
     assert shown["Error rate"] == "50%"
     assert any("`rate_limit` 1" in c.value for c in at.caption)
     answers = at.dataframe[0].value
-    assert list(answers["status"]) == ["complete", "error"]
+    assert list(answers["Status"]) == ["complete", "error"]  # human headers
 
 
 def test_probe_counts_a_stall_while_it_streams(app):

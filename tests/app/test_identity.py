@@ -21,7 +21,9 @@ ADA = {
 
 
 def chat_titles(at):
-    return [b.label for b in at.sidebar.button if b.key and b.key.startswith("conv-")]
+    """The chat list's titles, without their relative dates ("Title · 2 h ago")."""
+    labels = [b.label for b in at.sidebar.button if b.key and b.key.startswith("conv-")]
+    return [label.rsplit(" · ", 1)[0] for label in labels]
 
 
 def ask(at, prompt):

@@ -58,9 +58,19 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+def viewport() -> dict[str, int]:
+    """The window size; a module overrides it to run its tests at several widths."""
+    return {"width": 1280, "height": 900}
+
+
+@pytest.fixture
+def page(
+    browser: Browser, request: pytest.FixtureRequest, viewport: dict[str, int]
+) -> Iterator[Page]:
     """A fresh browser context (so a fresh Streamlit session) per test."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context = browser.new_context(
+        viewport=viewport, permissions=["clipboard-read", "clipboard-write"]
+    )
     context.set_default_timeout(WAIT_MS)
     page = context.new_page()
     console: list[str] = []

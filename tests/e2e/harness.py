@@ -15,7 +15,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from playwright.sync_api import Browser, Locator, Page, Playwright
+from playwright.sync_api import Browser, Locator, Page, Playwright, expect
 
 from chat_core.settings import SETTING_NAMES
 from tests.support.servers import Server, run_server
@@ -139,6 +139,24 @@ class ChatPage:
 
     def button(self, key: str) -> Locator:
         return self.page.locator(f".st-key-{key} button")
+
+    def sidebar(self) -> Locator:
+        """The sidebar, opened first where it is a drawer (a phone) that is closed."""
+        sidebar = self.page.get_by_test_id("stSidebar")
+        opener = self.page.get_by_test_id("stExpandSidebarButton")
+        if opener.is_visible():
+            opener.click()
+            expect(sidebar.get_by_role("button", name="New chat")).to_be_in_viewport()
+        return sidebar
+
+    def open_settings(self) -> Locator:
+        """The sidebar's settings, expanded (they start collapsed once the settings work)."""
+        sidebar = self.sidebar()
+        expander = sidebar.get_by_test_id("stExpander").filter(has_text="Model and settings")
+        if not expander.get_by_label("Remote SSE URL").is_visible():
+            expander.locator("summary").click()
+        expander.get_by_label("Remote SSE URL").wait_for(state="visible")
+        return expander
 
     def send(self, prompt: str) -> None:
         """Type a prompt (newlines kept) and press Enter."""

@@ -47,6 +47,7 @@ def test_sidebar_widgets_used_mid_answer_do_not_lose_it(chat: ChatPage) -> None:
     wait_for_streamed(chat, "w7")
 
     # Each change reruns the page script while the answer streams.
+    chat.open_settings()
     temperature = chat.page.get_by_test_id("stSlider").filter(has_text="Temperature")
     slider = temperature.get_by_role("slider")
     slider.focus()

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.e2e
 
 
 def use_gateway(chat: ChatPage, gateway: Server) -> None:
-    sidebar = chat.page.get_by_test_id("stSidebar")
+    sidebar = chat.open_settings()
     sidebar.get_by_label("Remote SSE URL").fill(f"{gateway.url}/api/chat/stream")
     sidebar.get_by_label("Remote SSE URL").press("Enter")
     sidebar.get_by_test_id("stSelectbox").filter(has_text="Back end").click()

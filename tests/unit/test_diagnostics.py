@@ -24,10 +24,14 @@ from chat_core.diagnostics import (
     astream_once,
     event_records,
     export_json,
+    header,
     histogram,
+    load_progress,
     load_values,
     measurement_rows,
     metric_values,
+    nice_step,
+    readable_rows,
     session_answers,
     session_summary,
     status_badge,
@@ -207,10 +211,33 @@ def test_metric_values_before_any_text() -> None:
 
 def test_histogram_bins_values_into_columns() -> None:
     h = histogram([0.0, 1.0, 1.0, 9.99, 10.0], bins=5)
-    assert h["from"] == [0.0, 2.0, 4.0, 6.0, 8.0]
-    assert h["count"] == [3, 0, 0, 0, 2]
+    assert h["from"] == [0.0, 2.0, 4.0, 6.0, 8.0, 10.0]
+    assert h["count"] == [3, 0, 0, 0, 1, 1]
     assert histogram([]) == {"from": [], "count": []}
-    assert histogram([3.0, 3.0]) == {"from": [3.0, 4.0], "count": [2, 0]}
+    assert histogram([3.0, 3.0]) == {"from": [3.0], "count": [2]}
+
+
+def test_histogram_bins_have_round_widths_a_reader_can_add_up() -> None:
+    values = [0.1 + 0.2846 * i / 19 for i in range(20)]  # raw width 0.01897: was 0.01923 bins
+    h = histogram(values, bins=15)
+    steps = {round(b - a, 9) for a, b in zip(h["from"], h["from"][1:], strict=False)}
+    assert steps == {0.02}
+    assert all(len(f"{x}") <= 4 for x in h["from"])
+    assert sum(h["count"]) == 20
+    assert [nice_step(x) for x in (0.013, 0.2, 0.21, 3.0, 7.0)] == [0.02, 0.2, 0.5, 5.0, 10.0]
+
+
+def test_tables_have_human_headers_and_rounded_seconds() -> None:
+    rows = readable_rows([{"first_token_s": 0.123456, "total_s": 2.345678, "http_status": 200}])
+    assert rows == [{"First token (s)": 0.123, "Total (s)": 2.35, "HTTP status": 200}]
+    assert header("some_new_field_s") == "Some new field (s)"
+
+
+def test_load_progress_counts_failures_as_failures() -> None:
+    fraction, text = load_progress(20, 20, 20)
+    assert fraction == 1.0
+    assert text == "20 of 20 streams ended: 0 answered, 20 failed"
+    assert load_progress(5, 0, 20)[1] == "5 of 20 streams ended: 5 answered"
 
 
 def test_session_summary_and_answers() -> None:

@@ -19,6 +19,7 @@ from chat_core import (
     reasoning_text,
 )
 from chat_core.backends.offline import Plan, tokenize
+from chat_core.messages import CONTINUE_PROMPT, ChatMessage
 
 PARAMS = GenerationParams()
 
@@ -124,9 +125,13 @@ def test_error_after_n_gives_n_tokens_then_error_then_done(kind: str) -> None:
     error, done = evs[4:]
     assert isinstance(error, StreamError)
     assert error.code == kind
-    assert error.retryable is (kind not in ("auth", "bad_request"))
+    # Without ``times`` the directive fails every time: retrying cannot help.
+    assert error.retryable is False
+    assert "retry" not in error.message.lower().replace("fails every time", "")
     assert "Error" not in answer_text(evs)  # type: ignore[arg-type]
     assert done == Done("error")
+    recovering = events(plan_for(f"/error {kind} after 4 times 1\n/lorem 30", OfflineBackend()))
+    assert recovering[4].retryable is (kind not in ("auth", "bad_request"))  # type: ignore[union-attr]
 
 
 def test_error_times_k_fails_only_the_first_k_tries() -> None:
@@ -183,3 +188,19 @@ def test_without_think_there_is_no_reasoning() -> None:
         build_conversation("Hello there"), PARAMS, think_s=0.5
     )
     assert sum(isinstance(e, ReasoningDelta) for _, e in default) == 5
+
+
+def test_continue_goes_on_with_the_planned_answer_without_quoting_the_instruction() -> None:
+    backend = OfflineBackend(tokens_per_second=1000)
+    prompt = "/echo one two three four five six seven"
+    whole = answer_text(events(plan_for(prompt, backend)))  # type: ignore[arg-type]
+    history = [ChatMessage("user", prompt), ChatMessage("assistant", "one two three")]
+    conversation = build_conversation(CONTINUE_PROMPT, history)
+
+    evs = events(backend.plan(conversation, GenerationParams()))
+
+    rest = answer_text(evs)  # type: ignore[arg-type]
+    assert rest == " four five six seven"
+    assert "one two three" + rest == whole
+    assert "Continue" not in rest
+    assert evs[-1] == Done("stop")

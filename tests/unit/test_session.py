@@ -87,7 +87,7 @@ def test_error_keeps_text_clean_and_retry_replaces_the_answer():
 def test_history_sent_to_the_model_is_exactly_the_produced_text():
     session = ChatSession()
     backend = OfflineBackend(5000)
-    session.submit("/error timeout after 3\nfirst", backend, PARAMS)
+    session.submit("/error timeout after 3 times 1\nfirst", backend, PARAMS)
     partial = wait_finished(session)
     history = session.model_history()
     assert history[-1].content == partial.content  # no " [connection lost]", no error text
@@ -141,7 +141,7 @@ def test_partial_answer_is_saved_while_streaming(tmp_path):
 def test_continue_and_feedback_are_stored_on_the_same_message(tmp_path):
     session = stored_session(tmp_path)
     backend = OfflineBackend(5000)
-    session.submit("/error timeout after 4\nhello", backend, PARAMS)
+    session.submit("/error timeout after 4 times 1\nhello", backend, PARAMS)
     partial = wait_finished(session)
     session.set_feedback(1, -1)
     session.continue_answer(backend, PARAMS)

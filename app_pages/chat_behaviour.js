@@ -1,0 +1,126 @@
+// The chat page's browser-side behaviour, installed once per tab by app_pages/chat.py.
+//
+// Streamlit's main scroller sticks to the bottom while content grows, and keeps
+// sticking when the user scrolls up during a stream (its "sticky" state only drops
+// on a scroll without a size change). Here the page follows the answer only while
+// the user is at the bottom: scrolling up stops following (Streamlit's writes to
+// scrollTop are ignored then), a jump-to-bottom button and sending a prompt bring
+// it back. Also: Esc presses Stop, Copy buttons copy with a "Copied" state, and on
+// a phone picking a chat closes the sidebar drawer.
+(() => {
+  if (window.__chatBehaviour) return;
+  window.__chatBehaviour = true;
+  const doc = document;
+  const native = Object.getOwnPropertyDescriptor(Element.prototype, "scrollTop");
+  const state = { following: true, el: null };
+  window.__chatScroll = state; // read by the browser tests
+
+  const gap = (el) => el.scrollHeight - native.get.call(el) - el.clientHeight;
+  const toBottom = (el) => native.set.call(el, el.scrollHeight);
+  const follow = () => {
+    state.following = true;
+    if (state.el) toBottom(state.el);
+  };
+  const unfollow = () => {
+    state.following = false;
+  };
+
+  const jump = doc.createElement("button");
+  jump.id = "chat-jump-to-bottom";
+  jump.type = "button";
+  jump.textContent = "↓ Jump to the latest";
+  jump.title = "Scroll to the end and follow the answer";
+  jump.addEventListener("click", follow);
+  doc.body.appendChild(jump);
+
+  function attach(el) {
+    if (el.__chatFollow) return;
+    el.__chatFollow = true;
+    state.el = el;
+    Object.defineProperty(el, "scrollTop", {
+      configurable: true,
+      get() {
+        return native.get.call(this);
+      },
+      set(value) {
+        // Streamlit's stick-to-bottom animation: obeyed only while following.
+        if (state.following) native.set.call(this, value);
+      },
+    });
+    el.addEventListener("wheel", (e) => e.deltaY < 0 && unfollow(), { passive: true });
+    let touchY = null;
+    el.addEventListener("touchstart", (e) => (touchY = e.touches[0].clientY), { passive: true });
+    el.addEventListener(
+      "touchmove",
+      (e) => touchY !== null && e.touches[0].clientY > touchY + 4 && unfollow(),
+      { passive: true },
+    );
+    el.addEventListener("scroll", () => {
+      if (!state.following && gap(el) < 4) state.following = true; // back at the end
+    });
+  }
+
+  doc.addEventListener("keydown", (e) => {
+    if (e.key === "Escape") {
+      const stop = doc.querySelector(".st-key-stop button");
+      if (stop) {
+        e.preventDefault();
+        stop.click();
+      }
+      return;
+    }
+    if (["PageUp", "ArrowUp", "Home"].includes(e.key) && !e.target.closest("textarea, input")) {
+      unfollow();
+    }
+    if (e.key === "Enter" && !e.shiftKey && e.target.closest('[data-testid="stChatInput"]')) {
+      follow(); // sending a prompt shows it, and the answer after it
+    }
+  });
+
+  doc.addEventListener("click", (e) => {
+    const target = e.target;
+    if (target.closest('[data-testid="stChatInputSubmitButton"]')) follow();
+    const copy = target.closest("button[data-copy-text]");
+    if (copy) copyAnswer(copy);
+    const chat = target.closest('[class*="st-key-conv-"] button');
+    if (chat && window.innerWidth < 768) closeDrawer();
+  });
+
+  function closeDrawer() {
+    // On a phone the sidebar is a drawer over the chat: picking a chat closes it.
+    setTimeout(() => {
+      const close = doc.querySelector('[data-testid="stSidebarCollapseButton"] button');
+      if (close) close.click();
+    }, 50);
+  }
+
+  async function copyAnswer(button) {
+    const text = button.dataset.copyText;
+    try {
+      await navigator.clipboard.writeText(text);
+    } catch {
+      const area = doc.createElement("textarea"); // an insecure origin: the old way
+      area.value = text;
+      doc.body.appendChild(area);
+      area.select();
+      doc.execCommand("copy");
+      area.remove();
+    }
+    button.dataset.copied = "true";
+    button.textContent = "✓ Copied";
+    setTimeout(() => {
+      delete button.dataset.copied;
+      button.textContent = button.dataset.label || "Copy";
+    }, 2000);
+  }
+
+  setInterval(() => {
+    const el = doc.querySelector('[data-testid="stMain"]');
+    if (el && el !== state.el) attach(el);
+    if (!state.el) return;
+    if (state.following && gap(state.el) > 2) {
+      toBottom(state.el);
+    }
+    jump.dataset.visible = String(!state.following && gap(state.el) > 80);
+  }, 100);
+})();
