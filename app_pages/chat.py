@@ -20,22 +20,18 @@ from app_pages.identity import (
     keep_browser_token,
     sidebar_account,
 )
+from app_pages.settings_panel import sidebar_settings
 from chat_core import (
-    BACKEND_CHOICES,
     SEARCH_FROM,
     STARTERS,
-    BackendCache,
     ChatError,
     ChatSession,
     ChatStore,
     ChatTurn,
-    GenerationParams,
     Settings,
-    VisitorInput,
     answer_badge,
     answer_blocks,
     default_price_table,
-    endpoint_fields,
     export_filename,
     export_json,
     export_markdown,
@@ -44,8 +40,6 @@ from chat_core import (
     load_settings,
     matching_titles,
     model_caption,
-    model_options,
-    name_the_source,
     parse_price_rows,
     price_rows,
     reasoning_blocks,
@@ -162,23 +156,6 @@ def sidebar_chats() -> None:
             st.error(error, icon=":material/block:")
 
 
-def endpoint_inputs(base: Settings) -> tuple[str, str]:
-    """The visitor's own endpoints; never prefilled with the owner's, hidden when ``off``."""
-    fields = endpoint_fields(base)
-    if not fields.shown:
-        return "", ""
-    base_url = st.text_input(
-        "Base URL",
-        key="base_url",
-        placeholder=fields.base_url_placeholder,
-        help=f"Any OpenAI-compatible server: Ollama, vLLM, LM Studio, ... {fields.help}",
-    )
-    remote_url = st.text_input(
-        "Remote SSE URL", key="remote_url", placeholder=fields.remote_url_placeholder
-    )
-    return base_url, remote_url
-
-
 def chat_actions(stored) -> None:
     """Rename, export, clear and delete this chat; the destructive ones ask first."""
     with st.popover(
@@ -224,98 +201,6 @@ def chat_actions(stored) -> None:
                 on_click=guarded(session.delete_conversation),
                 kwargs={"expected": session.version},
             )
-
-
-def sidebar_settings(base: Settings):
-    """The model and settings fields: (settings, back end, params, problem); Nones if unusable."""
-    state = st.session_state
-    typed = {
-        "OPENAI_API_KEY": state.get("api_key", ""),
-        "OPENAI_BASE_URL": state.get("base_url", ""),
-        "CHAT_REMOTE_URL": state.get("remote_url", ""),
-    }
-    effective = _effective_backend(base, state.get("backend_choice", base.backend), typed)
-    problem = state.get("settings_problem")
-    with st.sidebar.expander(
-        "Model and settings", icon=":material/tune:", expanded=problem is not None
-    ):
-        choice = st.selectbox(
-            "Back end",
-            BACKEND_CHOICES,
-            index=BACKEND_CHOICES.index(base.backend),
-            key="backend_choice",
-            help="auto: a remote URL, else OpenAI when a key or base URL is set, else offline.",
-        )
-        st.caption(f"In use: **{effective}**", help="The back end answers come from now.")
-        problem_slot = st.empty()  # why the settings cannot work, beside the fields
-        api_key = st.text_input(
-            "OpenAI API key",
-            type="password",
-            key="api_key",
-            help="Kept in this browser session only; never stored.",
-        )
-        base_url, remote_url = endpoint_inputs(base)
-        model_slot = st.empty()
-        system = st.text_area("System prompt", placeholder="You are a helpful assistant.")
-        temperature = st.slider("Temperature", 0.0, 2.0, 0.7, 0.1)
-        max_tokens = st.number_input("Max tokens", 1, 32_768, 1000, 100)
-    backends: BackendCache = state.setdefault("backends", BackendCache())
-    from_sidebar = {name for name, value in typed.items() if value}
-    if choice != base.backend:
-        from_sidebar.add("CHAT_BACKEND")
-    settings = backend = params = None
-    problem = None
-    offered: list[str] = []
-    try:
-        visitor = VisitorInput(
-            openai_api_key=api_key, openai_base_url=base_url, remote_url=remote_url
-        )
-        settings = base.with_overrides(backend=choice, visitor=visitor)
-        offered = backends.models(settings)
-    except ChatError as exc:  # no answer can be asked for until the settings are fixed
-        problem, settings = name_the_source(str(exc), from_sidebar), None
-    with model_slot:  # the field stays where it is, usable or not
-        model = model_field(settings or base, offered)
-    if settings is not None:
-        try:
-            settings = settings.with_overrides(model=model)
-            backend = backends.backend(settings)
-            # Through a remote server the server picks the model unless one is named: no
-            # guessed name (and no guessed price) for its answers.
-            remote = settings.resolved_backend == "remote"
-            params = GenerationParams(
-                model=(settings.model or None) if remote else settings.resolved_model,
-                temperature=temperature,
-                max_tokens=int(max_tokens),
-                system=system or None,
-            )
-        except ChatError as exc:
-            problem = name_the_source(str(exc), from_sidebar)
-            settings = backend = params = None
-    state["settings_problem"] = problem
-    if problem is not None:
-        problem_slot.error(problem, icon=":material/settings_alert:")
-    return settings, backend, params, problem
-
-
-def _effective_backend(base: Settings, choice: str, typed: dict[str, str]) -> str:
-    try:
-        visitor = VisitorInput(
-            openai_api_key=typed["OPENAI_API_KEY"],
-            openai_base_url=typed["OPENAI_BASE_URL"],
-            remote_url=typed["CHAT_REMOTE_URL"],
-        )
-        return base.with_overrides(backend=choice, visitor=visitor).resolved_backend
-    except ChatError:
-        return "?"
-
-
-def model_field(settings: Settings, offered: list[str]) -> str:
-    if offered:
-        # the configured model first; models that cannot chat left out
-        options = model_options(offered, settings.model, settings.resolved_model)
-        return st.selectbox("Model", options, accept_new_options=True, key="model_pick")
-    return st.text_input("Model", placeholder=settings.resolved_model, key="model_text")
 
 
 def sidebar_usage() -> dict:
