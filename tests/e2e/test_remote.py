@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from chat_core.backends.offline import tokenize
@@ -17,8 +18,19 @@ def use_gateway(chat: ChatPage, gateway: Server) -> None:
     sidebar = chat.open_settings()
     sidebar.get_by_label("Remote SSE URL").fill(f"{gateway.url}/api/chat/stream")
     sidebar.get_by_label("Remote SSE URL").press("Enter")
-    sidebar.get_by_test_id("stSelectbox").filter(has_text="Back end").click()
-    chat.page.get_by_role("option", name="remote", exact=True).click()
+    # auto already resolves to remote; wait for that rerun to end before opening the select,
+    # or the rerun closes the dropdown under the click.
+    expect(sidebar.get_by_text("In use: remote")).to_be_visible()
+    option = chat.page.get_by_role("option", name="remote", exact=True)
+    for _ in range(5):  # a rerun still drawing can close the dropdown under the click
+        sidebar.get_by_test_id("stSelectbox").filter(has_text="Back end").click()
+        try:
+            option.click(timeout=5_000)
+            break
+        except PlaywrightTimeout:
+            continue
+    else:
+        raise AssertionError("the Back end select never offered remote")
     expect(
         chat.page.get_by_test_id("stCaptionContainer").filter(has_text="Back end")
     ).to_contain_text("Back end remote")
