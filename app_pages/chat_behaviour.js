@@ -114,6 +114,14 @@
     }, 2000);
   }
 
+  // Each frame too, not only every 100 ms: a big block arriving at once must not leave
+  // the end of the answer a screen behind (the interval alone is what a hidden tab gets).
+  const eachFrame = () => {
+    if (state.el && state.following && gap(state.el) > 2) toBottom(state.el);
+    requestAnimationFrame(eachFrame);
+  };
+  requestAnimationFrame(eachFrame);
+
   setInterval(() => {
     const el = doc.querySelector('[data-testid="stMain"]');
     if (el && el !== state.el) attach(el);
