@@ -228,25 +228,20 @@ if (load := state["load"]) is not None:
         st.caption(
             "Failures by code: " + ", ".join(f"`{c}` {n}" for c, n in s["failures_by_code"].items())
         )
-    first_col, total_col = st.columns(2)
-    first_col.caption("First-token time (s)")
-    first_col.bar_chart(
-        histogram(load.first_token_s(), 15),
-        x="from",
-        y="count",
-        x_label="First token (s)",
-        y_label="Streams",
-        height=200,
+    charts = (
+        ("First-token time (s)", "First token (s)", load.first_token_s()),
+        ("Duration (s)", "Duration (s)", load.total_s()),
     )
-    total_col.caption("Duration (s)")
-    total_col.bar_chart(
-        histogram(load.total_s(), 15),
-        x="from",
-        y="count",
-        x_label="Duration (s)",
-        y_label="Streams",
-        height=200,
-    )
+    for column, (title, x_label, values) in zip(st.columns(2), charts, strict=True):
+        column.caption(title)
+        column.bar_chart(
+            histogram(values, 15),
+            x="from",
+            y="count",
+            x_label=x_label,
+            y_label="Streams",
+            height=200,
+        )
     with st.expander(f"Every stream ({len(load.results)})"):
         st.dataframe(readable_rows(r.row() for r in load.results), hide_index=True)
 
