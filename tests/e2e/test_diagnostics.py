@@ -22,6 +22,19 @@ def metric(page: Page, label: str) -> Locator:
     return box.get_by_test_id("stMetricValue")
 
 
+# True once both charts hold a drawing over 100 px wide and tall. Asked of the page in one
+# go, so a chart redrawn between two Playwright calls cannot leave a detached element.
+CHARTS_DRAWN = """() => {
+  const charts = [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')];
+  return charts.length === 2 && charts.every((chart) => {
+    const drawing = chart.querySelector("canvas, svg");
+    if (!drawing) return false;
+    const box = drawing.getBoundingClientRect();
+    return box.width > 100 && box.height > 100;
+  });
+}"""
+
+
 def nav(page: Page) -> Locator:
     return page.get_by_test_id("stSidebarNav")
 
@@ -39,15 +52,12 @@ def test_probe_runs_and_shows_its_charts(page: Page, app_server: Server) -> None
     expect(metric(page, "Total")).to_be_visible(timeout=WAIT_MS)
     expect(metric(page, "Tokens")).to_have_text("200")
     expect(metric(page, "Stalls > 1 s")).to_have_text("1")
-    charts = page.get_by_test_id("stVegaLiteChart")
-    expect(charts).to_have_count(2)
-    for chart in charts.all():
-        drawing = chart.locator("canvas, svg").first
-        expect(drawing).to_be_visible()
-        box = drawing.bounding_box()
-        assert box is not None and box["width"] > 100 and box["height"] > 100, box
+    # The stream's end reruns the page, which draws the charts again: wait for that rerun
+    # (the button is enabled again), then for both charts to be drawn at a readable size.
+    expect(page.locator(".st-key-run_probe button")).to_be_enabled(timeout=WAIT_MS)
+    expect(page.get_by_test_id("stVegaLiteChart")).to_have_count(2)
+    page.wait_for_function(CHARTS_DRAWN, timeout=WAIT_MS)
     expect(page.get_by_test_id("stDataFrame").first).to_be_visible()
-    expect(page.locator(".st-key-run_probe button")).to_be_enabled()
 
 
 @pytest.fixture
