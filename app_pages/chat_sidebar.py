@@ -1,0 +1,167 @@
+"""The chat page's sidebar: New chat, this chat's actions, the chat list, import, usage.
+
+Page-side (Streamlit) code only; what the buttons do lives in ``ChatSession`` and
+``ChatStore``.
+"""
+
+from functools import wraps
+
+import streamlit as st
+
+from chat_core import (
+    SEARCH_FROM,
+    ChatError,
+    ChatSession,
+    ChatStore,
+    default_price_table,
+    export_filename,
+    export_json,
+    export_markdown,
+    format_cost,
+    import_json,
+    matching_titles,
+    parse_price_rows,
+    price_rows,
+    relative_age,
+)
+
+
+def guarded(action):
+    """A widget callback that a late click cannot turn into an exception page."""
+
+    @wraps(action)
+    def run(*args, **kwargs):
+        try:
+            action(*args, **kwargs)
+        except (ChatError, ValueError, RuntimeError) as exc:
+            st.toast(f"Not done: {exc}", icon=":material/info:")
+
+    return run
+
+
+def sidebar_chats(store: ChatStore, session: ChatSession) -> None:
+    """New chat and this chat's actions side by side, the chat list (searchable), import."""
+    stored = (
+        store.get_conversation(session.owner, session.conversation_id)
+        if session.conversation_id
+        else None
+    )
+    with st.container(horizontal=True, vertical_alignment="center"):
+        st.button(
+            "New chat",
+            icon=":material/add_comment:",
+            type="primary",
+            on_click=guarded(session.new_conversation),
+        )
+        if stored is not None:
+            chat_actions(store, session, stored)
+    summaries = store.list_conversations(session.owner, limit=200)
+    if len(summaries) >= SEARCH_FROM:
+        query = st.text_input("Search chats", placeholder="Search titles", key="chat_search")
+        summaries = [summaries[i] for i in matching_titles([s.title for s in summaries], query)]
+    with st.container(height=min(44 * max(len(summaries), 1) + 16, 200), border=False):
+        for summary in summaries:
+            current = summary.id == session.conversation_id
+            st.button(
+                f"{summary.title} · {relative_age(summary.updated_at)}",
+                key=f"conv-{summary.id}",
+                type="secondary" if current else "tertiary",
+                icon=":material/chat_bubble:" if current else None,
+                on_click=guarded(session.open),
+                args=(summary.id,),
+                width="stretch",
+            )
+    with st.expander("Import a chat", icon=":material/upload:"):
+        st.file_uploader(
+            "A JSON export",
+            type=["json"],
+            key="import_file",
+            on_change=on_import,
+            args=(store, session),
+        )
+        if error := st.session_state.pop("import_error", None):
+            st.error(error, icon=":material/block:")
+
+
+def on_import(store: ChatStore, session: ChatSession) -> None:
+    upload = st.session_state.get("import_file")
+    if upload is None:
+        return
+    try:
+        imported = import_json(store, session.owner, upload.getvalue())
+    except ChatError as exc:
+        st.session_state["import_error"] = str(exc)
+    else:
+        session.open(imported.id)
+
+
+def chat_actions(store: ChatStore, session: ChatSession, stored) -> None:
+    """Rename, export, clear and delete this chat; the destructive ones ask first."""
+    with st.popover(
+        "This chat", icon=":material/more_horiz:", key=f"chat-actions-{session.version}"
+    ):
+        title = st.text_input("Title", value=stored.title, max_chars=200, key=f"title-{stored.id}")
+        if title.strip() and title != stored.title:
+            store.rename(session.owner, stored.id, title)
+            st.rerun()
+        with st.container(horizontal=True):
+            for label, kind, mime in (
+                ("Markdown", "md", "text/markdown"),
+                ("JSON", "json", "application/json"),
+            ):
+                exported = export_markdown(stored) if kind == "md" else export_json(stored)
+                st.download_button(
+                    label,
+                    exported,
+                    export_filename(stored, kind),
+                    mime,
+                    icon=":material/download:",
+                    on_click="ignore",
+                )
+        idle = session.phase == "idle"
+        count = len(stored.messages)
+        clear_key, delete_key = (
+            f"confirm-clear-{session.version}",
+            f"confirm-delete-{session.version}",
+        )
+        if st.toggle(f"Clear its {count} messages", key=clear_key, disabled=not idle):
+            st.button(
+                "Clear for good",
+                key="clear",
+                type="primary",
+                on_click=guarded(session.clear),
+                kwargs={"expected": session.version},
+            )
+        if st.toggle("Delete this chat", key=delete_key):
+            st.button(
+                "Delete for good",
+                key="delete",
+                type="primary",
+                on_click=guarded(session.delete_conversation),
+                kwargs={"expected": session.version},
+            )
+
+
+def sidebar_usage(session: ChatSession) -> dict:
+    """Tokens and estimated cost of this chat, and the editable price table it uses."""
+    with st.sidebar.expander("Usage and prices", icon=":material/payments:"):
+        totals = st.container()
+        st.caption("USD per million tokens; edit to match your provider (this session only).")
+        # The editor keeps its edits against the data it was first given: always the defaults.
+        edited = st.data_editor(
+            price_rows(default_price_table()),
+            num_rows="dynamic",
+            key="price_editor",
+            width="stretch",
+        )
+        try:
+            st.session_state["prices"] = parse_price_rows(edited)
+        except ChatError as exc:
+            st.error(str(exc))
+        prices = st.session_state.setdefault("prices", default_price_table())
+        usage = session.usage(prices)
+        approx = "~" if usage.estimated else ""
+        totals.metric("Tokens in this chat", f"{approx}{usage.total_tokens:,}")
+        if usage.cost_usd is not None:
+            totals.metric("Estimated cost", format_cost(usage.cost_usd))
+    return prices

@@ -1,0 +1,178 @@
+"""The chat page's history: each turn with its reasoning, answer, status line and actions.
+
+Every control reads the session's one answer phase (idle, streaming, finished): while
+an answer streams only Stop acts on it, and a click drawn for an older state of the
+chat (``expected=session.version``) is ignored, never an exception.
+"""
+
+import html
+from dataclasses import dataclass
+
+import streamlit as st
+
+from app_pages.chat_sidebar import guarded
+from chat_core import (
+    STARTERS,
+    Backend,
+    ChatError,
+    ChatSession,
+    ChatTurn,
+    GenerationParams,
+    ModelPrice,
+    answer_badge,
+    answer_blocks,
+    format_cost,
+    reasoning_blocks,
+    thinking_label,
+    user_markdown,
+)
+
+
+@dataclass(frozen=True)
+class ChatView:
+    """What this run's controls act on; ``backend`` is None until a setting is fixed."""
+
+    session: ChatSession
+    backend: Backend | None
+    params: GenerationParams | None
+    prices: dict[str, ModelPrice]
+
+    @property
+    def idle(self) -> bool:
+        """A new answer may start: there is a back end and nothing is streaming."""
+        return self.backend is not None and self.session.phase == "idle"
+
+
+def show_history(view: ChatView) -> None:
+    """Every turn of the chat, or the starter prompts when it is empty."""
+    turns = view.session.turns
+    for i, turn in enumerate(turns):
+        show_turn(view, i, turn, last=i == len(turns) - 1)
+    if not turns and not view.session.streaming:
+        show_starters()
+
+
+def show_turn(view: ChatView, index: int, turn: ChatTurn, last: bool) -> None:
+    with st.chat_message(turn.role):
+        if turn.role == "assistant":
+            if turn.reasoning:
+                seconds = turn.metrics.thinking_s if turn.metrics else None
+                with st.expander(thinking_label(seconds), icon=":material/psychology:"):
+                    for piece in reasoning_blocks(turn.reasoning):
+                        st.markdown(piece)
+            else:
+                st.empty()  # the reasoning's slot (see show_answer_chrome)
+            with st.container(key=f"answer-{index}"):
+                for piece in answer_blocks(turn.content):  # no websocket message over ~12 KB
+                    st.markdown(piece)
+            show_answer_chrome(view, index, turn, last)
+            return
+        st.markdown(user_markdown(turn.content))
+        if not view.idle:
+            st.empty()  # the Edit popover's slot (see show_answer_chrome)
+            return
+        # A new key per version: the popover is closed again once its resend went out.
+        version = view.session.version
+        with st.popover("Edit", icon=":material/edit:", key=f"edit-{index}-{version}"):
+            key = f"edit-text-{turn.message_id or index}-{version}"
+            st.text_area("Your message", value=turn.content, key=key)
+            st.button(
+                "Save and resend",
+                key=f"resend-{index}",
+                on_click=guarded(on_edit),
+                args=(view, index, key, version),
+                help="Later messages are replaced by the new answer.",
+            )
+
+
+def show_answer_chrome(view: ChatView, index: int, turn: ChatTurn, last: bool) -> None:
+    """Status, metrics and cost; the error; thumbs, Copy, and Retry/Continue or Regenerate.
+
+    Every answer draws the same slots (an empty one where nothing is offered): a block
+    keeps last run's children beyond what this run drew until the script ends, which
+    during a stream would leave an old Retry or error on screen.
+    """
+    session = view.session
+    caption = turn.metrics.caption() if turn.metrics else ""
+    cost = turn.cost_usd(view.prices)
+    cost_text = format_cost(cost) if cost is not None else ""
+    badge = answer_badge(turn.shown_status, turn.finish_reason)
+    line = " · ".join(x for x in (badge, caption, cost_text) if x)
+    st.caption(line or " ")
+    if turn.error is not None:
+        st.error(turn.error.message, icon=":material/error:")
+    else:
+        st.empty()
+    if note := turn.note():
+        st.info(note.message, icon=note.icon)
+    else:
+        st.empty()
+    row = st.container(horizontal=True, vertical_alignment="center", key=f"actions-{index}")
+    key = f"fb-{turn.message_id or index}"
+    default = {1: 1, -1: 0}.get(turn.feedback)
+    row.feedback(
+        "thumbs", key=key, default=default, on_change=on_feedback, args=(session, index, key)
+    )
+    with row:
+        copy_button(turn.content, key)
+    actions = []
+    if last and view.idle:
+        if not turn.resumable:
+            actions = [("Regenerate", "refresh", "regenerate", session.retry)]
+        else:
+            if turn.retry_helps:
+                actions.append(("Retry", "refresh", "retry", session.retry))
+            if turn.continuable:
+                actions.append(("Continue", "play_arrow", "continue", session.continue_answer))
+    for slot in range(2):
+        if slot >= len(actions):
+            row.empty()
+            continue
+        label, icon, name, action = actions[slot]
+        row.button(
+            label,
+            icon=f":material/{icon}:",
+            key=name,
+            on_click=guarded(action),
+            args=(view.backend, view.params),
+            kwargs={"expected": session.version},
+        )
+
+
+def on_feedback(session: ChatSession, index: int, key: str) -> None:
+    thumbs = st.session_state.get(key)  # st.feedback: 0 down, 1 up, None cleared
+    session.set_feedback(index, 0 if thumbs is None else (1 if thumbs == 1 else -1))
+
+
+def on_edit(view: ChatView, index: int, key: str, expected: int) -> None:
+    try:
+        text = st.session_state[key]
+        view.session.edit(index, text, view.backend, view.params, expected=expected)
+    except ChatError as exc:
+        st.session_state["edit_error"] = str(exc)
+
+
+def copy_button(text: str, key: str) -> None:
+    """One click copies the answer's markdown; the button says "Copied" (chat_behaviour.js)."""
+    st.html(
+        f'<button type="button" class="copy-{key}" data-label="Copy" '
+        f'data-copy-text="{html.escape(text, quote=True)}">Copy</button>',
+        width="content",
+    )
+
+
+def show_starters() -> None:
+    """An empty chat offers a few prompts, the offline model's directives among them."""
+    # A chat message, like every other child of the chat area (see live_answer.py).
+    with st.chat_message("starters", avatar=":material/lightbulb:"):
+        st.caption("Try one of these, or ask anything below.")
+        row = st.container(horizontal=True, key="starters")
+    with row:
+        for i, starter in enumerate(STARTERS):
+            st.button(
+                starter.label,
+                key=f"starter-{i}",
+                help=starter.prompt,
+                on_click=st.session_state.__setitem__,
+                args=("starter_prompt", starter.prompt),
+            )

@@ -1,0 +1,94 @@
+"""The chat page's bottom: the prompt input with Stop beside it, and the answer streaming live.
+
+Page-side (Streamlit) code only; the stream is read by ``render_run`` and
+``render_reasoning`` in ``chat_core``.
+"""
+
+import logging
+
+import streamlit as st
+
+from chat_core import (
+    ChatSession,
+    answer_blocks,
+    reasoning_first,
+    render_reasoning,
+    render_run,
+    thinking_label,
+    waiting_label,
+    waiting_seconds,
+)
+
+
+def prompt_input(session: ChatSession, can_answer: bool) -> str | None:
+    """The input pinned at the bottom, and Stop beside it while an answer streams."""
+    with st.bottom, st.container(horizontal=True, vertical_alignment="bottom"):
+        prompt = st.chat_input("Ask anything", disabled=session.streaming or not can_answer)
+        if session.streaming:
+            st.button(
+                "Stop",
+                icon=":material/stop_circle:",
+                key="stop",
+                type="primary",
+                on_click=session.stop,
+            )
+    return prompt or st.session_state.pop("starter_prompt", None)
+
+
+def yield_point() -> None:
+    """Reading session state lets Streamlit handle a click (Stop) while the stream is quiet."""
+    st.session_state.get("chat")
+
+
+def stream_answer(session: ChatSession, leftovers: int) -> None:
+    """The live answer, drawn afresh, then the places of leftover messages emptied."""
+    live = session.live
+    # Streamlit's frontend gives a new block the children of the block drawn at its place
+    # last run when both have the same type. Every other child of the chat area is a chat
+    # message; this holder is a plain container, so the old answer drawn here (its error,
+    # thumbs, Retry) is not inherited while the new one streams. Later leftovers are emptied.
+    holder = st.container()
+    for _ in range(leftovers):
+        st.empty()
+    with holder, st.chat_message("assistant"):
+        thinking = st.empty()
+        body = st.container(key="streaming-answer")
+        status = st.container(key="answer-status").empty()
+        st.html('<div class="answer-row-placeholder"></div>')  # where the actions will be
+        shown = [""]
+
+        def show_status() -> None:
+            label = waiting_label(waiting_seconds(live.run))
+            if label != shown[0]:  # a websocket message only when the words change
+                shown[0] = label
+                status.caption(label)
+
+        def on_idle() -> None:
+            yield_point()
+            show_status()
+
+        def on_event(_seq, _event) -> None:
+            session.save_partial()
+            show_status()
+
+        show_status()
+        try:  # reasoning live in its own element (collapsed once the answer starts)
+            after = 0
+            if reasoning_first(live.run, on_idle=on_idle):
+                with thinking.status(thinking_label(None, streaming=True), expanded=True) as box:
+                    thoughts = render_reasoning(live.run, on_idle=on_idle, on_event=on_event)
+                    st.write_stream(thoughts, cursor="▌")
+                    box.update(
+                        label=thinking_label(thoughts.thinking_s), state="complete", expanded=False
+                    )
+                after = thoughts.seq
+            with body:
+                for piece in answer_blocks(live.prefix):  # a Continue goes on in place
+                    st.markdown(piece)
+                chunks = render_run(live.run, after, on_idle=on_idle, on_event=on_event)
+                st.write_stream(chunks, cursor="▌")
+        except Exception:  # never a traceback on screen, never an answer left streaming
+            logging.getLogger(__name__).exception("the streaming answer could not be shown")
+            live.run.fail("The answer could not be shown; the text so far is kept.")
+    session.finish()
+    st.rerun()
