@@ -22,18 +22,16 @@ watching. Status and errors are kept beside the text, never inside it.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from chat_core.backends.base import Backend
+from chat_core.chat.answering import finished_turn, metrics_of, start_answer
 from chat_core.chat.live import LIVE_ANSWERS, LiveAnswer, LiveAnswers, RunKind
 from chat_core.chat.pricing import ModelPrice, UsageSummary, conversation_usage
 from chat_core.chat.turns import ChatTurn
-from chat_core.events import Done, reasoning_text
-from chat_core.logs import log_stream_end, log_stream_start
 from chat_core.messages import (
     CONTINUE_PROMPT,
     ChatMessage,
@@ -41,8 +39,8 @@ from chat_core.messages import (
     GenerationParams,
     build_conversation,
 )
-from chat_core.metrics import SessionStats, StreamMetrics, answer_status, measure
-from chat_core.runs import Run, start_run
+from chat_core.metrics import SessionStats
+from chat_core.runs import Run
 from chat_core.storage.records import StoredMessage
 from chat_core.storage.store import ChatStore
 
@@ -57,29 +55,6 @@ class _Answer:
     role: str
     model: str | None
     metrics: Mapping[str, Any]
-
-
-def _stored_metrics(metrics: StreamMetrics, run: Run) -> dict[str, Any]:
-    out = metrics.to_dict()
-    if (error := run.error) is not None:
-        out |= {"error_message": error.message, "error_retryable": error.retryable}
-    if tools := _tool_names(run):
-        out["tool_names"] = json.dumps(list(tools))  # stored metrics are flat: one string
-    return out
-
-
-def _joined(earlier: str, later: str) -> str:
-    """A continued answer's reasoning: each part's, one paragraph apart."""
-    return "\n\n".join(r for r in (earlier, later) if r)
-
-
-def _tool_names(run: Run) -> tuple[str, ...]:
-    done = run.events[-1] if run.events else None
-    return done.tool_names if isinstance(done, Done) else ()
-
-
-def _metrics_of(run: Run) -> StreamMetrics:
-    return measure(run.created_at, run.events, run.arrival_times, reconnects=run.reconnects)
 
 
 def _signature(messages: Sequence[StoredMessage]) -> tuple[Any, ...]:
@@ -312,53 +287,20 @@ class ChatSession:
         # A continued answer leaves the turns while it streams: the live answer shows it
         # whole, once (issue: it was shown twice).
         continued = self.turns.pop() if kind == "continue" else None
-        prefix = continued.content if continued else ""
-        earlier_reasoning = continued.reasoning if continued else ""
-        message_id = self._start_stored_answer(continued, params)
-        run = start_run(lambda: backend.astream(conversation, params))
-        log_stream_start("chat", run.id, backend=backend.name, prompt=conversation.prompt)
-        live = LiveAnswer(run, message_id, kind, prefix, params.model, earlier_reasoning)
-        store, registry, owner = self.store, self.live_answers, self.owner
-
-        def on_finish(run: Run) -> None:
-            try:
-                metrics = _metrics_of(run)
-                log_stream_end("chat", run.id, metrics, run.text_bytes)
-                if store is not None and message_id is not None:
-                    store.finish_message(
-                        owner,
-                        message_id,
-                        live.text,
-                        status=metrics.status,
-                        metrics=_stored_metrics(metrics, run),
-                        reasoning=_joined(earlier_reasoning, reasoning_text(run.events)),
-                    )
-            finally:  # after the write: a page that finds no live run reads the final answer
-                registry.discard(live)
-
-        registry.add(live)
-        run.add_finish_callback(on_finish)
+        live = start_answer(
+            backend,
+            conversation,
+            params,
+            kind,
+            continued=continued,
+            store=self.store,
+            owner=self.owner,
+            conversation_id=self.conversation_id,
+            registry=self.live_answers,
+        )
         self.live = live
         self._bump()
-        return run
-
-    def _start_stored_answer(
-        self, continued: ChatTurn | None, params: GenerationParams
-    ) -> int | None:
-        if self.store is None or self.conversation_id is None:
-            return None
-        if continued is not None and continued.message_id is not None:
-            self.store.update_message(self.owner, continued.message_id, status="streaming")
-            return continued.message_id
-        settings: dict[str, Any] = {
-            "temperature": params.temperature,
-            "max_tokens": params.max_tokens,
-        }
-        if params.system:
-            settings["system"] = params.system
-        return self.store.start_answer(
-            self.owner, self.conversation_id, model=params.model, params=settings
-        ).id
+        return live.run
 
     # -- while streaming -----------------------------------------------------------------------
     def save_partial(self, *, now: float | None = None) -> None:
@@ -377,20 +319,9 @@ class ChatSession:
         live = self.live
         if live is None or not live.run.finished:
             return None
-        run = live.run
-        metrics = _metrics_of(run)
+        metrics = metrics_of(live.run)
         self.stats.add(metrics)
-        turn = ChatTurn(
-            "assistant",
-            live.text,
-            answer_status(run.events),
-            metrics,
-            run.error,
-            live.model,
-            live.message_id,  # type: ignore[arg-type]
-            reasoning=_joined(live.reasoning_prefix, reasoning_text(run.events)),
-            tool_names=_tool_names(run),
-        )
+        turn = finished_turn(live, metrics)
         self.turns.append(turn)
         self.live = None
         self._signature = ()  # the store now holds the final answer: re-read it next sync
