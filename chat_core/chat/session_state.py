@@ -49,7 +49,7 @@ class SessionState:
     owner: str = ""  # whose chats these are; the store refuses an empty owner
     version: int = 0  # bumped whenever what the page shows changes: stale clicks compare it
     live_answers: LiveAnswers = field(default=LIVE_ANSWERS, repr=False)
-    _last_save: float = 0.0
+    _last_save: float = 0.0  # when ChatSession.save_partial last wrote the text so far
     _signature: tuple[Any, ...] = ()
 
     # -- the answer's phase --------------------------------------------------------------------
