@@ -4,7 +4,7 @@ Back ends yield typed events; runs buffer them so answers survive reruns and
 disconnects; the chat package and the wire protocol turn them into what users
 see. Importable without Streamlit. The tree, by the data path:
 
-    events, errors, messages, settings, metrics, logs     foundations
+    events, errors, messages, settings (+ settings_sources), metrics, logs    foundations
     backends/     offline, openai, remote (+ directives): a conversation -> events
     runs/         a generation that outlives its consumer
     wire/         protocol v1: encode, decode, status, the SSE response
@@ -95,12 +95,12 @@ from chat_core.metrics import SessionStats, StreamMetrics, answer_status, measur
 from chat_core.runs import Run, RunRegistry, start_run
 from chat_core.settings import (
     BACKEND_CHOICES,
-    SETTING_NAMES,
     Settings,
     VisitorBudget,
     VisitorInput,
     load_settings,
 )
+from chat_core.settings_sources import SETTING_NAMES
 from chat_core.storage import (
     LEGACY_OWNER,
     SHARED_OWNER,

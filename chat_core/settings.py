@@ -1,8 +1,9 @@
 """Settings from explicit arguments, Streamlit secrets, the environment and ``.env``.
 
 Precedence, highest first: explicit arguments > ``st.secrets`` > environment >
-``.env``. Streamlit is only consulted when it is already imported (the app), so
-the gateway and the tests never pay for importing it.
+``.env``. Reading the last three, by name, is ``settings_sources.py``; here are
+the parsed ``Settings``, their checks, and ``load_settings``, which puts both
+together.
 
 Owner and visitor: everything read here is the owner's. What a visitor types in
 the sidebar is a ``VisitorInput``, kept apart in ``Settings.visitor``, so the
@@ -13,17 +14,14 @@ endpoints (``docs/security.md``).
 from __future__ import annotations
 
 import ipaddress
-import os
 import re
-import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal, cast
 
-from dotenv import dotenv_values
-
 from chat_core.errors import ConfigError
+from chat_core.settings_sources import FIELD_NAMES, lookup, setting_layers
 
 BackendName = Literal["offline", "openai", "remote"]
 BACKEND_CHOICES = ("auto", "offline", "openai", "remote")
@@ -32,38 +30,6 @@ DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 DEFAULT_OFFLINE_MODEL = "offline-scripted"
 VisitorEndpoints = Literal["off", "public", "any"]
 VISITOR_ENDPOINT_CHOICES: tuple[VisitorEndpoints, ...] = ("off", "public", "any")
-
-# Settings field -> its name in secrets, the environment and .env.
-_NAMES: dict[str, str] = {
-    "backend": "CHAT_BACKEND",
-    "openai_api_key": "OPENAI_API_KEY",
-    "openai_base_url": "OPENAI_BASE_URL",
-    "model": "CHAT_MODEL",
-    "remote_url": "CHAT_REMOTE_URL",
-    "remote_method": "CHAT_REMOTE_METHOD",
-    "gateway_token": "CHAT_GATEWAY_TOKEN",
-    "offline_tps": "CHAT_OFFLINE_TPS",
-    "db_path": "CHAT_DB_PATH",
-    "db_url": "CHAT_DB_URL",
-    "shared_history": "CHAT_SHARED_HISTORY",
-    "openai_api": "CHAT_OPENAI_API",
-    "visitor_budget": "CHAT_VISITOR_BUDGET",
-    "visitor_endpoints": "CHAT_VISITOR_ENDPOINTS",
-    "redis_url": "CHAT_REDIS_URL",
-}
-# Read by the gateway only (``GatewayConfig``), through the same precedence.
-GATEWAY_SETTING_NAMES: tuple[str, ...] = (
-    "CHAT_CORS_ORIGINS",
-    "CHAT_GATEWAY_MAX_STREAMS",
-    "CHAT_GATEWAY_TTL_S",
-    "CHAT_GATEWAY_CLIENT_STREAMS",
-    "CHAT_GATEWAY_CLIENT_STARTS",
-    "CHAT_GATEWAY_REQUEST_TIMEOUT_S",
-    "CHAT_GATEWAY_MODELS",
-    "CHAT_GATEWAY_MAX_TOKENS",
-)
-# Every name this project reads: tests and benchmarks scrub the environment with it.
-SETTING_NAMES: tuple[str, ...] = (*_NAMES.values(), *GATEWAY_SETTING_NAMES)
 
 
 @dataclass(frozen=True)
@@ -200,43 +166,6 @@ def visitor_endpoints_policy(setting: str | None, server_address: str | None) ->
     return default_visitor_endpoints(server_address)
 
 
-def _streamlit_secrets() -> Mapping[str, Any]:
-    if "streamlit" not in sys.modules:
-        return {}
-    try:
-        import streamlit as st
-
-        return {k: st.secrets[k] for k in SETTING_NAMES if k in st.secrets}
-    except Exception:  # no secrets.toml, or not running under Streamlit
-        return {}
-
-
-def setting_layers(
-    *,
-    env: Mapping[str, str] | None = None,
-    dotenv_path: str | Path | None = ".env",
-    secrets: Mapping[str, Any] | None = None,
-) -> list[Mapping[str, Any]]:
-    """Where settings come from, highest first: ``st.secrets``, the environment, ``.env``."""
-    dot: Mapping[str, str | None] = {}
-    if dotenv_path is not None and Path(dotenv_path).is_file():
-        dot = dotenv_values(dotenv_path)
-    return [
-        secrets if secrets is not None else _streamlit_secrets(),
-        os.environ if env is None else env,
-        dot,
-    ]
-
-
-def lookup(name: str, layers: list[Mapping[str, Any]]) -> str | None:
-    """The first non-empty value of ``name`` in ``layers``, stripped."""
-    for layer in layers:
-        raw = layer.get(name)
-        if raw not in (None, ""):
-            return str(raw).strip()
-    return None
-
-
 def _flag(raw: str) -> bool:
     value = raw.lower()
     if value in ("1", "true", "yes", "on"):
@@ -294,12 +223,12 @@ def load_settings(
         secrets: Streamlit secrets (read from ``st.secrets`` when None and Streamlit is loaded).
         **explicit: field values that win over everything else.
     """
-    unknown = set(explicit) - set(_NAMES)
+    unknown = set(explicit) - set(FIELD_NAMES)
     if unknown:
         raise TypeError(f"unknown setting {sorted(unknown)[0]!r}")
     layers = setting_layers(env=env, dotenv_path=dotenv_path, secrets=secrets)
     values: dict[str, Any] = {}
-    for attr, name in _NAMES.items():
+    for attr, name in FIELD_NAMES.items():
         if explicit.get(attr) not in (None, ""):
             values[attr] = explicit[attr]
             continue

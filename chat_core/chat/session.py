@@ -18,186 +18,35 @@ session writes through: the prompt when it is sent, the answer as a
 ``streaming`` row grown by ``save_partial`` and finalised by a finish callback
 on the run itself, so an answer still lands in the database when no page is
 watching. Status and errors are kept beside the text, never inside it.
+
+Here: what users do. The fields, the phase and the stored conversation shown
+are ``SessionState`` (``session_state.py``); how an answer's run starts and
+ends as a turn is ``answering.py``.
 """
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass
 
 from chat_core.backends.base import Backend
-from chat_core.chat.live import LIVE_ANSWERS, LiveAnswer, LiveAnswers, RunKind
-from chat_core.chat.pricing import ModelPrice, UsageSummary, conversation_usage
+from chat_core.chat.answering import finished_turn, metrics_of, start_answer
+from chat_core.chat.live import RunKind
+from chat_core.chat.session_state import Phase, SessionState
 from chat_core.chat.turns import ChatTurn
-from chat_core.events import Done, reasoning_text
-from chat_core.logs import log_stream_end, log_stream_start
-from chat_core.messages import (
-    CONTINUE_PROMPT,
-    ChatMessage,
-    Conversation,
-    GenerationParams,
-    build_conversation,
-)
-from chat_core.metrics import SessionStats, StreamMetrics, answer_status, measure
-from chat_core.runs import Run, start_run
-from chat_core.storage.records import StoredMessage
-from chat_core.storage.store import ChatStore
+from chat_core.messages import CONTINUE_PROMPT, Conversation, GenerationParams, build_conversation
+from chat_core.runs import Run
 
 PARTIAL_SAVE_S = 0.5
-Phase = Literal["idle", "streaming", "finished"]
 
 __all__ = ["CONTINUE_PROMPT", "ChatSession", "Phase", "RunKind"]
 
 
-@dataclass(frozen=True)
-class _Answer:
-    role: str
-    model: str | None
-    metrics: Mapping[str, Any]
-
-
-def _stored_metrics(metrics: StreamMetrics, run: Run) -> dict[str, Any]:
-    out = metrics.to_dict()
-    if (error := run.error) is not None:
-        out |= {"error_message": error.message, "error_retryable": error.retryable}
-    if tools := _tool_names(run):
-        out["tool_names"] = json.dumps(list(tools))  # stored metrics are flat: one string
-    return out
-
-
-def _joined(earlier: str, later: str) -> str:
-    """A continued answer's reasoning: each part's, one paragraph apart."""
-    return "\n\n".join(r for r in (earlier, later) if r)
-
-
-def _tool_names(run: Run) -> tuple[str, ...]:
-    done = run.events[-1] if run.events else None
-    return done.tool_names if isinstance(done, Done) else ()
-
-
-def _metrics_of(run: Run) -> StreamMetrics:
-    return measure(run.created_at, run.events, run.arrival_times, reconnects=run.reconnects)
-
-
-def _signature(messages: Sequence[StoredMessage]) -> tuple[Any, ...]:
-    return tuple((m.id, m.status, len(m.content), m.content[-32:], m.feedback) for m in messages)
-
-
 @dataclass
-class ChatSession:
-    """Turns, the live answer (if any), the session's aggregates, and the store link."""
+class ChatSession(SessionState):
+    """A session's state (``SessionState``) and what users do: send, retry, edit, stop, clear."""
 
-    turns: list[ChatTurn] = field(default_factory=list)
-    live: LiveAnswer | None = None
-    stats: SessionStats = field(default_factory=SessionStats)
-    store: ChatStore | None = None
-    conversation_id: str | None = None
-    owner: str = ""  # whose chats these are; the store refuses an empty owner
-    version: int = 0  # bumped whenever what the page shows changes: stale clicks compare it
-    live_answers: LiveAnswers = field(default=LIVE_ANSWERS, repr=False)
-    _last_save: float = 0.0
-    _signature: tuple[Any, ...] = ()
-
-    # -- the answer's phase --------------------------------------------------------------------
-    @property
-    def phase(self) -> Phase:
-        if self.live is None:
-            return "idle"
-        return "finished" if self.live.run.finished else "streaming"
-
-    @property
-    def streaming(self) -> bool:
-        """True while an answer is live (streaming, or finished and not yet in the turns)."""
-        return self.live is not None
-
-    @property
-    def run(self) -> Run | None:
-        return self.live.run if self.live else None
-
-    @property
-    def run_kind(self) -> RunKind:
-        return self.live.kind if self.live else "new"
-
-    def may_start(self, expected: int | None = None) -> bool:
-        """Whether an action may start an answer now (idle, and the chat is as it was drawn)."""
-        return self.live is None and (expected is None or expected == self.version)
-
-    def model_history(self, turns: list[ChatTurn] | None = None) -> list[ChatMessage]:
-        """What the model is sent: the texts exactly as produced, empty answers left out."""
-        chosen = self.turns if turns is None else turns
-        return [ChatMessage(t.role, t.content) for t in chosen if t.content]
-
-    def usage(self, prices: Mapping[str, ModelPrice]) -> UsageSummary:
-        """Tokens and estimated cost over this conversation's answers."""
-        return conversation_usage(
-            [_Answer(t.role, t.model, t.metrics_dict) for t in self.turns], prices
-        )
-
-    # -- conversations -------------------------------------------------------------------------
-    def open(self, conversation_id: str) -> bool:
-        """Show a stored conversation, re-attached to its live answer if one is streaming."""
-        messages = self._read(conversation_id)
-        if messages is None:
-            return False
-        self._detach()
-        self.conversation_id = conversation_id
-        self._load(messages)
-        return True
-
-    def sync(self) -> bool:
-        """Catch up with the store while idle (another tab's turns); True if anything changed."""
-        if self.live is not None or self.store is None or self.conversation_id is None:
-            return False
-        messages = self._read(self.conversation_id)
-        if messages is None:  # deleted elsewhere
-            self.new_conversation()
-            return True
-        return self._load(messages)
-
-    def _read(self, conversation_id: str) -> Sequence[StoredMessage] | None:
-        if self.store is None:
-            return None
-        stored = self.store.get_conversation(self.owner, conversation_id)
-        if stored is None:
-            return None
-        last = stored.messages[-1] if stored.messages else None
-        if last is not None and last.status == "streaming" and not self.live_answers.get(last.id):
-            # Its run may have finished between the read and the look-up: the run stores the
-            # final answer before it leaves the registry, so a second read sees it.
-            stored = (
-                self.store.get_conversation(self.owner, conversation_id) if self.store else None
-            )
-        return stored.messages if stored is not None else None
-
-    def _load(self, messages: Sequence[StoredMessage]) -> bool:
-        signature = _signature(messages)
-        if signature == self._signature and self.live is None:
-            return False
-        turns = [ChatTurn.from_stored(m) for m in messages]
-        last = messages[-1] if messages else None
-        if last is not None and last.status == "streaming":
-            live = self.live_answers.get(last.id)
-            if live is not None:
-                self.live = live  # re-attach: the page streams it from where it is
-                turns.pop()
-            else:  # no run is producing it any more: say so, never a frozen "streaming"
-                turns[-1].status = "interrupted"
-        self.turns = turns
-        self._signature = signature
-        self._bump()
-        return True
-
-    def new_conversation(self) -> None:
-        """An empty chat; it is stored once its first prompt is sent."""
-        self._detach()
-        self.conversation_id = None
-        self.turns = []
-        self._signature = ()
-        self._bump()
-
+    # -- the conversation ----------------------------------------------------------------------
     def delete_conversation(self, *, expected: int | None = None) -> None:
         """Delete this chat (stopping its answer) and show an empty one."""
         if expected is not None and expected != self.version:
@@ -219,12 +68,6 @@ class ChatSession:
         self._signature = ()
         self._bump()
         return cleared
-
-    def _detach(self) -> None:
-        self.live = None  # not a cancel: the run goes on and its finish callback stores it
-
-    def _bump(self) -> None:
-        self.version += 1
 
     # -- sending -------------------------------------------------------------------------------
     def submit(self, prompt: str, backend: Backend, params: GenerationParams) -> Run | None:
@@ -312,53 +155,20 @@ class ChatSession:
         # A continued answer leaves the turns while it streams: the live answer shows it
         # whole, once (issue: it was shown twice).
         continued = self.turns.pop() if kind == "continue" else None
-        prefix = continued.content if continued else ""
-        earlier_reasoning = continued.reasoning if continued else ""
-        message_id = self._start_stored_answer(continued, params)
-        run = start_run(lambda: backend.astream(conversation, params))
-        log_stream_start("chat", run.id, backend=backend.name, prompt=conversation.prompt)
-        live = LiveAnswer(run, message_id, kind, prefix, params.model, earlier_reasoning)
-        store, registry, owner = self.store, self.live_answers, self.owner
-
-        def on_finish(run: Run) -> None:
-            try:
-                metrics = _metrics_of(run)
-                log_stream_end("chat", run.id, metrics, run.text_bytes)
-                if store is not None and message_id is not None:
-                    store.finish_message(
-                        owner,
-                        message_id,
-                        live.text,
-                        status=metrics.status,
-                        metrics=_stored_metrics(metrics, run),
-                        reasoning=_joined(earlier_reasoning, reasoning_text(run.events)),
-                    )
-            finally:  # after the write: a page that finds no live run reads the final answer
-                registry.discard(live)
-
-        registry.add(live)
-        run.add_finish_callback(on_finish)
+        live = start_answer(
+            backend,
+            conversation,
+            params,
+            kind,
+            continued=continued,
+            store=self.store,
+            owner=self.owner,
+            conversation_id=self.conversation_id,
+            registry=self.live_answers,
+        )
         self.live = live
         self._bump()
-        return run
-
-    def _start_stored_answer(
-        self, continued: ChatTurn | None, params: GenerationParams
-    ) -> int | None:
-        if self.store is None or self.conversation_id is None:
-            return None
-        if continued is not None and continued.message_id is not None:
-            self.store.update_message(self.owner, continued.message_id, status="streaming")
-            return continued.message_id
-        settings: dict[str, Any] = {
-            "temperature": params.temperature,
-            "max_tokens": params.max_tokens,
-        }
-        if params.system:
-            settings["system"] = params.system
-        return self.store.start_answer(
-            self.owner, self.conversation_id, model=params.model, params=settings
-        ).id
+        return live.run
 
     # -- while streaming -----------------------------------------------------------------------
     def save_partial(self, *, now: float | None = None) -> None:
@@ -377,20 +187,9 @@ class ChatSession:
         live = self.live
         if live is None or not live.run.finished:
             return None
-        run = live.run
-        metrics = _metrics_of(run)
+        metrics = metrics_of(live.run)
         self.stats.add(metrics)
-        turn = ChatTurn(
-            "assistant",
-            live.text,
-            answer_status(run.events),
-            metrics,
-            run.error,
-            live.model,
-            live.message_id,  # type: ignore[arg-type]
-            reasoning=_joined(live.reasoning_prefix, reasoning_text(run.events)),
-            tool_names=_tool_names(run),
-        )
+        turn = finished_turn(live, metrics)
         self.turns.append(turn)
         self.live = None
         self._signature = ()  # the store now holds the final answer: re-read it next sync

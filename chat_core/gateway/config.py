@@ -1,6 +1,6 @@
 """Gateway-only settings: the token, CORS origins, limits, timings and what clients may ask.
 
-Read with the same precedence as the shared ``Settings`` (``settings.setting_layers``):
+Read with the same precedence as the shared ``Settings`` (``settings_sources.setting_layers``):
 ``CHAT_GATEWAY_TOKEN`` (in Settings), ``CHAT_CORS_ORIGINS`` (comma-separated),
 ``CHAT_GATEWAY_MAX_STREAMS``, ``CHAT_GATEWAY_TTL_S``; per client (its token, else its
 address) ``CHAT_GATEWAY_CLIENT_STREAMS`` and ``CHAT_GATEWAY_CLIENT_STARTS`` (per minute;
@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from chat_core.errors import ConfigError
-from chat_core.settings import Settings, lookup, setting_layers
+from chat_core.settings import Settings
+from chat_core.settings_sources import lookup, setting_layers
 from chat_core.wire import PING_INTERVAL_S, RETRY_MS
 
 N = TypeVar("N", int, float)

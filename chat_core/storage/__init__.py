@@ -1,12 +1,13 @@
 """Conversation storage in any SQL database SQLAlchemy speaks (SQLite by default, PostgreSQL).
 
-    records.py    the stored records and the field checks every write goes through (pure)
-    schema.py     the tables and the one migration path (schema_version table)
-    db.py         the engine and its read / write transactions; driver errors -> StoreError
-    base.py       opening, recovery of stale answers, owner-scoped lookups
-    ledger.py     the usage ledger (visitor budget) and per-owner preferences
-    store.py      ChatStore: conversations and messages, every call scoped to an owner
-    transfer.py   export to Markdown / JSON, strict all-or-nothing JSON import
+    records.py        the stored records and the field checks every write goes through (pure)
+    schema.py         the tables and the one migration path (schema_version table)
+    db.py             the engine and its read / write transactions; driver errors -> StoreError
+    base.py           opening, recovery of stale answers, owner-scoped lookups
+    ledger.py         the usage ledger (visitor budget) and per-owner preferences
+    conversations.py  whole conversations: create, list, read, rename, delete, import
+    store.py          ChatStore: those, plus messages, every call scoped to an owner
+    transfer.py       export to Markdown / JSON, strict all-or-nothing JSON import
 
 Storage imports neither runs nor chat (a test checks it).
 """

@@ -4,7 +4,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from chat_core.settings import SETTING_NAMES
+from chat_core.settings_sources import SETTING_NAMES
 
 ROOT = Path(__file__).resolve().parents[2]
 

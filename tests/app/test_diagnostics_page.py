@@ -6,7 +6,7 @@ from streamlit.testing.v1 import AppTest
 from chat_core.chat.session import ChatSession, ChatTurn
 from chat_core.events import Done, StreamError, TextDelta, Usage
 from chat_core.metrics import measure
-from chat_core.settings import SETTING_NAMES
+from chat_core.settings_sources import SETTING_NAMES
 
 pytestmark = pytest.mark.app
 ROOT = Path(__file__).resolve().parents[2]

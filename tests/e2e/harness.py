@@ -17,7 +17,7 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, Locator, Page, Playwright, expect
 
-from chat_core.settings import SETTING_NAMES
+from chat_core.settings_sources import SETTING_NAMES
 from tests.support.servers import Server, run_server
 
 ROOT = Path(__file__).resolve().parents[2]

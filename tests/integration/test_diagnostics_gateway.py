@@ -15,7 +15,7 @@ from chat_core.backends.offline import OfflineBackend
 from chat_core.diagnostics import Probe, ProbeTarget, run_load_test
 from chat_core.gateway import GatewayConfig, create_app
 from chat_core.messages import GenerationParams
-from chat_core.settings import SETTING_NAMES
+from chat_core.settings_sources import SETTING_NAMES
 from tests.support.servers import serve_app
 
 pytestmark = pytest.mark.integration

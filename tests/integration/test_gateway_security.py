@@ -22,7 +22,7 @@ import pytest
 from chat_core.backends.offline import OfflineBackend
 from chat_core.gateway import GatewayConfig, create_app
 from chat_core.gateway.deadline import deadline_protocol
-from chat_core.settings import SETTING_NAMES
+from chat_core.settings_sources import SETTING_NAMES
 from tests.support.servers import run_server, serve_app
 
 pytestmark = pytest.mark.integration

@@ -21,7 +21,7 @@ import pytest
 from chat_core.backends.remote import RemoteBackend, WireRecord
 from chat_core.events import Done, StreamEvent, answer_text
 from chat_core.messages import GenerationParams, build_conversation
-from chat_core.settings import SETTING_NAMES
+from chat_core.settings_sources import SETTING_NAMES
 from chat_core.wire import SSEMessage, SSEParser, parse_event_id
 from tests.support.polling import wait_for
 from tests.support.redis import Redis

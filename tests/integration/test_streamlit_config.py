@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from chat_core.settings import SETTING_NAMES
+from chat_core.settings_sources import SETTING_NAMES
 from chat_core.storage.transfer import MAX_IMPORT_BYTES
 from tests.support.servers import Server, run_server
 

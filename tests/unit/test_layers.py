@@ -2,7 +2,7 @@
 
 foundations <- backends <- runs <- wire / chat <- pages and servers; wire imports only
 events and errors; storage imports neither runs nor chat; chat_core never imports
-Streamlit (settings may, lazily, to read st.secrets); pages import public surfaces only.
+Streamlit (settings_sources may, lazily, to read st.secrets); pages import public surfaces only.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-FOUNDATIONS = {"events", "errors", "messages", "settings", "metrics", "logs"}
+FOUNDATIONS = {"events", "errors", "messages", "settings", "settings_sources", "metrics", "logs"}
 # layer -> the layers it may import (itself always allowed)
 ALLOWED: dict[str, set[str]] = {
     "foundations": set(),
@@ -64,7 +64,7 @@ def violations(graph: dict[str, list[tuple[str, int, bool]]]) -> list[str]:
         here = layer_of(module)
         for target, line, top in imports:
             if target.split(".")[0] == "streamlit":
-                if not (module == "chat_core.settings" and not top):
+                if not (module == "chat_core.settings_sources" and not top):
                     found.append(f"{module}:{line} imports streamlit")
                 continue
             if not target.startswith("chat_core.") or here == "package":
@@ -115,7 +115,8 @@ def test_pages_import_only_public_surfaces(page: Path) -> None:
         ("chat_core.backends.remote", "chat_core.runs", True),
         ("chat_core.events", "chat_core.backends.base", True),
         ("chat_core.runs.run", "streamlit", False),
-        ("chat_core.settings", "streamlit", True),
+        ("chat_core.settings_sources", "streamlit", True),
+        ("chat_core.settings", "streamlit", False),
     ],
 )
 def test_a_crossed_layer_is_reported(module: str, target: str, top: bool) -> None:
@@ -130,6 +131,6 @@ def test_allowed_imports_are_not_reported() -> None:
     graph = {
         "chat_core.wire.decode": [("chat_core.events", 1, True), ("chat_core.errors", 2, True)],
         "chat_core.chat.session": [("chat_core.runs", 1, True), ("chat_core.storage", 2, True)],
-        "chat_core.settings": [("streamlit", 3, False)],
+        "chat_core.settings_sources": [("streamlit", 3, False)],
     }
     assert violations(graph) == []

@@ -1,0 +1,156 @@
+"""A chat session's state: its turns, the live answer and its phase, and the conversation shown.
+
+``ChatSession`` (``session.py``) is this state plus what users do with it. Here:
+the fields the page reads, the answer's phase, what the model is sent, and which
+stored conversation is shown, kept in step with the store: ``open`` and ``sync``
+re-read it and re-attach to an answer still streaming in this process
+(``chat_core.chat.live``), or mark a ``streaming`` row no run produces any more
+as interrupted. Nothing here starts or stops a run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from chat_core.chat.live import LIVE_ANSWERS, LiveAnswer, LiveAnswers, RunKind
+from chat_core.chat.pricing import ModelPrice, UsageSummary, conversation_usage
+from chat_core.chat.turns import ChatTurn
+from chat_core.messages import ChatMessage
+from chat_core.metrics import SessionStats
+from chat_core.runs import Run
+from chat_core.storage.records import StoredMessage
+from chat_core.storage.store import ChatStore
+
+Phase = Literal["idle", "streaming", "finished"]
+
+
+@dataclass(frozen=True)
+class _Answer:
+    role: str
+    model: str | None
+    metrics: Mapping[str, Any]
+
+
+def _signature(messages: Sequence[StoredMessage]) -> tuple[Any, ...]:
+    return tuple((m.id, m.status, len(m.content), m.content[-32:], m.feedback) for m in messages)
+
+
+@dataclass
+class SessionState:
+    """Turns, the live answer (if any), the session's aggregates, and the store link."""
+
+    turns: list[ChatTurn] = field(default_factory=list)
+    live: LiveAnswer | None = None
+    stats: SessionStats = field(default_factory=SessionStats)
+    store: ChatStore | None = None
+    conversation_id: str | None = None
+    owner: str = ""  # whose chats these are; the store refuses an empty owner
+    version: int = 0  # bumped whenever what the page shows changes: stale clicks compare it
+    live_answers: LiveAnswers = field(default=LIVE_ANSWERS, repr=False)
+    _last_save: float = 0.0  # when ChatSession.save_partial last wrote the text so far
+    _signature: tuple[Any, ...] = ()
+
+    # -- the answer's phase --------------------------------------------------------------------
+    @property
+    def phase(self) -> Phase:
+        if self.live is None:
+            return "idle"
+        return "finished" if self.live.run.finished else "streaming"
+
+    @property
+    def streaming(self) -> bool:
+        """True while an answer is live (streaming, or finished and not yet in the turns)."""
+        return self.live is not None
+
+    @property
+    def run(self) -> Run | None:
+        return self.live.run if self.live else None
+
+    @property
+    def run_kind(self) -> RunKind:
+        return self.live.kind if self.live else "new"
+
+    def may_start(self, expected: int | None = None) -> bool:
+        """Whether an action may start an answer now (idle, and the chat is as it was drawn)."""
+        return self.live is None and (expected is None or expected == self.version)
+
+    def model_history(self, turns: list[ChatTurn] | None = None) -> list[ChatMessage]:
+        """What the model is sent: the texts exactly as produced, empty answers left out."""
+        chosen = self.turns if turns is None else turns
+        return [ChatMessage(t.role, t.content) for t in chosen if t.content]
+
+    def usage(self, prices: Mapping[str, ModelPrice]) -> UsageSummary:
+        """Tokens and estimated cost over this conversation's answers."""
+        return conversation_usage(
+            [_Answer(t.role, t.model, t.metrics_dict) for t in self.turns], prices
+        )
+
+    # -- the conversation shown ----------------------------------------------------------------
+    def open(self, conversation_id: str) -> bool:
+        """Show a stored conversation, re-attached to its live answer if one is streaming."""
+        messages = self._read(conversation_id)
+        if messages is None:
+            return False
+        self._detach()
+        self.conversation_id = conversation_id
+        self._load(messages)
+        return True
+
+    def sync(self) -> bool:
+        """Catch up with the store while idle (another tab's turns); True if anything changed."""
+        if self.live is not None or self.store is None or self.conversation_id is None:
+            return False
+        messages = self._read(self.conversation_id)
+        if messages is None:  # deleted elsewhere
+            self.new_conversation()
+            return True
+        return self._load(messages)
+
+    def _read(self, conversation_id: str) -> Sequence[StoredMessage] | None:
+        if self.store is None:
+            return None
+        stored = self.store.get_conversation(self.owner, conversation_id)
+        if stored is None:
+            return None
+        last = stored.messages[-1] if stored.messages else None
+        if last is not None and last.status == "streaming" and not self.live_answers.get(last.id):
+            # Its run may have finished between the read and the look-up: the run stores the
+            # final answer before it leaves the registry, so a second read sees it.
+            stored = (
+                self.store.get_conversation(self.owner, conversation_id) if self.store else None
+            )
+        return stored.messages if stored is not None else None
+
+    def _load(self, messages: Sequence[StoredMessage]) -> bool:
+        signature = _signature(messages)
+        if signature == self._signature and self.live is None:
+            return False
+        turns = [ChatTurn.from_stored(m) for m in messages]
+        last = messages[-1] if messages else None
+        if last is not None and last.status == "streaming":
+            live = self.live_answers.get(last.id)
+            if live is not None:
+                self.live = live  # re-attach: the page streams it from where it is
+                turns.pop()
+            else:  # no run is producing it any more: say so, never a frozen "streaming"
+                turns[-1].status = "interrupted"
+        self.turns = turns
+        self._signature = signature
+        self._bump()
+        return True
+
+    def new_conversation(self) -> None:
+        """An empty chat; it is stored once its first prompt is sent."""
+        self._detach()
+        self.conversation_id = None
+        self.turns = []
+        self._signature = ()
+        self._bump()
+
+    def _detach(self) -> None:
+        self.live = None  # not a cancel: the run goes on and its finish callback stores it
+
+    def _bump(self) -> None:
+        self.version += 1
