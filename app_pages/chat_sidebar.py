@@ -119,27 +119,19 @@ def chat_actions(store: ChatStore, session: ChatSession, stored) -> None:
                     on_click="ignore",
                 )
         idle = session.phase == "idle"
-        count = len(stored.messages)
-        clear_key, delete_key = (
-            f"confirm-clear-{session.version}",
-            f"confirm-delete-{session.version}",
-        )
-        if st.toggle(f"Clear its {count} messages", key=clear_key, disabled=not idle):
-            st.button(
-                "Clear for good",
-                key="clear",
-                type="primary",
-                on_click=guarded(session.clear),
-                kwargs={"expected": session.version},
-            )
-        if st.toggle("Delete this chat", key=delete_key):
-            st.button(
-                "Delete for good",
-                key="delete",
-                type="primary",
-                on_click=guarded(session.delete_conversation),
-                kwargs={"expected": session.version},
-            )
+        # A toggle to arm, then the button: one click never clears or deletes a chat.
+        for ask, name, action, allowed in (
+            (f"Clear its {len(stored.messages)} messages", "clear", session.clear, idle),
+            ("Delete this chat", "delete", session.delete_conversation, True),
+        ):
+            if st.toggle(ask, key=f"confirm-{name}-{session.version}", disabled=not allowed):
+                st.button(
+                    f"{name.capitalize()} for good",
+                    key=name,
+                    type="primary",
+                    on_click=guarded(action),
+                    kwargs={"expected": session.version},
+                )
 
 
 def sidebar_usage(session: ChatSession) -> dict:
