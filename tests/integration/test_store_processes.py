@@ -36,6 +36,38 @@ def python(code: str, *args: str, timeout_s: float = 60) -> str:
     return done.stdout
 
 
+def at_once(code: str, *argvs: tuple[str, ...]) -> list[str]:
+    """Run ``code`` in one fresh interpreter per argv, all released together; their stdouts.
+
+    Each prints "ready" and waits for a line on stdin, so the work starts at once.
+    """
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, *argv],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for argv in argvs
+    ]
+    try:
+        for proc in procs:
+            assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
+        for proc in procs:
+            assert proc.stdin is not None
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
+        results = [proc.communicate(timeout=120) for proc in procs]
+    finally:
+        for proc in procs:
+            proc.kill()
+            proc.wait()
+    assert [p.returncode for p in procs] == [0] * len(procs), [err[-2000:] for _, err in results]
+    return [out for out, _ in results]
+
+
 def test_two_processes_on_one_postgres_database_both_see_a_conversation(postgres_server) -> None:
     url = postgres_server.new_database()
     created = python(
@@ -85,30 +117,7 @@ def test_positions_stay_unique_when_two_processes_append_at_once(store_url: str)
     rounds = 40
     with ChatStore(store_url) as store:
         shared = store.create_conversation(ME, "shared").id
-        procs = [
-            subprocess.Popen(
-                [sys.executable, "-c", APPENDER, store_url, shared, name, str(rounds)],
-                cwd=ROOT,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            for name in ("left", "right")
-        ]
-        try:
-            for proc in procs:
-                assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
-            for proc in procs:
-                assert proc.stdin is not None
-                proc.stdin.write("go\n")
-                proc.stdin.flush()
-            results = [proc.communicate(timeout=120) for proc in procs]
-        finally:
-            for proc in procs:
-                proc.kill()
-                proc.wait()
-        assert [p.returncode for p in procs] == [0, 0], [err[-2000:] for _, err in results]
+        at_once(APPENDER, *((store_url, shared, name, str(rounds)) for name in ("left", "right")))
         conv = store.get_conversation(ME, shared)
         assert conv is not None
         assert [m.position for m in conv.messages] == list(range(4 * rounds))
@@ -244,31 +253,8 @@ with ChatStore(sys.argv[1]) as store:
 
 
 def test_two_processes_creating_the_schema_at_once_both_succeed(store_url: str) -> None:
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", OPENER, store_url],
-            cwd=ROOT,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(2)
-    ]
-    try:
-        for proc in procs:
-            assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
-        for proc in procs:
-            assert proc.stdin is not None
-            proc.stdin.write("go\n")
-            proc.stdin.flush()
-        results = [proc.communicate(timeout=120) for proc in procs]
-    finally:
-        for proc in procs:
-            proc.kill()
-            proc.wait()
-    assert [p.returncode for p in procs] == [0, 0], [err[-2000:] for _, err in results]
-    found = sorted(out.split()[0] for out, _ in results)
+    outputs = at_once(OPENER, (store_url,), (store_url,))
+    found = sorted(out.split()[0] for out in outputs)
     assert found == ["0", str(SCHEMA_VERSION)]  # one created the schema, the other found it
     with ChatStore(store_url) as store:
         assert len(store.list_conversations(ME)) == 2
