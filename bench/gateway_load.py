@@ -59,14 +59,7 @@ class Level:
 
 def _server_cmd(kind: str) -> tuple[list[str], dict[str, str]]:
     if kind == "ours":
-        env = procs.clean_env(
-            CHAT_BACKEND="offline",
-            CHAT_OFFLINE_TPS=str(TPS),
-            CHAT_GATEWAY_MAX_STREAMS="2000",
-            # Every stream comes from this one machine: per-client limits off.
-            CHAT_GATEWAY_CLIENT_STREAMS="0",
-            CHAT_GATEWAY_CLIENT_STARTS="0",
-        )
+        env = procs.gateway_env(2000, CHAT_OFFLINE_TPS=str(TPS))
         cmd = [procs.PYTHON, "-m", "chat_core.gateway", "--host", "127.0.0.1", "--port", "{port}"]
         return cmd, env
     module = "bench.seed_server" if kind == "seed-style" else "bench.minimal_server"

@@ -57,12 +57,7 @@ def finished_run_bytes(tokens: int = RUN_TOKENS) -> tuple[int, int]:
 
 def idle_gateway_rss(n: int, workdir: Path) -> tuple[float, float, int]:
     """(baseline RSS MB, RSS MB with ``n`` idle streams, streams that got headers)."""
-    env = procs.clean_env(  # one client opens every stream: per-client limits off
-        CHAT_BACKEND="offline",
-        CHAT_GATEWAY_MAX_STREAMS=str(2 * n),
-        CHAT_GATEWAY_CLIENT_STREAMS="0",
-        CHAT_GATEWAY_CLIENT_STARTS="0",
-    )
+    env = procs.gateway_env(2 * n)
     cmd = [procs.PYTHON, "-m", "chat_core.gateway", "--host", "127.0.0.1", "--port", "{port}"]
     with procs.server(cmd, workdir=workdir, env=env, health_path="/healthz") as srv:
         warm = http_get(srv.port, "/api/chat/stream", {"message": "/echo warm"})

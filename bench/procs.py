@@ -36,6 +36,17 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def gateway_env(max_streams: int, **extra: str) -> dict[str, str]:
+    """Our gateway on the offline model, loaded from this one machine: per-client limits off."""
+    return clean_env(
+        CHAT_BACKEND="offline",
+        CHAT_GATEWAY_MAX_STREAMS=str(max_streams),
+        CHAT_GATEWAY_CLIENT_STREAMS="0",
+        CHAT_GATEWAY_CLIENT_STARTS="0",
+        **extra,
+    )
+
+
 def rss_kb(pid: int, field: str = "VmRSS") -> int:
     """A process's resident memory (VmRSS) or its peak (VmHWM), in KiB; 0 when gone."""
     try:

@@ -30,6 +30,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -119,14 +120,7 @@ class Row:
 def measure(server: str, flavour: str, n: int, workdir: Path, redis_url: str) -> Row:
     base = [procs.PYTHON, "-m", "uvicorn", "--host", "127.0.0.1", "--port", "{port}", "--factory"]
     base += ["--log-level", "warning", *FLAVOURS[flavour]]
-    env = procs.clean_env(
-        CHAT_BACKEND="offline",
-        CHAT_OFFLINE_TPS=str(TPS),
-        CHAT_GATEWAY_MAX_STREAMS="2000",
-        # Every stream comes from this one machine: per-client limits off.
-        CHAT_GATEWAY_CLIENT_STREAMS="0",
-        CHAT_GATEWAY_CLIENT_STARTS="0",
-    )
+    env = procs.gateway_env(2000, CHAT_OFFLINE_TPS=str(TPS))
     if server == "minimal async":
         cmd = [*base, "bench.redis_runs:minimal_app"]
     elif server == "ours, memory":
@@ -145,8 +139,6 @@ def measure(server: str, flavour: str, n: int, workdir: Path, redis_url: str) ->
             while not stop:
                 peak.append(tree_rss_kb(srv.pid))
                 time.sleep(0.1)
-
-        import threading
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
