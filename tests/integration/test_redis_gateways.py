@@ -24,8 +24,7 @@ from chat_core.messages import GenerationParams, build_conversation
 from chat_core.settings_sources import SETTING_NAMES
 from chat_core.wire import SSEMessage, SSEParser, parse_event_id
 from tests.support.polling import wait_for
-from tests.support.redis import Redis
-from tests.support.redis_server import run_redis
+from tests.support.redis import Redis, run_redis
 from tests.support.servers import PYTHON, Server, run_server
 from tests.support.tcp_proxy import Cut, tcp_proxy
 

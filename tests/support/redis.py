@@ -1,4 +1,9 @@
-"""A real Redis server for the tests: ``redis-server`` on a free 127.0.0.1 port, no persistence."""
+"""A real Redis server for the tests: ``redis-server`` on a free 127.0.0.1 port, no persistence.
+
+The session fixture (``tests/conftest.py``) shares one; a test that restarts Redis
+mid-stream starts its own with ``run_redis``. A server that cannot start raises: the
+run fails, never skips.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +14,9 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support.servers import free_port, stop_process
+from tests.support.servers import free_port
 
 
 def find_binary() -> Path | None:
@@ -30,13 +34,22 @@ def command(redis: Redis, name: str, *args: str, timeout_s: float = 5) -> bytes:
         return sock.recv(65536)
 
 
-@dataclass
 class Redis:
-    """A running server; ``url`` for redis-py (``redis://127.0.0.1:PORT/0``)."""
+    """One ``redis-server`` on a fixed 127.0.0.1 port; ``url`` for redis-py.
 
-    host: str
-    port: int
-    folder: Path
+    ``restart`` kills it and starts it again on the same port: with no persistence its
+    data is lost, as in a real restart.
+    """
+
+    def __init__(self, port: int | None = None) -> None:
+        binary = find_binary()
+        if binary is None:
+            raise FileNotFoundError("redis-server is not installed (make deps installs it)")
+        self.binary = binary
+        self.host = "127.0.0.1"
+        self.port = port or free_port()
+        self.folder = Path(tempfile.mkdtemp(prefix="chat-test-redis-"))
+        self.proc: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
@@ -47,31 +60,41 @@ class Redis:
             return (self.folder / "redis.log").read_text(errors="replace")[-chars:]
         return ""
 
-
-@contextlib.contextmanager
-def run_redis(timeout_s: float = 20) -> Iterator[Redis]:
-    """Start ``redis-server`` (no RDB, no AOF), wait for PONG, yield, stop it."""
-    binary = find_binary()
-    if binary is None:
-        raise FileNotFoundError("redis-server is not installed")
-    folder = Path(tempfile.mkdtemp(prefix="chat-test-redis-"))
-    server = Redis("127.0.0.1", free_port(), folder)
-    cmd = [str(binary), "--port", str(server.port), "--bind", server.host, "--dir", str(folder)]
-    cmd += ["--save", "", "--appendonly", "no", "--daemonize", "no"]
-    cmd += ["--logfile", str(folder / "redis.log")]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
+    def start(self, timeout_s: float = 20) -> None:
+        """Start it (no RDB, no AOF) and wait for PONG."""
+        cmd = [str(self.binary), "--port", str(self.port), "--bind", self.host]
+        cmd += ["--dir", str(self.folder), "--save", "", "--appendonly", "no"]
+        cmd += ["--daemonize", "no", "--logfile", str(self.folder / "redis.log")]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout_s
         while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"redis-server exited early:\n{server.log_tail()}")
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"redis-server exited early:\n{self.log_tail()}")
             with contextlib.suppress(OSError):
-                if command(server, "PING", timeout_s=1).startswith(b"+PONG"):
-                    break
+                if command(self, "PING", timeout_s=1).startswith(b"+PONG"):
+                    return
             if time.monotonic() > deadline:
-                raise RuntimeError(f"redis-server not up in {timeout_s} s:\n{server.log_tail()}")
+                raise RuntimeError(f"redis-server not up in {timeout_s} s:\n{self.log_tail()}")
             time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()  # no persistence: a kill is a restart's data loss
+            self.proc.wait(10)
+            self.proc = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
+@contextlib.contextmanager
+def run_redis() -> Iterator[Redis]:
+    """Start a server, yield it, stop it and remove its folder."""
+    server = Redis()
+    try:
+        server.start()
         yield server
     finally:
-        stop_process(proc)
-        shutil.rmtree(folder, ignore_errors=True)
+        server.stop()
+        shutil.rmtree(server.folder, ignore_errors=True)
