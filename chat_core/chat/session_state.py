@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from chat_core.chat.live import LIVE_ANSWERS, LiveAnswer, LiveAnswers, RunKind
+from chat_core.chat.live import LIVE_ANSWERS, LiveAnswer, LiveAnswers
 from chat_core.chat.pricing import ModelPrice, UsageSummary, conversation_usage
 from chat_core.chat.turns import ChatTurn
 from chat_core.messages import ChatMessage
@@ -67,10 +67,6 @@ class SessionState:
     @property
     def run(self) -> Run | None:
         return self.live.run if self.live else None
-
-    @property
-    def run_kind(self) -> RunKind:
-        return self.live.kind if self.live else "new"
 
     def may_start(self, expected: int | None = None) -> bool:
         """Whether an action may start an answer now (idle, and the chat is as it was drawn)."""
