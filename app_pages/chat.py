@@ -1,7 +1,7 @@
 """The chat page: title, history, prompt, streaming answer; chats and settings in the sidebar.
 
 It reads like Streamlit's chat tutorial; the parts live beside it: the sidebar's chat
-list (``chat_sidebar``), settings (``settings_panel``) and account (``identity``), the
+list (``chat_sidebar``), settings (``settings_panel``) and account (``identity``, ``login``), the
 history (``history``) and the live answer (``live_answer``).
 """
 

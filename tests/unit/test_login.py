@@ -88,3 +88,12 @@ def test_the_words_count_right():
     assert kept_text(1).startswith("The chat stays with this browser")
     assert "see it again" in kept_text(1)
     assert kept_text(2).startswith("The 2 chats stay") and "see them again" in kept_text(2)
+
+
+def test_the_login_surface_is_its_all():
+    import chat_core.chat.login as login
+
+    namespace: dict[str, object] = {}
+    exec("from chat_core.chat.login import *", namespace)
+    assert set(namespace) - {"__builtins__"} == set(login.__all__)
+    assert not [name for name in login.__all__ if name.startswith("_")]
