@@ -130,15 +130,22 @@ def login_gate(settings: Settings, store: ChatStore, identity: Identity) -> bool
 
 
 def _move_chats(store: ChatStore, identity: Identity) -> None:
-    moved = store.reassign_owner(identity.browser, identity.owner)
+    try:
+        moved = store.reassign_owner(identity.browser, identity.owner)
+    except ChatError as exc:  # the offer stays: nothing was moved
+        st.session_state["move_problem"] = f"The chats were not moved: {exc}"
+        return
     st.session_state["move_offer"] = 0
     st.session_state["login_notice"] = moved_text(moved)
 
 
 def _keep_chats(store: ChatStore, identity: Identity, count: int) -> None:
-    chats = store.list_conversations(identity.browser)
-    if chats:
-        store.set_pref(identity.browser, KEPT_PREF, max(c.updated_at for c in chats))
+    try:
+        chats = store.list_conversations(identity.browser)
+        if chats:
+            store.set_pref(identity.browser, KEPT_PREF, max(c.updated_at for c in chats))
+    except ChatError:  # not remembered: the offer comes back at the next login
+        log.warning("could not remember keeping the browser's chats", exc_info=True)
     st.session_state["move_offer"] = 0
     st.session_state["login_notice"] = kept_text(count)
 
@@ -149,6 +156,8 @@ def login_notices(store: ChatStore, identity: Identity) -> None:
         st.warning(denied_text(), icon=":material/no_accounts:")
     if notice := st.session_state.pop("login_notice", None):
         st.success(notice, icon=":material/check_circle:")
+    if problem := st.session_state.pop("move_problem", None):
+        st.error(problem, icon=":material/error:")
     if identity.kind != "user" or identity.owner != identity.person:  # shared history: no move
         return
     if "move_offer" not in st.session_state:  # one look per session, not per rerun
