@@ -100,7 +100,7 @@ def arrived_by_login(store: ChatStore, identity: Identity) -> str | None:
 
 def anonymous_behind_login() -> bool:
     """A visitor not logged in while ``CHAT_REQUIRE_LOGIN`` is on (unreadable settings: yes)."""
-    if st.user.is_logged_in:
+    if st.user.to_dict().get("is_logged_in") is True:  # no such key without [auth]
         return False
     try:
         return load_settings().require_login

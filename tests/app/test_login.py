@@ -195,6 +195,13 @@ def test_login_required_hides_the_other_pages_from_anonymous_visitors(chat_env, 
         assert not at.exception, at.exception
         return at
 
+    # Without [auth] st.user has no is_logged_in at all: every page is there, as before.
+    plain = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=30).run()
+    assert not plain.exception, plain.exception
+    plain.switch_page("app_pages/diagnostics.py").run()
+    assert not plain.exception and plain.title[0].value != "Streaming chat"
+    st.cache_resource.clear()
+
     monkeypatch.setenv("CHAT_REQUIRE_LOGIN", "1")
     anonymous = pages({"is_logged_in": False})
     assert not anonymous.chat_input and [b.label for b in anonymous.button] == ["Log in"]
