@@ -151,3 +151,29 @@ def test_with_login_required_an_anonymous_visitor_cannot_send_a_prompt(
         chat.wait_idle(answers=1)
         expect(chat.answers.last).to_contain_text("now I may ask")
         expect(page.get_by_test_id("stSidebarNav")).to_contain_text("Diagnostics")
+
+
+def test_a_tab_left_open_stays_logged_in_until_reloaded(
+    browser: Browser, login_app: Server
+) -> None:
+    # Streamlit's documented behaviour (st.logout), which the README and docs/security.md
+    # repeat: a session reads the login cookie only when it starts.
+    with profile(browser) as first:
+        ChatPage(first).open(login_app.url)
+        log_in(first, ALICE)
+        second = first.context.new_page()  # another tab of the same browser
+        ChatPage(second).open(login_app.url)
+        expect(second.locator(".st-key-logout button")).to_be_visible()
+
+        log_out(first)
+        second.bring_to_front()
+        tab = ChatPage(second)
+        tab.send("/echo still Alice in this tab")  # reruns, and still chats as Alice
+        tab.wait_idle(answers=1)
+        expect(second.get_by_test_id("stSidebar")).to_contain_text(ALICE["name"])
+        expect(chats(second).get_by_text("/echo still Alice in this tab")).to_be_visible()
+
+        tab.open(login_app.url)  # a reload starts a new session: logged out
+        expect(second.locator(".st-key-login button")).to_be_visible()
+        expect(second.get_by_test_id("stSidebar")).not_to_contain_text(ALICE["name"])
+        expect(chats(second)).to_have_count(0)
