@@ -41,15 +41,22 @@ def auth_configured() -> bool:
         return False
 
 
-def start_login(store: ChatStore, identity: Identity) -> None:
-    """Log in's callback: note that this browser started a login, then go to the provider."""
+def note(store: ChatStore, identity: Identity, started: str | None) -> None:
+    """Note (or clear) a login started in this browser."""
     try:
-        store.set_pref(identity.browser, LOGIN_STARTED_PREF, login_started(datetime.now(UTC)))
+        store.set_pref(identity.browser, LOGIN_STARTED_PREF, started)
     except ChatError:  # no note, no message after a refusal; the login itself still works
         log.warning("could not note the start of a login", exc_info=True)
+
+
+def start_login(store: ChatStore, identity: Identity) -> None:
+    """Log in's callback: note that this browser started a login, then go to the provider."""
+    # Noted before the redirect is sent, so even a provider that answers at once finds it.
+    note(store, identity, login_started(datetime.now(UTC)))
     try:
         st.login()
     except StreamlitAuthError as exc:  # an [auth] section with a key missing, no Authlib, ...
+        note(store, identity, None)  # no login started: nothing to report as refused later
         log.warning("login is misconfigured: %s", exc)
         st.session_state["login_problem"] = (
             "**Login is not set up correctly.** The app's owner should check the `[auth]` "
@@ -58,7 +65,7 @@ def start_login(store: ChatStore, identity: Identity) -> None:
 
 
 def login_button(store: ChatStore, identity: Identity, *, primary: bool = False) -> None:
-    """Log in, and why the last try did not work (refused, or a setup problem)."""
+    """Log in, after why the last press did not leave the page (a setup problem), if it did not."""
     if problem := st.session_state.pop("login_problem", None):
         st.error(problem, icon=":material/settings_alert:")
     st.button(

@@ -99,6 +99,7 @@ def test_a_misconfigured_login_says_so_instead_of_a_traceback(chat_env, monkeypa
     assert not at.exception, at.exception
     assert "Login is not set up correctly" in at.error[0].value
     assert not at.chat_input
+    assert "refused" not in texts(visit(browser_of(at)))  # no login started, none refused
 
 
 # -- a login that came back refused ------------------------------------------------------------
