@@ -35,6 +35,8 @@ FIELD_NAMES: dict[str, str] = {
     "visitor_budget": "CHAT_VISITOR_BUDGET",
     "visitor_endpoints": "CHAT_VISITOR_ENDPOINTS",
     "redis_url": "CHAT_REDIS_URL",
+    "first_byte_timeout_s": "CHAT_FIRST_BYTE_TIMEOUT_S",
+    "prices": "CHAT_PRICES",
 }
 # Read by the gateway only (``GatewayConfig``), through the same precedence.
 GATEWAY_SETTING_NAMES: tuple[str, ...] = (

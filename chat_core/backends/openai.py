@@ -12,14 +12,17 @@ abandoning the generator), which closes the upstream at once.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
+import time
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any, Literal, cast
 
 import httpx
 import openai
 
+from chat_core.backends.endpoints import CONNECT_TIMEOUT_S, DEFAULT_FIRST_BYTE_TIMEOUT_S, where
 from chat_core.backends.openai_chat import ChatChunkReader
 from chat_core.backends.openai_errors import error_event
 from chat_core.backends.openai_params import (
@@ -32,6 +35,7 @@ from chat_core.backends.openai_params import (
     responses_request,
 )
 from chat_core.backends.openai_responses import ResponsesEventReader
+from chat_core.backends.openai_retry import retry_delay
 from chat_core.backends.visitor_http import avisitor_client, visitor_client
 from chat_core.errors import ConfigError
 from chat_core.events import Done, StreamError, StreamEvent
@@ -41,7 +45,10 @@ from chat_core.settings import VisitorEndpoints
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+# The read timeout is the first-byte timeout (and the longest silence mid-answer).
+DEFAULT_TIMEOUT = httpx.Timeout(DEFAULT_FIRST_BYTE_TIMEOUT_S, connect=CONNECT_TIMEOUT_S)
+# The model list must never hold up a page: a short wait, no retries.
+MODEL_LIST_TIMEOUT = httpx.Timeout(3.0, connect=2.0)
 # Sent as the key to keyless local servers: never None, or the SDK reads OPENAI_API_KEY.
 PLACEHOLDER_KEY = "not-needed"
 
@@ -95,12 +102,15 @@ class OpenAIBackend:
         if visitor is not None and not base_url:
             raise ConfigError("A visitor's endpoint needs its base URL.")
         # Local OpenAI-compatible servers (Ollama, vLLM, LM Studio) accept any key.
+        # The SDK retries nothing: ``_open`` does, visibly, and never after silence.
         self._options: dict[str, Any] = {
             "api_key": api_key or PLACEHOLDER_KEY,
             "base_url": base_url or None,
             "timeout": timeout,
-            "max_retries": max_retries,
+            "max_retries": 0,
         }
+        self.max_retries = max_retries
+        self.first_byte_s = timeout.read if isinstance(timeout, httpx.Timeout) else timeout
         self.visitor = visitor
         if visitor is not None:
             self._options["default_headers"] = env_free_headers()
@@ -109,6 +119,7 @@ class OpenAIBackend:
         auto: ApiName = "responses" if is_openai_endpoint(base_url) else "chat"
         self.api: ApiName = auto if api == "auto" else cast(ApiName, api)
         self._memory = memory
+        self.retrying: tuple[int, int] | None = None  # (try, of) while a retry is under way
         self._sync: openai.OpenAI | None = None
         self._async: openai.AsyncOpenAI | None = None
 
@@ -152,6 +163,51 @@ class OpenAIBackend:
         return better
 
     def _open(self, conversation: Conversation, params: GenerationParams) -> Any:
+        attempt, self.retrying = 1, None
+        while True:
+            try:
+                opened = self._open_once(conversation, params)
+                self.retrying = None
+                return opened
+            except Exception as exc:
+                delay = self._retry_delay(exc, attempt)
+                if delay is None:
+                    raise
+            time.sleep(delay)
+            attempt += 1
+
+    async def _aopen(self, conversation: Conversation, params: GenerationParams) -> Any:
+        attempt, self.retrying = 1, None
+        while True:
+            try:
+                opened = await self._aopen_once(conversation, params)
+                self.retrying = None
+                return opened
+            except Exception as exc:
+                delay = self._retry_delay(exc, attempt)
+                if delay is None:
+                    raise
+            await asyncio.sleep(delay)
+            attempt += 1
+
+    def _retry_delay(self, exc: Exception, attempt: int) -> float | None:
+        if attempt > self.max_retries:
+            return None
+        delay = retry_delay(exc, attempt)
+        if delay is not None:
+            attempts = self.max_retries + 1
+            self.retrying = (attempt + 1, attempts)
+            log.info(
+                "model server at %s: %s; retrying, %d of %d in %.1f s",
+                where(self.base_url),
+                type(exc).__name__,
+                attempt + 1,
+                attempts,
+                delay,
+            )
+        return delay
+
+    def _open_once(self, conversation: Conversation, params: GenerationParams) -> Any:
         model = params.model or self.model
         style = self._memory.get(self.base_url, model)
         create: Any = (
@@ -171,7 +227,7 @@ class OpenAIBackend:
                 self._adapted(again, model, better)  # not retried, but right next time
                 raise
 
-    async def _aopen(self, conversation: Conversation, params: GenerationParams) -> Any:
+    async def _aopen_once(self, conversation: Conversation, params: GenerationParams) -> Any:
         model = params.model or self.model
         style = self._memory.get(self.base_url, model)
         create: Any = (
@@ -243,14 +299,23 @@ class OpenAIBackend:
 
     def list_models(self) -> list[str]:
         try:
-            page = self.client.with_options(timeout=5.0, max_retries=0).models.list()
-            return sorted(m.id for m in page.data)
+            return self.fetch_models()
         except Exception as exc:
             log.info("model list unavailable: %s", type(exc).__name__)
             return []
 
+    def fetch_models(self) -> list[str]:
+        """``GET /models`` with a short timeout and no retries, in the server's order."""
+        page = self.client.with_options(timeout=MODEL_LIST_TIMEOUT, max_retries=0).models.list()
+        return [m.id for m in page.data if isinstance(m.id, str)]
+
     def _failed(self, exc: BaseException) -> StreamError:
-        return _failed(exc, show_body=self.visitor is None)
+        return _failed(
+            exc,
+            show_body=self.visitor is None,
+            base_url=self.base_url,
+            first_byte_s=self.first_byte_s,
+        )
 
 
 def _env_free(client: Any) -> Any:
@@ -260,8 +325,14 @@ def _env_free(client: Any) -> Any:
     return client
 
 
-def _failed(exc: BaseException, *, show_body: bool = True) -> StreamError:
-    event = error_event(exc, show_body=show_body)
+def _failed(
+    exc: BaseException,
+    *,
+    show_body: bool = True,
+    base_url: str | None = None,
+    first_byte_s: float | None = None,
+) -> StreamError:
+    event = error_event(exc, show_body=show_body, base_url=base_url, first_byte_s=first_byte_s)
     level = logging.WARNING if event.code == "internal" else logging.INFO
     log.log(
         level,
