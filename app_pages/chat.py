@@ -98,7 +98,7 @@ with st.sidebar:
     sidebar_chats(store, session)
 settings, backend, params, problem = sidebar_settings(base)
 backend = budgeted(backend, base, settings, store, identity)
-prices = sidebar_usage(session)
+prices = sidebar_usage(session, settings or base)
 with st.sidebar:
     keep_browser_token()
 

@@ -67,6 +67,7 @@ from chat_core.chat import (
     with_listening_address,
 )
 from chat_core.chat.model_choice import ModelChoice, choose_model, connection_report
+from chat_core.chat.pricing import applicable_prices
 from chat_core.errors import (
     BackendError,
     CapacityError,
@@ -213,5 +214,12 @@ __all__ = [
     "waiting_seconds",
     "with_listening_address",
 ]
-# The Model field and the endpoint checks of the settings panel.
-__all__ += ["ModelChoice", "choose_model", "connection_report", "model_name_problem", "url_problem"]
+# The Model field, the endpoint checks of the settings panel, the prices that apply.
+__all__ += [
+    "ModelChoice",
+    "applicable_prices",
+    "choose_model",
+    "connection_report",
+    "model_name_problem",
+    "url_problem",
+]
