@@ -131,4 +131,4 @@ if prompt and backend is not None:
 
 if session.live is not None:
     with chat_area:
-        stream_answer(session, leftovers=max(0, drawn - len(session.turns) - 1))
+        stream_answer(session, leftovers=max(0, drawn - len(session.turns) - 1), backend=backend)

@@ -66,6 +66,7 @@ from chat_core.chat import (
     waiting_seconds,
     with_listening_address,
 )
+from chat_core.chat.chrome import waiting_line
 from chat_core.chat.model_choice import ModelChoice, choose_model, connection_report
 from chat_core.chat.pricing import applicable_prices
 from chat_core.errors import (
@@ -222,4 +223,5 @@ __all__ += [
     "connection_report",
     "model_name_problem",
     "url_problem",
+    "waiting_line",
 ]
