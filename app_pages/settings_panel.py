@@ -112,8 +112,11 @@ def sidebar_settings(base: Settings):
         except ChatError as exc:
             problem = name_the_source(str(exc), from_sidebar)
             settings = backend = params = None
-    state["settings_problem"] = problem
     if problem is not None:
+        problem = problem[:1].upper() + problem[1:]
+    state["settings_problem"] = problem
+    # A Base URL's own problem is already shown beside its field.
+    if problem is not None and not (url_problem(base_url) or url_problem(remote_url)):
         problem_slot.error(problem, icon=":material/settings_alert:")
     return settings, backend, params, problem
 

@@ -24,28 +24,28 @@ def url_problem(url: str, field: str = "Base URL") -> str | None:
     if not text:
         return None
     if len(text) > MAX_URL_CHARS:
-        return f"The {field} is too long (at most {MAX_URL_CHARS} characters)."
+        return f"{field} is too long (at most {MAX_URL_CHARS} characters)."
     if any(c.isspace() or ord(c) < 32 for c in text):
-        return f"The {field} has spaces or control characters in it."
+        return f"{field} has spaces or control characters in it."
     try:
         parts = urlsplit(text)
         port = parts.port
     except ValueError:
-        return f"The {field} has an invalid port: use a number from 1 to 65535."
+        return f"{field} has an invalid port: use a number from 1 to 65535."
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
         if "://" not in text and scheme not in ("javascript", "data", "file", "vbscript"):
-            return f"The {field} needs http:// or https:// in front, e.g. http://{text}."
-        return f"The {field} must start with http:// or https://."
+            return f"{field} needs http:// or https:// in front, e.g. http://{text}."
+        return f"{field} must start with http:// or https://."
     if parts.username is not None or parts.password is not None or "@" in parts.netloc:
         return (
-            f"The {field} has a user name or password in it: remove it "
+            f"{field} has a user name or password in it: remove it "
             "(put a key in the API key field)."
         )
     if not parts.hostname:
-        return f"The {field} has no host name: e.g. http://localhost:11434/v1."
+        return f"{field} has no host name: e.g. http://localhost:11434/v1."
     if port == 0:
-        return f"The {field} has an invalid port: use a number from 1 to 65535."
+        return f"{field} has an invalid port: use a number from 1 to 65535."
     return None
 
 
