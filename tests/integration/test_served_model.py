@@ -142,3 +142,21 @@ def test_a_list_of_10000_models_offers_the_first_200() -> None:
     with serve_app(create_app(1000, models=many)) as url:
         listing = fetch_model_list(backend_for(url + "/v1"))
     assert listing.models is not None and len(listing.models) == MAX_LISTED_MODELS
+
+
+def test_the_gateway_and_the_remote_back_end_end_a_silent_upstream_by_the_same_setting(
+    silent_url: str,
+) -> None:
+    from chat_core.backends.remote import RemoteBackend
+    from chat_core.gateway import GatewayConfig
+    from chat_core.gateway import create_app as create_gateway
+
+    settings = Settings(openai_base_url=silent_url + "/v1", first_byte_timeout_s=1.0)
+    gateway = create_gateway(settings, config=GatewayConfig())
+    with serve_app(gateway) as gateway_url:
+        remote = make_backend(Settings(remote_url=gateway_url, first_byte_timeout_s=1.0))
+        assert isinstance(remote, RemoteBackend)
+        events = list(remote.stream(build_conversation("Anyone?", []), GenerationParams()))
+    error = next(e for e in events if isinstance(e, StreamError))
+    port = silent_url.rsplit(":", 1)[1]
+    assert error.code == "timeout" and f"No response from 127.0.0.1:{port} in 1 s" in error.message
