@@ -12,10 +12,8 @@ abandoning the generator), which closes the upstream at once.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
-import time
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any, Literal, cast
 
@@ -35,7 +33,7 @@ from chat_core.backends.openai_params import (
     responses_request,
 )
 from chat_core.backends.openai_responses import ResponsesEventReader
-from chat_core.backends.openai_retry import retry_delay
+from chat_core.backends.openai_retry import Retries
 from chat_core.backends.visitor_http import avisitor_client, visitor_client
 from chat_core.errors import ConfigError
 from chat_core.events import Done, StreamError, StreamEvent
@@ -109,7 +107,6 @@ class OpenAIBackend:
             "timeout": timeout,
             "max_retries": 0,
         }
-        self.max_retries = max_retries
         self.first_byte_s = timeout.read if isinstance(timeout, httpx.Timeout) else timeout
         self.visitor = visitor
         if visitor is not None:
@@ -119,7 +116,7 @@ class OpenAIBackend:
         auto: ApiName = "responses" if is_openai_endpoint(base_url) else "chat"
         self.api: ApiName = auto if api == "auto" else cast(ApiName, api)
         self._memory = memory
-        self.retrying: tuple[int, int] | None = None  # (try, of) while a retry is under way
+        self._retries = Retries(max_retries, where(self.base_url))
         self._sync: openai.OpenAI | None = None
         self._async: openai.AsyncOpenAI | None = None
 
@@ -163,49 +160,15 @@ class OpenAIBackend:
         return better
 
     def _open(self, conversation: Conversation, params: GenerationParams) -> Any:
-        attempt, self.retrying = 1, None
-        while True:
-            try:
-                opened = self._open_once(conversation, params)
-                self.retrying = None
-                return opened
-            except Exception as exc:
-                delay = self._retry_delay(exc, attempt)
-                if delay is None:
-                    raise
-            time.sleep(delay)
-            attempt += 1
+        return self._retries.call(lambda: self._open_once(conversation, params))
 
     async def _aopen(self, conversation: Conversation, params: GenerationParams) -> Any:
-        attempt, self.retrying = 1, None
-        while True:
-            try:
-                opened = await self._aopen_once(conversation, params)
-                self.retrying = None
-                return opened
-            except Exception as exc:
-                delay = self._retry_delay(exc, attempt)
-                if delay is None:
-                    raise
-            await asyncio.sleep(delay)
-            attempt += 1
+        return await self._retries.acall(lambda: self._aopen_once(conversation, params))
 
-    def _retry_delay(self, exc: Exception, attempt: int) -> float | None:
-        if attempt > self.max_retries:
-            return None
-        delay = retry_delay(exc, attempt)
-        if delay is not None:
-            attempts = self.max_retries + 1
-            self.retrying = (attempt + 1, attempts)
-            log.info(
-                "model server at %s: %s; retrying, %d of %d in %.1f s",
-                where(self.base_url),
-                type(exc).__name__,
-                attempt + 1,
-                attempts,
-                delay,
-            )
-        return delay
+    @property
+    def retrying(self) -> tuple[int, int] | None:
+        """(try, of) while a failed request is being tried again, for the waiting line."""
+        return self._retries.current
 
     def _open_once(self, conversation: Conversation, params: GenerationParams) -> Any:
         model = params.model or self.model

@@ -11,10 +11,19 @@ say nothing again, and the person is already waiting.
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
 import httpx
 import openai
 
 from chat_core.backends.openai_errors import refused_cause
+
+log = logging.getLogger("chat_core.backends.openai")
+T = TypeVar("T")
 
 MAX_RETRY_AFTER_S = 8.0  # a longer Retry-After is the person's call (Retry), not a silent wait
 BACKOFF_S = (0.5, 1.0, 2.0)
@@ -54,4 +63,60 @@ def _retry_after(response: httpx.Response) -> float | None:
     return seconds if seconds is not None and seconds >= 0 else None
 
 
-__all__ = ["MAX_RETRY_AFTER_S", "retry_delay"]
+class Retries:
+    """One back end's tries of a request; ``current`` is (try, of) while a retry is under way."""
+
+    def __init__(self, max_retries: int, where: str) -> None:
+        self.max_retries = max_retries
+        self.where = where
+        self.current: tuple[int, int] | None = None
+
+    def call(self, open_once: Callable[[], T]) -> T:
+        """``open_once()``, tried again after the failures worth it; the last failure raised."""
+        attempt, self.current = 1, None
+        while True:
+            try:
+                opened = open_once()
+                self.current = None
+                return opened
+            except Exception as exc:
+                delay = self._delay(exc, attempt)
+                if delay is None:
+                    self.current = None
+                    raise
+            time.sleep(delay)
+            attempt += 1
+
+    async def acall(self, open_once: Callable[[], Awaitable[T]]) -> T:
+        """The async twin of ``call``."""
+        attempt, self.current = 1, None
+        while True:
+            try:
+                opened = await open_once()
+                self.current = None
+                return opened
+            except Exception as exc:
+                delay = self._delay(exc, attempt)
+                if delay is None:
+                    self.current = None
+                    raise
+            await asyncio.sleep(delay)
+            attempt += 1
+
+    def _delay(self, exc: Exception, attempt: int) -> float | None:
+        if attempt > self.max_retries:
+            return None
+        delay = retry_delay(exc, attempt)
+        if delay is not None:
+            self.current = (attempt + 1, self.max_retries + 1)
+            log.info(
+                "model server at %s: %s; retrying, %d of %d in %.1f s",
+                self.where,
+                type(exc).__name__,
+                *self.current,
+                delay,
+            )
+        return delay
+
+
+__all__ = ["MAX_RETRY_AFTER_S", "Retries", "retry_delay"]

@@ -138,12 +138,14 @@ def test_retries_skip_silence_and_wait_for_rate_limits_boundedly() -> None:
 
 
 def test_the_waiting_line_names_the_host_and_a_retry() -> None:
+    from types import SimpleNamespace
+
     from chat_core import OfflineBackend, waiting_line
     from chat_core.backends.openai import OpenAIBackend
 
     backend = OpenAIBackend(base_url="http://127.0.0.1:8931/v1")
     assert waiting_line(12.7, backend) == "No response from 127.0.0.1 yet (12 s)"
-    backend.retrying = (2, 3)
+    backend = SimpleNamespace(name="openai", base_url="http://127.0.0.1:1/v1", retrying=(2, 3))
     assert waiting_line(3, backend) == "No response from 127.0.0.1 yet (3 s) · retrying, 2 of 3"
     assert waiting_line(None, backend) is None  # text is flowing
     assert waiting_line(3, OfflineBackend()) is None  # no host: the page's own words
