@@ -140,8 +140,9 @@ def model_field(settings: Settings, listing) -> str:
     """
     state = st.session_state
     choice = choose_model(settings, listing)
-    if state.get("model_endpoint") != choice.endpoint:  # a new server, not the last one's model
-        state["model_endpoint"] = choice.endpoint
+    # A new server (or its list, come late): its model, not the last one's.
+    if state.get("model_endpoint") != (choice.endpoint, choice.options):
+        state["model_endpoint"] = (choice.endpoint, choice.options)
         state["model_pick"] = choice.pick.name
         state["model_text"] = ""
         if choice.pick.note:

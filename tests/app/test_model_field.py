@@ -97,3 +97,27 @@ def test_a_model_name_with_spaces_or_500_characters_sends_nothing(strict, name):
     assert at.chat_input[0].disabled
     assert requests(strict) == 0
     assert at.session_state["chat"].turns == []
+
+
+def test_a_list_that_comes_late_replaces_the_guess(chat_env, monkeypatch):
+    import threading
+
+    from tests.support.polling import wait_for
+
+    release = threading.Event()
+
+    async def models(request):  # answers only when the test says so
+        import anyio
+
+        await anyio.to_thread.run_sync(release.wait, 10)
+        return JSONResponse({"object": "list", "data": [{"id": SERVED, "object": "model"}]})
+
+    app = Starlette(routes=[Route("/v1/models", models)])
+    with serve_app(app) as url:
+        monkeypatch.setenv("OPENAI_BASE_URL", url + "/v1")
+        at = new_chat_app()  # the page is drawn without the list, after a bounded wait
+        assert at.text_input(key="model_text").placeholder == "gpt-4o-mini"
+        assert "for its models" in sidebar_text(at)
+        release.set()
+        assert wait_for(lambda: [s for s in at.run().selectbox if s.key == "model_pick"])
+        assert at.selectbox(key="model_pick").value == SERVED
