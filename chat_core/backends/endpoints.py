@@ -33,15 +33,15 @@ def url_problem(url: str, field: str = "Base URL") -> str | None:
     except ValueError:
         return f"{field} has an invalid port: use a number from 1 to 65535."
     scheme = parts.scheme.lower()
-    if scheme not in ("http", "https"):
-        if "://" not in text and scheme not in ("javascript", "data", "file", "vbscript"):
-            return f"{field} needs http:// or https:// in front, e.g. http://{text}."
-        return f"{field} must start with http:// or https://."
-    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
+    if "@" in parts.netloc or "@" in text.split("/")[0]:  # with or without a scheme
         return (
             f"{field} has a user name or password in it: remove it "
             "(put a key in the API key field)."
         )
+    if scheme not in ("http", "https"):
+        if "://" not in text and scheme not in ("javascript", "data", "file", "vbscript"):
+            return f"{field} needs http:// or https:// in front, e.g. http://{text[:100]}."
+        return f"{field} must start with http:// or https://."
     if not parts.hostname:
         return f"{field} has no host name: e.g. http://localhost:11434/v1."
     if port == 0:

@@ -23,6 +23,8 @@ REQUEST = httpx.Request("POST", "http://127.0.0.1:8931/v1/chat/completions")
         ("javascript:alert(1)", "must start with http:// or https://"),
         ("ftp://example.com/v1", "must start with http:// or https://"),
         ("http://user:hunter2@example.com/v1", "user name or password"),
+        ("user:hunter2@example.com:8080/v1", "user name or password"),
+        ("http://hunter2@example.com/v1", "user name or password"),
         ("http://example.com:99999/v1", "invalid port"),
         ("http:///v1", "no host name"),
         ("http://exa mple.com", "spaces"),
