@@ -113,6 +113,7 @@ class BackendCache:
         self._catalog = catalog
         self._settings: Settings | None = None
         self._backend: Backend | None = None
+        self._lister: tuple[Settings, Backend] | None = None
 
     def backend(self, settings: Settings) -> Backend:
         """The back end for ``settings`` (ConfigError when they cannot work)."""
@@ -123,7 +124,11 @@ class BackendCache:
 
     def model_list(self, settings: Settings, *, fresh: bool = False) -> ModelList:
         """The endpoint's chat models, from the process-wide catalog (``fresh``: ask again)."""
-        backend = self.backend(settings)
+        # Its own back end: the one answers come from is built for the settings with the
+        # model picked from this list, and rebuilding that one every rerun would lose its state.
+        if self._lister is None or self._lister[0] != settings:
+            self._lister = (settings, self._factory(settings))  # ConfigError here, at once
+        backend = self._lister[1]
         key = endpoint_key(settings)
         if fresh:
             self._catalog.forget(key)

@@ -93,3 +93,18 @@ def test_endpoint_key_tells_endpoints_and_keys_apart_without_holding_the_key() -
 def test_settings_that_cannot_work_raise_config_error() -> None:
     with pytest.raises(ConfigError):
         BackendCache().backend(Settings(backend="remote"))
+
+
+def test_asking_for_the_list_does_not_rebuild_the_back_end_answers_come_from() -> None:
+    built: list[Settings] = []
+
+    def factory(settings: Settings) -> OfflineBackend:
+        built.append(settings)
+        return OfflineBackend()
+
+    cache = BackendCache(factory, ModelCatalog())
+    listed, used = Settings(backend="offline"), Settings(backend="offline", model="picked")
+    for _ in range(3):  # three reruns of the page: list, then the back end for the pick
+        cache.model_list(listed)
+        answering = cache.backend(used)
+    assert cache.backend(used) is answering and built == [listed, used]
