@@ -43,6 +43,10 @@ def test_openai_base_url_alone_answers_from_the_served_model_without_a_cost(
     with streamlit_app(tmp_path, OPENAI_BASE_URL=strict_stub.url + "/v1") as app:
         chat = ChatPage(page).open(app.url)
         expect(model_caption(chat)).to_contain_text(f"model {SERVED}")
+        settings = chat.open_settings()  # says where the model came from, beside the field
+        expect(
+            settings.get_by_text(f"Using {SERVED}, its only model of 127.0.0.1:")
+        ).to_be_visible()
         chat.send("Tell me about streaming")
         chat.wait_idle(answers=1)
         answer = chat.answers.last
