@@ -160,3 +160,22 @@ def test_the_gateway_and_the_remote_back_end_end_a_silent_upstream_by_the_same_s
     error = next(e for e in events if isinstance(e, StreamError))
     port = silent_url.rsplit(":", 1)[1]
     assert error.code == "timeout" and f"No response from 127.0.0.1:{port} in 1 s" in error.message
+
+
+def test_the_try_under_way_is_visible_while_the_back_end_retries(strict_url: str) -> None:
+    import threading
+
+    backend = backend_for(strict_url + "/v1")
+    conversation = build_conversation("/error server times 2\n/echo third time lucky", [])
+    events: list[StreamEvent] = []
+    worker = threading.Thread(
+        target=lambda: events.extend(backend.stream(conversation, GenerationParams(model=SERVED)))
+    )
+    seen: list[tuple[int, int] | None] = []
+    worker.start()
+    while worker.is_alive():  # what the waiting line reads, as the page polls it
+        if backend.retrying not in seen:
+            seen.append(backend.retrying)
+        worker.join(0.01)
+    assert (2, 3) in seen and (3, 3) in seen  # the 500s were retried, twice, visibly
+    assert backend.retrying is None and answer_text(events) == "third time lucky"
