@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
+import ssl
 import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -40,7 +42,8 @@ def retry_delay(exc: BaseException, attempt: int) -> float | None:
         )
         return backoff if connect else None
     if isinstance(exc, openai.APIConnectionError | httpx.TransportError):
-        return backoff
+        # An unknown host or a TLS mismatch answers the same a second later.
+        return None if _settled(exc) else backoff
     if isinstance(exc, openai.RateLimitError):
         if "insufficient_quota" in str(exc.body):
             return None
@@ -49,6 +52,17 @@ def retry_delay(exc: BaseException, attempt: int) -> float | None:
         status = exc.status_code
         return backoff if status >= 500 or status in (408, 409) else None
     return None
+
+
+def _settled(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    for _ in range(10):
+        if seen is None:
+            return False
+        if isinstance(seen, ssl.SSLError | socket.gaierror):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _retry_after(response: httpx.Response) -> float | None:

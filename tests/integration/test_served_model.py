@@ -179,3 +179,17 @@ def test_the_try_under_way_is_visible_while_the_back_end_retries(strict_url: str
         worker.join(0.01)
     assert (2, 3) in seen and (3, 3) in seen  # the 500s were retried, twice, visibly
     assert backend.retrying is None and answer_text(events) == "third time lucky"
+
+
+def test_an_unknown_host_and_https_to_an_http_port_are_named_and_not_retried(
+    strict_url: str,
+) -> None:
+    httpx.post(strict_url + "/_stub/reset").raise_for_status()
+    unknown = collect(backend_for("http://no-such-host.invalid:8931/v1"), SERVED)
+    assert "no-such-host.invalid was not found" in next(
+        e.message for e in unknown if isinstance(e, StreamError)
+    )
+    tls = collect(backend_for(strict_url.replace("http://", "https://") + "/v1"), SERVED)
+    message = next(e.message for e in tls if isinstance(e, StreamError))
+    assert "TLS handshake with 127.0.0.1:" in message and "use http://" in message
+    assert httpx.get(strict_url + "/_stub/stats").json()["requests"] == 0

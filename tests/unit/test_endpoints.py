@@ -131,6 +131,8 @@ def test_silence_names_the_wait_and_the_setting() -> None:
 def test_retries_skip_silence_and_wait_for_rate_limits_boundedly() -> None:
     assert retry_delay(openai.APITimeoutError(request=REQUEST), 1) is None
     assert retry_delay(_connect_error(ConnectionRefusedError()), 1) == 0.5
+    assert retry_delay(_connect_error(socket.gaierror(-2, "unknown")), 1) is None
+    assert retry_delay(_connect_error(ssl.SSLError(1, "WRONG_VERSION_NUMBER")), 1) is None
     assert retry_delay(_status(503, {}), 2) == 1.0
     assert retry_delay(_status(400, {}), 1) is None
     assert retry_delay(_status(429, {}, {"retry-after": "2"}), 1) == 2.0
