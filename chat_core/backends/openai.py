@@ -13,8 +13,7 @@ abandoning the generator), which closes the upstream at once.
 from __future__ import annotations
 
 import logging
-import os
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator
 from typing import Any, Literal, cast
 
 import httpx
@@ -33,8 +32,13 @@ from chat_core.backends.openai_params import (
     responses_request,
 )
 from chat_core.backends.openai_responses import ResponsesEventReader
-from chat_core.backends.openai_retry import Retries
-from chat_core.backends.visitor_http import avisitor_client, visitor_client
+from chat_core.backends.openai_retry import MID_ANSWER_SILENCE_S, Retries, first_within, within
+from chat_core.backends.visitor_http import (
+    avisitor_client,
+    env_free,
+    env_free_headers,
+    visitor_client,
+)
 from chat_core.errors import ConfigError
 from chat_core.events import Done, StreamError, StreamEvent
 from chat_core.messages import Conversation, GenerationParams
@@ -55,26 +59,13 @@ ApiName = Literal["responses", "chat"]
 __all__ = ["DEFAULT_TIMEOUT", "OPENAI_APIS", "OpenAIBackend", "error_event"]
 
 
-def env_free_headers(env: Mapping[str, str] | None = None) -> dict[str, str]:
-    """``default_headers`` that omit every header the SDK would take from the environment.
-
-    openai-python (``_client.py``) adds ``OpenAI-Organization`` from ``OPENAI_ORG_ID``,
-    ``OpenAI-Project`` from ``OPENAI_PROJECT_ID`` and each ``Name: value`` line of
-    ``OPENAI_CUSTOM_HEADERS``; an ``Omit`` under the same name removes each one.
-    """
-    env = os.environ if env is None else env
-    names = ["OpenAI-Organization", "OpenAI-Project"]
-    for line in env.get("OPENAI_CUSTOM_HEADERS", "").split("\n"):
-        if (colon := line.find(":")) >= 0:
-            names.append(line[:colon].strip())  # parsed exactly as the SDK parses it
-    return cast(dict[str, str], dict.fromkeys(names, openai.Omit()))
-
-
 class OpenAIBackend:
     """Streams from the Responses or Chat Completions API, usage reported at the end.
 
     ``visitor``: the endpoint was typed by a visitor, so its clients take nothing from the
     environment, follow no redirects, obey the policy, and its errors show no body.
+    ``timeout``'s read timeout is the first-byte timeout; ``quiet_s`` the longest silence of
+    an answer once begun (``astream``; ``stream`` keeps the read timeout throughout).
     """
 
     name = "openai"
@@ -90,6 +81,7 @@ class OpenAIBackend:
         max_retries: int = 2,
         memory: ParamMemory = MEMORY,
         visitor: VisitorEndpoints | None = None,
+        quiet_s: float | None = None,
     ) -> None:
         if not api_key and not base_url:
             raise ConfigError(
@@ -107,7 +99,11 @@ class OpenAIBackend:
             "timeout": timeout,
             "max_retries": 0,
         }
-        self.first_byte_s = timeout.read if isinstance(timeout, httpx.Timeout) else timeout
+        timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+        self.first_byte_s = timeout.read or DEFAULT_FIRST_BYTE_TIMEOUT_S
+        # Streams: the first byte within first_byte_s (``within``), then reads may wait longer.
+        quiet_s = quiet_s or max(self.first_byte_s, MID_ANSWER_SILENCE_S)
+        self._answer_timeout = httpx.Timeout(quiet_s, connect=timeout.connect)
         self.visitor = visitor
         if visitor is not None:
             self._options["default_headers"] = env_free_headers()
@@ -127,7 +123,7 @@ class OpenAIBackend:
                 self._sync = openai.OpenAI(**self._options)
             else:
                 http = visitor_client(self.visitor, timeout=self._options["timeout"])
-                self._sync = _env_free(openai.OpenAI(**self._options, http_client=http))
+                self._sync = env_free(openai.OpenAI(**self._options, http_client=http))
         return self._sync
 
     @property
@@ -137,7 +133,7 @@ class OpenAIBackend:
                 self._async = openai.AsyncOpenAI(**self._options)
             else:
                 http = avisitor_client(self.visitor, timeout=self._options["timeout"])
-                self._async = _env_free(openai.AsyncOpenAI(**self._options, http_client=http))
+                self._async = env_free(openai.AsyncOpenAI(**self._options, http_client=http))
         return self._async
 
     def _request(
@@ -164,6 +160,10 @@ class OpenAIBackend:
 
     async def _aopen(self, conversation: Conversation, params: GenerationParams) -> Any:
         return await self._retries.acall(lambda: self._aopen_once(conversation, params))
+
+    @property
+    def _url(self) -> str:
+        return self.base_url or "https://api.openai.com/v1"
 
     @property
     def retrying(self) -> tuple[int, int] | None:
@@ -198,14 +198,20 @@ class OpenAIBackend:
             if self.api == "responses"
             else self.aclient.chat.completions.create
         )
+
+        async def send(how: ParamStyle) -> Any:
+            request = self._request(conversation, params, how)
+            opening = create(**request, timeout=self._answer_timeout)
+            return await within(self.first_byte_s, opening, self._url)
+
         try:
-            return await create(**self._request(conversation, params, style))
+            return await send(style)
         except Exception as exc:
             better = self._adapted(exc, model, style)
             if better is None:
                 raise
             try:
-                return await create(**self._request(conversation, params, better))
+                return await send(better)
             except Exception as again:
                 self._adapted(again, model, better)
                 raise
@@ -242,7 +248,7 @@ class OpenAIBackend:
             yield Done("error")
             return
         try:
-            async for item in sdk_stream:
+            async for item in first_within(self.first_byte_s, sdk_stream, self._url):
                 for event in reader.read(item):
                     yield event
                     if isinstance(event, Done):
@@ -279,13 +285,6 @@ class OpenAIBackend:
             base_url=self.base_url,
             first_byte_s=self.first_byte_s,
         )
-
-
-def _env_free(client: Any) -> Any:
-    # The key was passed; the admin key is only ever sent to admin endpoints, but the
-    # SDK read it from OPENAI_ADMIN_KEY, so a visitor's client drops it all the same.
-    client.admin_api_key = None
-    return client
 
 
 def _failed(

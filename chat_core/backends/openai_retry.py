@@ -1,4 +1,4 @@
-"""When the OpenAI back end tries a request again, and after how long. Pure.
+"""When the OpenAI back end tries a request again, after how long, and how long it waits.
 
 The SDK's own retries (two, on every timeout included) turn a server that never
 answers into three invisible waits: 181 s with its 60 s read timeout. The back
@@ -7,6 +7,10 @@ refused or cut connection, a 429, a 5xx or a 408 is tried again after a short
 pause, logged as "retrying, 2 of 3"; silence (the first-byte timeout) is not,
 because a server that accepted the request and said nothing will most likely
 say nothing again, and the person is already waiting.
+
+Silence is measured twice: until the first event (``within``, the first-byte timeout,
+``CHAT_FIRST_BYTE_TIMEOUT_S``) and between events (httpx's read timeout, at least
+``MID_ANSWER_SILENCE_S``: a reasoning model may think quietly once it has begun).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import logging
 import socket
 import ssl
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from typing import TypeVar
 
 import httpx
@@ -27,6 +31,7 @@ from chat_core.backends.openai_errors import refused_cause
 log = logging.getLogger("chat_core.backends.openai")
 T = TypeVar("T")
 
+MID_ANSWER_SILENCE_S = 60.0  # the SDK's own read timeout: what a started answer may be quiet
 MAX_RETRY_AFTER_S = 8.0  # a longer Retry-After is the person's call (Retry), not a silent wait
 BACKOFF_S = (0.5, 1.0, 2.0)
 
@@ -75,6 +80,26 @@ def _retry_after(response: httpx.Response) -> float | None:
     except ValueError:
         return None  # an HTTP date: rare from model servers; the backoff does
     return seconds if seconds is not None and seconds >= 0 else None
+
+
+async def within(seconds: float, awaitable: Awaitable[T], url: str) -> T:
+    """``awaitable``'s result within ``seconds``, else the SDK's timeout error (named alike)."""
+    try:
+        return await asyncio.wait_for(awaitable, seconds)
+    except TimeoutError as exc:
+        raise openai.APITimeoutError(request=httpx.Request("POST", url)) from exc
+
+
+async def first_within(seconds: float, stream: AsyncIterable[T], url: str) -> AsyncIterator[T]:
+    """The items of ``stream``, the first of them within ``seconds``."""
+    items = aiter(stream)
+    try:
+        first = await within(seconds, anext(items), url)
+    except StopAsyncIteration:
+        return
+    yield first
+    async for item in items:
+        yield item
 
 
 class Retries:
@@ -133,4 +158,11 @@ class Retries:
         return delay
 
 
-__all__ = ["MAX_RETRY_AFTER_S", "Retries", "retry_delay"]
+__all__ = [
+    "MAX_RETRY_AFTER_S",
+    "MID_ANSWER_SILENCE_S",
+    "Retries",
+    "first_within",
+    "retry_delay",
+    "within",
+]

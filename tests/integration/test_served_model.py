@@ -193,3 +193,35 @@ def test_an_unknown_host_and_https_to_an_http_port_are_named_and_not_retried(
     message = next(e.message for e in tls if isinstance(e, StreamError))
     assert "TLS handshake with 127.0.0.1:" in message and "use http://" in message
     assert httpx.get(strict_url + "/_stub/stats").json()["requests"] == 0
+
+
+def acollect(backend: OpenAIBackend, prompt: str) -> list[StreamEvent]:
+    import asyncio
+
+    async def run() -> list[StreamEvent]:
+        try:
+            conversation = build_conversation(prompt, [])
+            params = GenerationParams(model=SERVED)
+            return [e async for e in backend.astream(conversation, params)]
+        finally:
+            await backend.aclose()
+
+    return asyncio.run(run())
+
+
+def test_a_started_answer_may_be_quiet_longer_than_the_first_byte_timeout(
+    strict_url: str,
+) -> None:
+    # As the app and the gateway stream (astream): the first-byte timeout is for the first
+    # event; once the answer has begun, a model may think quietly for longer.
+    pause = "/stall 2 after 3\n/echo one two three four five six"
+    paused = acollect(backend_for(strict_url + "/v1", first_byte_timeout_s=1.0), pause)
+    assert answer_text(paused) == "one two three four five six" and paused[-1] == Done("stop")
+
+
+def test_a_silent_server_ends_by_the_first_byte_timeout_when_streamed_async(
+    silent_url: str,
+) -> None:
+    events = acollect(backend_for(silent_url + "/v1", first_byte_timeout_s=1.0), "Hello?")
+    error = next(e for e in events if isinstance(e, StreamError))
+    assert error.code == "timeout" and "in 1 s" in error.message and events[-1] == Done("error")
