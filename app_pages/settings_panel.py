@@ -92,6 +92,8 @@ def sidebar_settings(base: Settings):
         problem, settings = name_the_source(str(exc), from_sidebar), None
     with model_slot.container():  # the field stays where it is, usable or not
         model = model_field(settings or base, listing)
+        if settings is not None and listing is not None and listing.pending:
+            await_model_list(backends, settings)
         if settings is not None and settings.resolved_backend == "openai":
             connection_check(backends, settings)
     if settings is not None and (bad_name := model_name_problem(model)):
@@ -155,6 +157,13 @@ def model_field(settings: Settings, listing) -> str:
     if choice.caption and (model == choice.pick.name or not choice.pick.note):
         st.caption(choice.caption)
     return model
+
+
+@st.fragment(run_every=0.5)
+def await_model_list(backends: BackendCache, settings: Settings) -> None:
+    """While the server's model list is on its way (the page did not wait): a rerun once here."""
+    if not backends.model_list(settings).pending:
+        st.rerun(scope="app")
 
 
 def connection_check(backends: BackendCache, settings: Settings) -> None:

@@ -49,8 +49,8 @@ log = logging.getLogger(__name__)
 
 # The read timeout is the first-byte timeout (and the longest silence mid-answer).
 DEFAULT_TIMEOUT = httpx.Timeout(DEFAULT_FIRST_BYTE_TIMEOUT_S, connect=CONNECT_TIMEOUT_S)
-# The model list must never hold up a page: a short wait, no retries.
-MODEL_LIST_TIMEOUT = httpx.Timeout(3.0, connect=2.0)
+# The model list is fetched in the background (a page waits for it briefly): no retries.
+MODEL_LIST_TIMEOUT = httpx.Timeout(8.0, connect=3.0)
 # Sent as the key to keyless local servers: never None, or the SDK reads OPENAI_API_KEY.
 PLACEHOLDER_KEY = "not-needed"
 

@@ -4,8 +4,9 @@ Each session keeps its own back end (``BackendCache``); the model lists live in 
 ``ModelCatalog`` for the process, keyed by endpoint (and a hash of the key, since
 an account decides what it may use), fetched on a background thread. A page waits
 for a list at most ``wait_s`` after the fetch began, so a server that never
-answers costs the first page that asks a couple of seconds, once, and every other
-page nothing; a failed fetch is asked again after ``retry_s``.
+answers costs the first page that asks a second or two, once, and every other
+page nothing (the page reruns itself when a late list arrives); a failed fetch
+is asked again after ``retry_s``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from chat_core.backends import Backend, make_backend
 from chat_core.backends.model_list import ModelList, fetch_model_list
 from chat_core.settings import Settings
 
-LIST_WAIT_S = 2.5  # the page's longest wait for a list (the fetch's own timeout is 3 s)
+LIST_WAIT_S = 1.5  # the page's longest wait for a list; a later one reruns the page
 LIST_TTL_S = 600.0  # a server's list is asked again after this long
 LIST_RETRY_S = 30.0  # ... or this long after it could not be had
 
