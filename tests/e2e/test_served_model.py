@@ -98,3 +98,25 @@ def test_a_server_that_never_answers_ends_with_the_host_named(page: Page, tmp_pa
         error = chat.page.get_by_test_id("stAlert").filter(has_text="No response from")
         expect(error).to_contain_text(f"127.0.0.1:{port}", timeout=40_000)
         expect(error).to_contain_text("Retry")
+
+
+def test_a_model_list_slower_than_the_first_paint_still_sets_the_model(
+    page: Page, tmp_path: Path
+) -> None:
+    import asyncio
+
+    from starlette.applications import Starlette
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    from tests.support.servers import serve_app
+
+    async def models(request: object) -> JSONResponse:
+        await asyncio.sleep(4)  # longer than the page waits for it
+        return JSONResponse({"object": "list", "data": [{"id": SERVED, "object": "model"}]})
+
+    slow = Starlette(routes=[Route("/v1/models", models)])
+    with serve_app(slow) as url, streamlit_app(tmp_path, OPENAI_BASE_URL=url + "/v1") as app:
+        chat = ChatPage(page).open(app.url)
+        # No click, no typing: the page redraws itself when the list arrives.
+        expect(model_caption(chat)).to_contain_text(f"model {SERVED}")
