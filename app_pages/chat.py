@@ -100,7 +100,7 @@ with st.sidebar:
     sidebar_chats(store, session)
 settings, backend, params, problem = sidebar_settings(base)
 backend = budgeted(backend, base, settings, store, identity)
-prices = sidebar_usage(session)
+prices = sidebar_usage(session, settings or base)
 with st.sidebar:
     keep_browser_token()
 
@@ -134,4 +134,4 @@ if prompt and backend is not None:
 
 if session.live is not None:
     with chat_area:
-        stream_answer(session, leftovers=max(0, drawn - len(session.turns) - 1))
+        stream_answer(session, leftovers=max(0, drawn - len(session.turns) - 1), backend=backend)

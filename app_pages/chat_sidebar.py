@@ -13,6 +13,8 @@ from chat_core import (
     ChatError,
     ChatSession,
     ChatStore,
+    Settings,
+    applicable_prices,
     default_price_table,
     export_filename,
     export_json,
@@ -134,8 +136,8 @@ def chat_actions(store: ChatStore, session: ChatSession, stored) -> None:
                 )
 
 
-def sidebar_usage(session: ChatSession) -> dict:
-    """Tokens and estimated cost of this chat, and the editable price table it uses."""
+def sidebar_usage(session: ChatSession, settings: Settings) -> dict:
+    """Tokens and estimated cost of this chat, and the prices that apply to its endpoint."""
     with st.sidebar.expander("Usage and prices", icon=":material/payments:"):
         totals = st.container()
         st.caption("USD per million tokens; edit to match your provider (this session only).")
@@ -150,7 +152,8 @@ def sidebar_usage(session: ChatSession) -> dict:
             st.session_state["prices"] = parse_price_rows(edited)
         except ChatError as exc:
             st.error(str(exc))
-        prices = st.session_state.setdefault("prices", default_price_table())
+        table = st.session_state.setdefault("prices", default_price_table())
+        prices = applicable_prices(table, settings)  # a local server is free unless priced
         usage = session.usage(prices)
         approx = "~" if usage.estimated else ""
         totals.metric("Tokens in this chat", f"{approx}{usage.total_tokens:,}")

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from chat_core.backends import Backend, OfflineBackend, make_backend
 from chat_core.backends.directives import Directives, parse_directives
-from chat_core.backends.models import model_options
+from chat_core.backends.endpoints import url_problem
+from chat_core.backends.models import model_name_problem, model_options
 from chat_core.backends.openai import OpenAIBackend
 from chat_core.backends.remote import RemoteBackend, WireRecord
 from chat_core.chat import (
@@ -65,6 +66,9 @@ from chat_core.chat import (
     waiting_seconds,
     with_listening_address,
 )
+from chat_core.chat.chrome import waiting_line
+from chat_core.chat.model_choice import ModelChoice, choose_model, connection_report
+from chat_core.chat.pricing import applicable_prices
 from chat_core.errors import (
     BackendError,
     CapacityError,
@@ -210,4 +214,14 @@ __all__ = [
     "waiting_label",
     "waiting_seconds",
     "with_listening_address",
+]
+# The Model field, the endpoint checks of the settings panel, the prices that apply.
+__all__ += [
+    "ModelChoice",
+    "applicable_prices",
+    "choose_model",
+    "connection_report",
+    "model_name_problem",
+    "url_problem",
+    "waiting_line",
 ]

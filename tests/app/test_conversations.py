@@ -133,7 +133,7 @@ def test_an_unusable_database_still_chats_without_saving(chat_env, monkeypatch):
     assert session.turns[-1].content == "still here"
 
 
-def test_cost_is_shown_only_for_priced_models(chat_env):
+def test_cost_is_shown_only_for_priced_models(chat_env, monkeypatch):
     at = new_chat_app()
     ask(at, "/echo free")
     assert not [m for m in at.sidebar.metric if m.label == "Estimated cost"]  # offline: no price
@@ -142,7 +142,10 @@ def test_cost_is_shown_only_for_priced_models(chat_env):
     assert [m.value for m in at.sidebar.metric if m.label == "Tokens in this chat"] == [
         f"{expected:,}"
     ]
-    answer.model = "gpt-4o-mini"  # as if OpenAI had answered
+    answer.model = "gpt-4o-mini"  # a local model by that name is not billed at OpenAI's rates
+    at.run()
+    assert not [m for m in at.sidebar.metric if m.label == "Estimated cost"]
+    monkeypatch.setenv("CHAT_PRICES", "gpt-4o-mini=1000/1000")  # the owner's own price
     at.run()
     cost = [m.value for m in at.sidebar.metric if m.label == "Estimated cost"]
     assert cost and cost[0].startswith(("$", "<$"))
