@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from app_pages.chat_sidebar import guarded
+from app_pages.versions_nav import install_versions_style, versions_row
 from chat_core import (
     STARTERS,
     Backend,
@@ -44,7 +45,8 @@ class ChatView:
 
 
 def show_history(view: ChatView) -> None:
-    """Every turn of the chat, or the starter prompts when it is empty."""
+    """Every turn of the chat's active path, or the starter prompts when it is empty."""
+    install_versions_style()
     turns = view.session.turns
     for i, turn in enumerate(turns):
         show_turn(view, i, turn, last=i == len(turns) - 1)
@@ -66,8 +68,10 @@ def show_turn(view: ChatView, index: int, turn: ChatTurn, last: bool) -> None:
                 for piece in answer_blocks(turn.content):  # no websocket message over ~12 KB
                     st.markdown(piece)
             show_answer_chrome(view, index, turn, last)
+            versions_row(view.session, turn)
             return
         st.markdown(user_markdown(turn.content))
+        versions_row(view.session, turn)
         if not view.idle:
             st.empty()  # the Edit popover's slot (see show_answer_chrome)
             return
@@ -81,7 +85,7 @@ def show_turn(view: ChatView, index: int, turn: ChatTurn, last: bool) -> None:
                 key=f"resend-{index}",
                 on_click=guarded(on_edit),
                 args=(view, index, key, version),
-                help="Later messages are replaced by the new answer.",
+                help="A new version of this message, answered anew; the old one stays.",
             )
 
 
