@@ -114,7 +114,7 @@ Index(
     postgresql_where=messages.c.status == "streaming",
 )
 
-Index("messages_by_parent", messages.c.conversation_id, messages.c.parent_id)
+messages_by_parent = Index("messages_by_parent", messages.c.conversation_id, messages.c.parent_id)
 
 branch_choices = Table(  # per fork point, the child last viewed (parent 0: the first prompt)
     "branch_choices",
@@ -157,7 +157,7 @@ def _to_trees(conn: Connection) -> None:
     """v3 -> v4: parents, active leaves and fork choices; every linear chat becomes a chain."""
     conn.exec_driver_sql("ALTER TABLE messages ADD COLUMN parent_id INTEGER")
     conn.exec_driver_sql("ALTER TABLE conversations ADD COLUMN active_leaf INTEGER")
-    Index("messages_by_parent", messages.c.conversation_id, messages.c.parent_id).create(conn)
+    messages_by_parent.create(conn)
     branch_choices.create(conn)
     _link_chains(conn)
 
