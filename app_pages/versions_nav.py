@@ -49,7 +49,7 @@ def versions_row(session: ChatSession, turn: ChatTurn) -> None:
                 ("Next version", "chevron_right", place.next_id, "next"),
             ):
                 if label is None:
-                    st.caption(place.label)
+                    st.caption(place.label, width="content")
                     continue
                 st.button(
                     label,
