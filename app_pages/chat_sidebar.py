@@ -41,11 +41,9 @@ def guarded(action):
 
 def sidebar_chats(store: ChatStore, session: ChatSession) -> None:
     """New chat and this chat's actions side by side, the chat list (searchable), import."""
-    stored = (
-        store.get_conversation(session.owner, session.conversation_id)
-        if session.conversation_id
-        else None
-    )
+    stored = session.shown  # read by this rerun's sync; while an answer streams, read again
+    if session.conversation_id and (stored is None or session.live is not None):
+        stored = store.get_conversation(session.owner, session.conversation_id)
     with st.container(horizontal=True, vertical_alignment="center"):
         st.button(
             "New chat",

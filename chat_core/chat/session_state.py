@@ -54,7 +54,9 @@ class SessionState:
     version: int = 0  # bumped whenever what the page shows changes: stale clicks compare it
     live_answers: LiveAnswers = field(default=LIVE_ANSWERS, repr=False)
     _last_save: float = 0.0  # when ChatSession.save_partial last wrote the text so far
-    _signature: tuple[Any, ...] = ()
+    _signature: tuple[Any, ...] = ()  # () forces the next sync to read the path again
+    _stamp: tuple[Any, ...] | None = None  # the store's conversation_stamp at the last read
+    shown: StoredConversation | None = None  # the stored conversation last read (the sidebar's)
     _usage: tuple[int, list[_Answer]] | None = None  # (version, every version's answers)
 
     # -- the answer's phase --------------------------------------------------------------------
@@ -101,17 +103,26 @@ class SessionState:
             return False
         self._detach()
         self.conversation_id = conversation_id
+        self._stamp = None
         self._load(stored)
         return True
 
     def sync(self) -> bool:
-        """Catch up with the store while idle (another tab's turns); True if anything changed."""
+        """Catch up with the store while idle (another tab's turns); True if anything changed.
+
+        Every rerun calls it: one small query says whether anything shown moved, and only
+        then is the path read again (a long chat's path is most of a rerun's database time).
+        """
         if self.live is not None or self.store is None or self.conversation_id is None:
+            return False
+        stamp = self.store.conversation_stamp(self.owner, self.conversation_id)
+        if stamp is not None and stamp == self._stamp and self._signature:
             return False
         stored = self._read(self.conversation_id)
         if stored is None:  # deleted elsewhere
             self.new_conversation()
             return True
+        self._stamp = stamp  # taken before the read: a change in between shows next time
         return self._load(stored)
 
     def _read(self, conversation_id: str) -> StoredConversation | None:
@@ -131,6 +142,7 @@ class SessionState:
         return stored
 
     def _load(self, stored: StoredConversation) -> bool:
+        self.shown = stored
         signature = _signature(stored)
         if signature == self._signature and self.live is None:
             return False
@@ -154,6 +166,7 @@ class SessionState:
         self._detach()
         self.conversation_id = None
         self.turns = []
+        self.shown = None
         self._signature = ()
         self._bump()
 

@@ -67,25 +67,25 @@ class Branches(StoreBase):
     def _siblings(
         conn: Connection, conversation_id: str, path: list[RowMapping]
     ) -> dict[int, tuple[int, ...]]:
-        """For each path message with other versions: all of them, oldest first."""
+        """For each path message with other versions: all of them, oldest first. One query for
+        the ids at the tree's fork points (no text), not a parameter per path message."""
         if not path:
             return {}
-        parents = {row["parent_id"] for row in path} - {None}
+        parent = func.coalesce(messages.c.parent_id, _ROOT)
+        in_chat = messages.c.conversation_id == conversation_id
+        forks = select(parent).where(in_chat).group_by(parent).having(func.count() > 1)
         query = (
             select(messages.c.id, messages.c.parent_id)
-            .where(
-                messages.c.conversation_id == conversation_id,
-                or_(messages.c.parent_id.in_(parents), messages.c.parent_id.is_(None)),
-            )
+            .where(in_chat, parent.in_(forks.scalar_subquery()))
             .order_by(messages.c.position)
         )
         children: dict[int | None, list[int]] = {}
         for message_id, parent_id in conn.execute(query):
             children.setdefault(parent_id, []).append(message_id)
         return {
-            row["id"]: tuple(found)
+            row["id"]: tuple(children[row["parent_id"]])
             for row in path
-            if len(found := children.get(row["parent_id"], ())) > 1
+            if row["parent_id"] in children
         }
 
     def answer_metrics(

@@ -9,6 +9,7 @@ all its messages in one transaction, so a bad message leaves nothing behind.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
@@ -109,6 +110,22 @@ class Conversations(Branches):
             count,
             tree,
         )
+
+    def conversation_stamp(self, owner: str, conversation_id: str) -> tuple[Any, ...] | None:
+        """What changes whenever anything shown of the conversation does (title, active leaf,
+        a message added, grown, finished, rated or deleted): a rerun re-reads the path only
+        when it moved. None when the owner has no such conversation."""
+        with self.db.read() as conn:
+            try:
+                conv = self._conversation(conn, owner, conversation_id)
+            except NotFoundError:
+                return None
+            count, updated = conn.execute(
+                select(func.count(), func.max(messages.c.updated_at)).where(
+                    messages.c.conversation_id == conv["id"]
+                )
+            ).one()
+        return conv["title"], conv["active_leaf"], count, updated
 
     def rename(self, owner: str, conversation_id: str, title: str) -> None:
         """Set a conversation's title (not counted as activity: the list order stays)."""

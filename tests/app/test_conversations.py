@@ -145,7 +145,10 @@ def test_cost_is_shown_only_for_priced_models(chat_env):
         f"{expected:,}"
     ]
     with sqlite3.connect(chat_env / "chats.sqlite3") as db:  # as if OpenAI had answered
-        db.execute("UPDATE messages SET model = 'gpt-4o-mini' WHERE role = 'assistant'")
+        db.execute(  # a write as the store makes it: the row's time moves too
+            "UPDATE messages SET model = 'gpt-4o-mini', updated_at = '2999-01-01T00:00:00.000000Z'"
+            " WHERE role = 'assistant'"
+        )
     at.run()
     cost = [m.value for m in at.sidebar.metric if m.label == "Estimated cost"]
     assert cost and cost[0].startswith(("$", "<$"))

@@ -130,3 +130,21 @@ def test_fork_opens_a_new_chat_with_the_path_up_to_a_message(session: ChatSessio
     session.fork(session.turns[3].message_id)
     assert session.conversation_id != original
     assert contents(session) == ["/echo one", "one", "/echo two", "two"]
+
+
+def test_a_second_tab_follows_a_switch_and_reads_nothing_when_nothing_moved(
+    session: ChatSession,
+) -> None:
+    session.submit("/lorem 3", FAST, PARAMS)
+    first = finish(session)
+    session.retry(FAST, PARAMS)
+    finish(session)
+    other = ChatSession(store=session.store, owner=session.owner, live_answers=LiveAnswers())
+    other.open(session.conversation_id)
+    other.sync()
+    assert other.sync() is False  # nothing moved: the path is not read again
+    session.switch_version(first.message_id)
+    assert other.sync() is True and other.turns[1].message_id == first.message_id
+    session.store.rename(session.owner, session.conversation_id, "Renamed")
+    other.sync()  # the turns are as they were; what the sidebar shows is not
+    assert other.shown.title == "Renamed"
