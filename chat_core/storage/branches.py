@@ -15,8 +15,7 @@ parents, no text), to choose the leaf below it.
 
 from __future__ import annotations
 
-import json
-from typing import Any, Literal
+from typing import Literal
 
 from sqlalchemy import Connection, RowMapping, delete, func, insert, literal, or_, select, update
 
@@ -87,19 +86,6 @@ class Branches(StoreBase):
             for row in path
             if row["parent_id"] in children
         }
-
-    def answer_metrics(
-        self, owner: str, conversation_id: str
-    ) -> list[tuple[str | None, dict[str, Any]]]:
-        """(model, metrics) of every answer in every version: what the chat cost."""
-        with self.db.read() as conn:
-            conv = self._conversation(conn, owner, conversation_id)
-            rows = conn.execute(
-                select(messages.c.model, messages.c.metrics).where(
-                    messages.c.conversation_id == conv["id"], messages.c.role == "assistant"
-                )
-            )
-            return [(model, json.loads(metrics)) for model, metrics in rows]
 
     # -- writing into the tree -----------------------------------------------------------------
     @staticmethod

@@ -8,6 +8,7 @@ all its messages in one transaction, so a bad message leaves nothing behind.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -126,6 +127,19 @@ class Conversations(Branches):
                 )
             ).one()
         return conv["title"], conv["active_leaf"], count, updated
+
+    def answer_metrics(
+        self, owner: str, conversation_id: str
+    ) -> list[tuple[str | None, dict[str, Any]]]:
+        """(model, metrics) of every answer in every version: what the chat cost."""
+        with self.db.read() as conn:
+            conv = self._conversation(conn, owner, conversation_id)
+            rows = conn.execute(
+                select(messages.c.model, messages.c.metrics).where(
+                    messages.c.conversation_id == conv["id"], messages.c.role == "assistant"
+                )
+            )
+            return [(model, json.loads(metrics)) for model, metrics in rows]
 
     def rename(self, owner: str, conversation_id: str, title: str) -> None:
         """Set a conversation's title (not counted as activity: the list order stays)."""

@@ -94,12 +94,8 @@ class ConversationSummary:
 
 @dataclass(frozen=True, slots=True)
 class StoredConversation:
-    """A conversation's active path (root -> active leaf), with the versions beside it.
-
-    ``siblings`` maps each path message that has other versions to all of them (itself
-    included, oldest first); ``message_count`` counts every version; ``tree`` holds every
-    message (creation order) only when asked for (``get_conversation(whole_tree=True)``).
-    """
+    """A conversation's active path (root -> leaf); ``siblings``: each path message with other
+    versions -> all of them, oldest first; ``tree``: every message, when asked for."""
 
     id: str
     title: str
@@ -109,10 +105,6 @@ class StoredConversation:
     siblings: Mapping[int, tuple[int, ...]] = field(default_factory=dict)
     message_count: int = -1  # -1: the path is all there is
     tree: tuple[StoredMessage, ...] = ()
-
-    @property
-    def active_leaf(self) -> int | None:
-        return self.messages[-1].id if self.messages else None
 
     @property
     def total_messages(self) -> int:
@@ -136,8 +128,7 @@ class NewMessage:
     feedback: int = 0
     created_at: str | None = None
     reasoning: str = ""
-    # an import's tree: the index of its parent in the list (None: a first prompt);
-    # "previous" (the default): the message before it, so a plain list is a chain
+    # an import's tree: its parent's index in the list; None: a first prompt; default: a chain
     parent: int | Literal["previous"] | None = "previous"
 
 

@@ -103,7 +103,7 @@ def conversation_to_dict(conversation: StoredConversation) -> dict[str, Any]:
         "title": conversation.title,
         "created_at": conversation.created_at,
         "updated_at": conversation.updated_at,
-        "active_leaf": number.get(conversation.active_leaf),  # type: ignore[arg-type]
+        "active_leaf": number[conversation.messages[-1].id] if conversation.messages else None,
         "messages": [
             {
                 "id": number[m.id],
@@ -129,8 +129,7 @@ def export_json(conversation: StoredConversation) -> str:
 
 
 def export_markdown(conversation: StoredConversation) -> str:
-    """The active path as readable Markdown, saying how many messages other versions hold;
-    statuses are notes, not part of the text."""
+    """The active path as Markdown, counting other versions; statuses are notes, not text."""
     count = len(conversation.messages)
     others = conversation.total_messages - count
     lines = [

@@ -46,7 +46,7 @@ def test_a_new_version_is_a_sibling_and_the_active_path(store: ChatStore) -> Non
     assert conv is not None
     assert [m.content for m in conv.messages] == ["q1'", "b1"]
     assert conv.siblings == {ids["q1'"]: (ids["q1"], ids["q1'"])}
-    assert conv.total_messages == 7 and conv.active_leaf == ids["b1"]
+    assert conv.total_messages == 7 and conv.messages[-1].id == ids["b1"]
     assert [m.parent_id for m in conv.messages] == [None, ids["q1'"]]
 
 
