@@ -7,17 +7,27 @@
 was, never on an unrelated branch.
 
 Reading a chat reads its active path only, with one recursive query (the same
-SQL on SQLite and PostgreSQL), and the sibling ids of the messages on it: a
-chat of thousands of messages in hundreds of branches costs a rerun its path,
-not its tree. Only a switch or a deletion reads the tree's skeleton (ids and
-parents, no text), to choose the leaf below it.
+SQL on SQLite and PostgreSQL), and the ids at the tree's fork points: a long,
+branched chat costs a read its path, not its tree. Only a switch or a deletion
+reads the tree's skeleton (ids and parents, no text), to choose the leaf below.
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
-from sqlalchemy import Connection, RowMapping, delete, func, insert, literal, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    RowMapping,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 
 from chat_core.errors import LimitError, NotFoundError, ValidationError
 from chat_core.storage.base import StoreBase
@@ -107,7 +117,7 @@ class Branches(StoreBase):
         return parent
 
     @staticmethod
-    def _under(conversation_id: str, parent_id: int | None):  # type: ignore[no-untyped-def]
+    def _under(conversation_id: str, parent_id: int | None) -> ColumnElement[bool]:
         column = messages.c.parent_id
         return (messages.c.conversation_id == conversation_id) & (
             column.is_(None) if parent_id is None else column == parent_id
@@ -140,10 +150,8 @@ class Branches(StoreBase):
         conn: Connection, conversation_id: str, parent_id: int | None, child: int
     ) -> None:
         key = _ROOT if parent_id is None else parent_id
-        where = (branch_choices.c.conversation_id == conversation_id) & (
-            branch_choices.c.parent_id == key
-        )
-        conn.execute(delete(branch_choices).where(where))
+        mine = branch_choices.c.conversation_id == conversation_id
+        conn.execute(delete(branch_choices).where(mine, branch_choices.c.parent_id == key))
         conn.execute(
             insert(branch_choices).values(
                 conversation_id=conversation_id, parent_id=key, child_id=child
