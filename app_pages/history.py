@@ -68,25 +68,30 @@ def show_turn(view: ChatView, index: int, turn: ChatTurn, last: bool) -> None:
                 for piece in answer_blocks(turn.content):  # no websocket message over ~12 KB
                     st.markdown(piece)
             show_answer_chrome(view, index, turn, last)
-            versions_row(view.session, turn)
             return
         st.markdown(user_markdown(turn.content))
-        versions_row(view.session, turn)
-        if not view.idle:
-            st.empty()  # the Edit popover's slot (see show_answer_chrome)
-            return
-        # A new key per version: the popover is closed again once its resend went out.
-        version = view.session.version
-        with st.popover("Edit", icon=":material/edit:", key=f"edit-{index}-{version}"):
-            key = f"edit-text-{turn.message_id or index}-{version}"
-            st.text_area("Your message", value=turn.content, key=key)
-            st.button(
-                "Save and resend",
-                key=f"resend-{index}",
-                on_click=guarded(on_edit),
-                args=(view, index, key, version),
-                help="A new version of this message, answered anew; the old one stays.",
-            )
+        with st.container(horizontal=True, vertical_alignment="center", key=f"prompt-{index}"):
+            show_edit(view, index, turn)
+            versions_row(view.session, turn)
+
+
+def show_edit(view: ChatView, index: int, turn: ChatTurn) -> None:
+    """Edit and resend: a new version of the prompt, answered anew (the old branch stays)."""
+    if not view.idle:
+        st.empty()  # the Edit popover's slot (see show_answer_chrome)
+        return
+    # A new key per version: the popover is closed again once its resend went out.
+    version = view.session.version
+    with st.popover("Edit", icon=":material/edit:", key=f"edit-{index}-{version}"):
+        key = f"edit-text-{turn.message_id or index}-{version}"
+        st.text_area("Your message", value=turn.content, key=key)
+        st.button(
+            "Save and resend",
+            key=f"resend-{index}",
+            on_click=guarded(on_edit),
+            args=(view, index, key, version),
+            help="A new version of this message, answered anew; the old one stays.",
+        )
 
 
 def show_answer_chrome(view: ChatView, index: int, turn: ChatTurn, last: bool) -> None:
@@ -141,6 +146,8 @@ def show_answer_chrome(view: ChatView, index: int, turn: ChatTurn, last: bool) -
             args=(view.backend, view.params),
             kwargs={"expected": session.version},
         )
+    with row:  # on the actions' line: a finished answer is as tall as it was streaming
+        versions_row(session, turn)
 
 
 def on_feedback(session: ChatSession, index: int, key: str) -> None:

@@ -35,7 +35,11 @@ def versions_row(session: ChatSession, turn: ChatTurn) -> None:
     if turn.message_id is None:
         return
     row = st.container(
-        horizontal=True, vertical_alignment="center", gap="small", key=f"versions-{turn.message_id}"
+        horizontal=True,
+        vertical_alignment="center",
+        gap="small",
+        width="content",  # beside an answer's actions, on their line
+        key=f"versions-{turn.message_id}",
     )
     place = turn.versions()
     with row:
