@@ -142,8 +142,11 @@ class ChatSession(SessionState):
             message_id = self.store.add_message(
                 self.owner, self.conversation_id, "user", text, parent_id=parent
             ).id
+        # its versions show at once: a switch back needs no wait for the answer to end
+        before = turn.siblings or tuple(i for i in (turn.message_id,) if i is not None)
+        versions = (*before, message_id) if message_id is not None else ()
         del self.turns[index:]
-        self.turns.append(ChatTurn("user", text, message_id=message_id))
+        self.turns.append(ChatTurn("user", text, message_id=message_id, siblings=versions))
         return self._start(backend, conversation, params, "retry")
 
     # -- versions and branches -----------------------------------------------------------------

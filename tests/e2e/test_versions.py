@@ -96,3 +96,25 @@ def test_branch_in_new_chat_from_the_second_turn(chat: ChatPage) -> None:
     sidebar = chat.sidebar()
     expect(sidebar.get_by_text(re.compile(r"^Fork of /echo one"))).to_be_visible()
     no_exception(chat.page)
+
+
+def test_switching_while_an_answer_streams_leaves_it_streaming(chat: ChatPage) -> None:
+    chat.send("/echo alpha")
+    chat.wait_idle(answers=1)
+    chat.user_messages.first.get_by_role("button", name="Edit").click()
+    chat.page.get_by_label("Your message").fill("/stall 10 after 2\n/lorem 12")
+    chat.page.get_by_role("button", name="Save and resend").click()
+    chat.wait_streaming()  # two tokens, then a long pause: it is mid-answer
+
+    chat.user_messages.first.get_by_role("button", name="Previous version").click()
+    expect(chat.user_messages.first.get_by_text("1/2", exact=True)).to_be_visible()
+    expect(chat.answers.last).to_contain_text("alpha")
+    expect(chat.streaming).to_have_count(0)  # not shown here, and not stopped
+
+    chat.user_messages.first.get_by_role("button", name="Next version").click()
+    expect(chat.user_messages.first.get_by_text("2/2", exact=True)).to_be_visible()
+    expect(chat.streaming).to_have_count(1)  # re-attached, still in its pause
+    chat.wait_idle(answers=1)
+    expect(chat.answers.last).not_to_contain_text("alpha")
+    expect(chat.page.get_by_text("Stopped", exact=False)).to_have_count(0)
+    no_exception(chat.page)

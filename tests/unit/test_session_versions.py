@@ -76,6 +76,7 @@ def test_edit_adds_a_branch_and_only_the_active_path_is_sent(session: ChatSessio
         session.submit(prompt, backend, PARAMS)
         finish(session)
     session.edit(0, "q1 better", backend, PARAMS)
+    assert session.turns[0].versions().label == "2/2"  # at once, while the answer streams
     finish(session)
     assert contents(session) == ["q1 better", "echo: q1 better"]
     assert session.turns[0].versions().label == "2/2"
