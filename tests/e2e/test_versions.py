@@ -4,7 +4,9 @@ from, and "Branch in new chat" copies the path up to a message into a new chat."
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
@@ -118,3 +120,19 @@ def test_switching_while_an_answer_streams_leaves_it_streaming(chat: ChatPage) -
     expect(chat.answers.last).not_to_contain_text("alpha")
     expect(chat.page.get_by_text("Stopped", exact=False)).to_have_count(0)
     no_exception(chat.page)
+
+
+def test_the_json_export_holds_every_version(chat: ChatPage) -> None:
+    chat.send("/echo exported")
+    chat.wait_idle(answers=1)
+    chat.button("regenerate").click()
+    expect(chat.answers.last.get_by_text("2/2", exact=True)).to_be_visible()
+    chat.wait_idle(answers=1)
+    chat.sidebar().get_by_role("button", name="This chat").click()
+    popover = chat.page.get_by_test_id("stPopoverBody")
+    with chat.page.expect_download() as download:
+        popover.get_by_role("button", name="JSON").click()
+    data = json.loads(Path(download.value.path()).read_text())
+    assert data["version"] == 2 and len(data["messages"]) == 3
+    assert [m["parent"] for m in data["messages"]] == [None, 1, 1]  # two answers to one prompt
+    assert data["active_leaf"] == 3
