@@ -1,4 +1,4 @@
-"""Under each message: ``‹ 2/3 ›`` between its versions, and "Branch in new chat".
+"""Under each message: ``‹ 2/3 ›`` between its versions, deleting one, "Branch in new chat".
 
 The arrows are real buttons (Tab reaches them, Enter or Space presses them) whose
 names, "Previous version" and "Next version", are what a screen reader says; the
@@ -27,9 +27,9 @@ def install_versions_style() -> None:
 
 
 def versions_row(session: ChatSession, turn: ChatTurn) -> None:
-    """``‹ i/n ›`` when the message has other versions, then the fork button.
+    """``‹ i/n ›`` and Delete when the message has other versions, then the fork button.
 
-    The row always draws the same four slots (empty ones where nothing is offered): a
+    The row always draws the same five slots (empty ones where nothing is offered): a
     block keeps last run's extra children on screen until the script ends.
     """
     if turn.message_id is None:
@@ -63,6 +63,22 @@ def versions_row(session: ChatSession, turn: ChatTurn) -> None:
                     disabled=target is None,
                     on_click=guarded(session.switch_version),
                     args=(target,),
+                    kwargs={"expected": session.version},
+                )
+        if place is None or session.phase != "idle":
+            st.empty()
+        else:  # destructive: a popover asks first
+            with st.popover(
+                "Delete this version",
+                icon=":material/delete:",
+                type="tertiary",
+                key=f"ver-delete-{turn.message_id}-{session.version}",
+            ):
+                st.button(
+                    "Delete it and what follows it",
+                    key=f"delete-version-{turn.message_id}",
+                    on_click=guarded(session.delete_version),
+                    args=(turn.message_id,),
                     kwargs={"expected": session.version},
                 )
         st.button(

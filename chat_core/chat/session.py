@@ -171,6 +171,16 @@ class ChatSession(SessionState):
         self.open(forked.id)
         return forked.id
 
+    def delete_version(self, message_id: int, *, expected: int | None = None) -> bool:
+        """Delete one version of a message and everything after it on its branch (its subtree
+        only); the branch beside it is shown. Not while an answer streams."""
+        if not self.may_start(expected) or self.store is None:
+            return False
+        self.store.delete_version(self.owner, message_id)
+        self._signature = ()
+        self.sync()
+        return True
+
     def _delete_version(self, message_id: int) -> None:
         if self.store is not None:
             self.store.delete_version(self.owner, message_id)

@@ -81,3 +81,16 @@ def test_usage_counts_every_version(chat_env):
     once = tokens()
     press(at, "regenerate")
     assert tokens() == 2 * once  # the first version was paid for too
+
+
+def test_delete_a_version_asks_first_and_shows_the_one_beside_it(chat_env):
+    at = new_chat_app()
+    ask(at, "/lorem 4")
+    session = press(at, "regenerate")
+    newest = session.turns[1]
+    assert labels(at) == ["2/2"]
+    session = press(at, f"delete-version-{newest.message_id}")  # the button in the popover
+    assert labels(at) == []  # one version left: no ‹ ›
+    assert [t.role for t in session.turns] == ["user", "assistant"]
+    assert session.turns[1].message_id == newest.siblings[0]
+    assert session.store.get_message(session.owner, newest.message_id) is None

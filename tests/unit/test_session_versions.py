@@ -149,3 +149,19 @@ def test_a_second_tab_follows_a_switch_and_reads_nothing_when_nothing_moved(
     session.store.rename(session.owner, session.conversation_id, "Renamed")
     other.sync()  # the turns are as they were; what the sidebar shows is not
     assert other.shown.title == "Renamed"
+
+
+def test_delete_a_version_keeps_the_others_and_refuses_while_streaming(
+    session: ChatSession,
+) -> None:
+    session.submit("/lorem 3", FAST, PARAMS)
+    first = finish(session)
+    session.retry(FAST, PARAMS)
+    second = finish(session)
+    session.retry(OfflineBackend(40), PARAMS)
+    assert session.delete_version(second.message_id) is False  # an answer streams
+    finish(session)
+    assert session.delete_version(session.turns[1].message_id) is True
+    assert session.turns[1].siblings == (first.message_id, second.message_id)
+    with pytest.raises(NotFoundError):
+        session.delete_version(10**9)
