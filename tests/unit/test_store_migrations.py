@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import (
+    CheckConstraint,
     Column,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     PrimaryKeyConstraint,
@@ -197,7 +199,21 @@ def v3_metadata() -> MetaData:
         Column("created_at", String(27), nullable=False),
         Column("updated_at", String(27), nullable=False),
         UniqueConstraint("conversation_id", "position", name="messages_position"),
+        CheckConstraint("role IN ('system', 'user', 'assistant')", name="messages_role"),
+        CheckConstraint(
+            "status IN ('streaming', 'complete', 'stopped', 'interrupted', 'error', 'refused')",
+            name="messages_status",
+        ),
+        CheckConstraint("feedback IN (-1, 0, 1)", name="messages_feedback"),
         sqlite_autoincrement=True,
+    )
+    m, c = md.tables["messages"], md.tables["conversations"]
+    Index("conversations_by_owner", c.c.owner, c.c.updated_at)
+    Index(
+        "messages_streaming",
+        m.c.updated_at,
+        sqlite_where=m.c.status == "streaming",
+        postgresql_where=m.c.status == "streaming",
     )
     Table(
         "prefs",
@@ -216,6 +232,7 @@ def v3_metadata() -> MetaData:
         Column("requests", Integer, nullable=False),
         Column("tokens", Integer, nullable=False),
     )
+    Index("usage_by_identity", md.tables["usage_ledger"].c.identity, md.tables["usage_ledger"].c.at)
     return md
 
 
