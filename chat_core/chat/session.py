@@ -117,7 +117,11 @@ class ChatSession(SessionState):
             history = self.model_history(self.turns[:index])
             conversation = build_conversation(prompt.content, history)
         del self.turns[index + 1 :]
-        return self._start(backend, conversation, params, "retry", parent_id=prompt.message_id)
+        try:
+            return self._start(backend, conversation, params, "retry", parent_id=prompt.message_id)
+        except BaseException:
+            self._signature = ()  # refused (e.g. too many versions): show the store's path again
+            raise
 
     def edit(
         self,
@@ -164,7 +168,7 @@ class ChatSession(SessionState):
         return self.sync()
 
     def fork(self, message_id: int) -> str | None:
-        """ "Branch in new chat": the path down to ``message_id`` as a new conversation, shown."""
+        """Branch in new chat: the path down to ``message_id`` as a new conversation, shown."""
         if self.store is None:
             return None
         forked = self.store.fork(self.owner, message_id)

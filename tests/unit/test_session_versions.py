@@ -165,3 +165,23 @@ def test_delete_a_version_keeps_the_others_and_refuses_while_streaming(
     assert session.turns[1].siblings == (first.message_id, second.message_id)
     with pytest.raises(NotFoundError):
         session.delete_version(10**9)
+
+
+def test_a_refused_regenerate_leaves_the_chat_as_it_was(session: ChatSession) -> None:
+    from chat_core.errors import LimitError
+    from chat_core.tree import MAX_SIBLINGS
+
+    session.submit("/lorem 3", FAST, PARAMS)
+    finish(session)
+    prompt = session.turns[0].message_id
+    for _ in range(MAX_SIBLINGS - 1):  # the prompt's answers up to the limit
+        session.store.add_message(
+            session.owner, session.conversation_id, "assistant", "x", parent_id=prompt
+        )
+    session.sync()
+    shown = contents(session)
+    with pytest.raises(LimitError, match="versions"):
+        session.retry(FAST, PARAMS)
+    assert session.live is None
+    session.sync()  # the page's next rerun
+    assert contents(session) == shown
