@@ -43,11 +43,9 @@ def guarded(action):
 
 def sidebar_chats(store: ChatStore, session: ChatSession) -> None:
     """New chat and this chat's actions side by side, the chat list (searchable), import."""
-    stored = (
-        store.get_conversation(session.owner, session.conversation_id)
-        if session.conversation_id
-        else None
-    )
+    stored = session.shown  # read by this rerun's sync; while an answer streams, read again
+    if session.conversation_id and (stored is None or session.live is not None):
+        stored = store.get_conversation(session.owner, session.conversation_id)
     with st.container(horizontal=True, vertical_alignment="center"):
         st.button(
             "New chat",
@@ -97,6 +95,15 @@ def on_import(store: ChatStore, session: ChatSession) -> None:
         session.open(imported.id)
 
 
+def whole_tree_json(store: ChatStore, owner: str, stored):
+    """The JSON export, made when the button is clicked (every version of every message)."""
+
+    def make() -> str:
+        return export_json(store.get_conversation(owner, stored.id, whole_tree=True) or stored)
+
+    return make
+
+
 def chat_actions(store: ChatStore, session: ChatSession, stored) -> None:
     """Rename, export, clear and delete this chat; the destructive ones ask first."""
     with st.popover(
@@ -111,10 +118,12 @@ def chat_actions(store: ChatStore, session: ChatSession, stored) -> None:
                 ("Markdown", "md", "text/markdown"),
                 ("JSON", "json", "application/json"),
             ):
-                exported = export_markdown(stored) if kind == "md" else export_json(stored)
                 st.download_button(
                     label,
-                    exported,
+                    # JSON holds every version: read the whole tree on the click, not each rerun
+                    export_markdown(stored)
+                    if kind == "md"
+                    else whole_tree_json(store, session.owner, stored),
                     export_filename(stored, kind),
                     mime,
                     icon=":material/download:",
@@ -123,7 +132,7 @@ def chat_actions(store: ChatStore, session: ChatSession, stored) -> None:
         idle = session.phase == "idle"
         # A toggle to arm, then the button: one click never clears or deletes a chat.
         for ask, name, action, allowed in (
-            (f"Clear its {len(stored.messages)} messages", "clear", session.clear, idle),
+            (f"Clear its {stored.total_messages} messages", "clear", session.clear, idle),
             ("Delete this chat", "delete", session.delete_conversation, True),
         ):
             if st.toggle(ask, key=f"confirm-{name}-{session.version}", disabled=not allowed):

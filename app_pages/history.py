@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from app_pages.chat_sidebar import guarded
+from app_pages.versions_nav import install_versions_style, versions_row
 from chat_core import (
     STARTERS,
     Backend,
@@ -44,7 +45,8 @@ class ChatView:
 
 
 def show_history(view: ChatView) -> None:
-    """Every turn of the chat, or the starter prompts when it is empty."""
+    """Every turn of the chat's active path, or the starter prompts when it is empty."""
+    install_versions_style()
     turns = view.session.turns
     for i, turn in enumerate(turns):
         show_turn(view, i, turn, last=i == len(turns) - 1)
@@ -68,21 +70,28 @@ def show_turn(view: ChatView, index: int, turn: ChatTurn, last: bool) -> None:
             show_answer_chrome(view, index, turn, last)
             return
         st.markdown(user_markdown(turn.content))
-        if not view.idle:
-            st.empty()  # the Edit popover's slot (see show_answer_chrome)
-            return
-        # A new key per version: the popover is closed again once its resend went out.
-        version = view.session.version
-        with st.popover("Edit", icon=":material/edit:", key=f"edit-{index}-{version}"):
-            key = f"edit-text-{turn.message_id or index}-{version}"
-            st.text_area("Your message", value=turn.content, key=key)
-            st.button(
-                "Save and resend",
-                key=f"resend-{index}",
-                on_click=guarded(on_edit),
-                args=(view, index, key, version),
-                help="Later messages are replaced by the new answer.",
-            )
+        with st.container(horizontal=True, vertical_alignment="center", key=f"prompt-{index}"):
+            show_edit(view, index, turn)
+            versions_row(view.session, turn)
+
+
+def show_edit(view: ChatView, index: int, turn: ChatTurn) -> None:
+    """Edit and resend: a new version of the prompt, answered anew (the old branch stays)."""
+    if not view.idle:
+        st.empty()  # the Edit popover's slot (see show_answer_chrome)
+        return
+    # A new key per version: the popover is closed again once its resend went out.
+    version = view.session.version
+    with st.popover("Edit", icon=":material/edit:", key=f"edit-{index}-{version}"):
+        key = f"edit-text-{turn.message_id or index}-{version}"
+        st.text_area("Your message", value=turn.content, key=key)
+        st.button(
+            "Save and resend",
+            key=f"resend-{index}",
+            on_click=guarded(on_edit),
+            args=(view, index, key, version),
+            help="A new version of this message, answered anew; the old one stays.",
+        )
 
 
 def show_answer_chrome(view: ChatView, index: int, turn: ChatTurn, last: bool) -> None:
@@ -137,6 +146,8 @@ def show_answer_chrome(view: ChatView, index: int, turn: ChatTurn, last: bool) -
             args=(view.backend, view.params),
             kwargs={"expected": session.version},
         )
+    with row:  # on the actions' line: a finished answer is as tall as it was streaming
+        versions_row(session, turn)
 
 
 def on_feedback(session: ChatSession, index: int, key: str) -> None:

@@ -5,6 +5,7 @@ disconnects; the chat package and the wire protocol turn them into what users
 see. Importable without Streamlit. The tree, by the data path:
 
     events, errors, messages, settings (+ settings_sources), metrics, logs    foundations
+    tree          conversations as trees: paths, versions, leaf choice (pure)  foundations
     backends/     offline, openai, remote (+ directives): a conversation -> events
     runs/         a generation that outlives its consumer
     wire/         protocol v1: encode, decode, status, the SSE response

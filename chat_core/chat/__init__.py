@@ -3,7 +3,8 @@
 backend_cache   the page's back end, built once per settings
 chrome    what the page says around answers: setting sources, dates, starters
 live      answers streaming in this process, by message id (re-attaching)
-session   ``ChatSession``: a session's state plus what users do (send, retry, edit, stop)
+session   ``ChatSession``: a session's state plus what users do (send, retry, edit, stop,
+          switch versions, fork)
 session_state  ``SessionState``: the fields, the answer's phase, the stored conversation shown
 answering how an answer starts (run, stored row, finish callback) and ends as a turn
 turns     ``ChatTurn``: one message as shown, text and chrome apart
