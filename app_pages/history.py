@@ -72,7 +72,14 @@ def show_turn(view: ChatView, index: int, turn: ChatTurn, last: bool) -> None:
             return
         # A new key per version: the popover is closed again once its resend went out.
         version = view.session.version
-        with st.popover("Edit", icon=":material/edit:", key=f"edit-{index}-{version}"):
+        # Lazy (drawn when opened): a text area per prompt made a rerun of a long chat cost
+        # 200 of them, each scanning the whole session state.
+        edit = st.popover(
+            "Edit", icon=":material/edit:", key=f"edit-{index}-{version}", on_change="rerun"
+        )
+        if not edit.open:
+            return
+        with edit:
             key = f"edit-text-{turn.message_id or index}-{version}"
             st.text_area("Your message", value=turn.content, key=key)
             st.button(

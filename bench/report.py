@@ -13,7 +13,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "benchmarks.md"
-SECTIONS = ("render", "gateway", "overhead", "memory", "redis")
+SECTIONS = ("render", "gateway", "overhead", "memory", "redis", "app", "rerun")
 PACKAGES = (
     "streamlit",
     "fastapi",

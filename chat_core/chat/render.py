@@ -29,6 +29,7 @@ The stored answer is never changed.
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Callable, Iterator
@@ -176,9 +177,16 @@ def answer_blocks(text: str, max_bytes: int = 12_000) -> list[str]:
     A single larger block stays whole. An answer with link reference or footnote
     definitions is one piece: they act across blocks.
     """
+    return list(_answer_blocks(text, max_bytes))
+
+
+# Every rerun of the chat page shows every answer again, and parsing is most of a rerun's
+# CPU; the pieces depend on the text alone, so each process parses an answer once.
+@functools.lru_cache(maxsize=1024)
+def _answer_blocks(text: str, max_bytes: int) -> tuple[str, ...]:
     pieces = BlockStream().feed(text)
     if _has_definitions(text):
-        return ["".join(p for p in pieces if isinstance(p, str))]
+        return ("".join(p for p in pieces if isinstance(p, str)),)
     out: list[str] = []
     current, size = "", 0
     for piece in pieces:
@@ -191,7 +199,7 @@ def answer_blocks(text: str, max_bytes: int = 12_000) -> list[str]:
         current, size = current + piece, size + n
     if current:
         out.append(current)
-    return out
+    return tuple(out)
 
 
 def safe_markdown(text: str) -> str:
