@@ -116,7 +116,7 @@ def run(reruns: int = 7) -> dict[str, float]:
     say(goals)
     body = "\n\n".join(
         [
-            f"## 6. Rerun cost: the chat page with {CHATS} chats and a {TURNS}-turn chat open",
+            f"## 7. Rerun cost: the chat page with {CHATS} chats and a {TURNS}-turn chat open",
             f"{shown} messages shown; the page script's CPU (its thread) and its time in SQL, "
             "in-process under Streamlit's AppTest on SQLite.",
             result,
