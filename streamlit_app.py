@@ -1,23 +1,25 @@
 """Entry point: page config and navigation (`make run` or `streamlit run streamlit_app.py`)."""
 
 import gc
+import sys
 
 import streamlit as st
 
 
 @st.cache_resource(show_spinner=False)
-def freeze_startup_heap() -> bool:
-    """Once per process, after the first run has imported everything: a cheap ``gc.collect``.
+def freeze_heap(modules: int) -> int:
+    """Leave what is loaded so far out of later garbage collections (once per module count).
 
     Streamlit runs a full garbage collection after every script run (``runner.postScriptGC``),
     and a full collection walks every object of the process: the modules of Streamlit,
-    SQLAlchemy, markdown-it and the rest, about 60-100 ms of CPU here, three times per
-    answer (docs/benchmarks.md). Frozen, those objects are left out of every later
-    collection, while what sessions create is still collected.
+    SQLAlchemy, pandas, markdown-it and the rest, 60-100 ms of CPU here, three times per
+    answer (docs/benchmarks.md). Frozen (``gc.freeze``), they are skipped; what sessions
+    create later is still collected. Called with ``len(sys.modules)`` after every run, it
+    freezes again only when a run imported something new (the first chat, the first answer).
     """
     gc.collect()
     gc.freeze()
-    return True
+    return modules
 
 
 st.set_page_config(page_title="Streaming chat", page_icon="💬", layout="centered")
@@ -29,4 +31,4 @@ pages = [
 try:
     st.navigation(pages).run()
 finally:  # also when the page ends with st.rerun()
-    freeze_startup_heap()
+    freeze_heap(len(sys.modules))

@@ -136,20 +136,29 @@ def chat_actions(store: ChatStore, session: ChatSession, stored) -> None:
 
 def sidebar_usage(session: ChatSession) -> dict:
     """Tokens and estimated cost of this chat, and the editable price table it uses."""
-    with st.sidebar.expander("Usage and prices", icon=":material/payments:"):
+    usage_box = st.sidebar.expander(
+        "Usage and prices", icon=":material/payments:", key="usage-box", on_change="rerun"
+    )
+    with usage_box:
         totals = st.container()
-        st.caption("USD per million tokens; edit to match your provider (this session only).")
-        # The editor keeps its edits against the data it was first given: always the defaults.
-        edited = st.data_editor(
-            price_rows(default_price_table()),
-            num_rows="dynamic",
-            key="price_editor",
-            width="stretch",
-        )
-        try:
-            st.session_state["prices"] = parse_price_rows(edited)
-        except ChatError as exc:
-            st.error(str(exc))
+        # The editor only while open: building it (pandas, Arrow) on every rerun was a tenth
+        # of a streaming server's CPU. Closed, it is forgotten; reopened, it starts from the
+        # prices in use, and keeps its edits against those rows while it stays open.
+        if usage_box.open:
+            st.caption("USD per million tokens; edit to match your provider (this session only).")
+            if "price_editor" not in st.session_state:
+                in_use = st.session_state.get("prices", default_price_table())
+                st.session_state["price_editor_rows"] = price_rows(in_use)
+            edited = st.data_editor(
+                st.session_state["price_editor_rows"],
+                num_rows="dynamic",
+                key="price_editor",
+                width="stretch",
+            )
+            try:
+                st.session_state["prices"] = parse_price_rows(edited)
+            except ChatError as exc:
+                st.error(str(exc))
         prices = st.session_state.setdefault("prices", default_price_table())
         usage = session.usage(prices)
         approx = "~" if usage.estimated else ""
