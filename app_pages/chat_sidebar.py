@@ -4,7 +4,7 @@ Page-side (Streamlit) code only; what the buttons do lives in ``ChatSession`` an
 ``ChatStore``.
 """
 
-from functools import wraps
+from functools import partial, wraps
 
 import streamlit as st
 
@@ -41,11 +41,13 @@ def guarded(action):
 
 def sidebar_chats(store: ChatStore, session: ChatSession) -> None:
     """New chat and this chat's actions side by side, the chat list (searchable), import."""
-    stored = (
-        store.get_conversation(session.owner, session.conversation_id)
-        if session.conversation_id
-        else None
-    )
+    summaries = store.list_conversations(session.owner, limit=200)
+    # This chat's row of the list: the whole conversation is read only for an export.
+    row = next((s for s in summaries if s.id == session.conversation_id), None)
+    this_chat = (row, row.message_count) if row is not None else None
+    if this_chat is None and session.conversation_id:  # older than the list's 200
+        whole = store.get_conversation(session.owner, session.conversation_id)
+        this_chat = (whole, len(whole.messages)) if whole is not None else None
     with st.container(horizontal=True, vertical_alignment="center"):
         st.button(
             "New chat",
@@ -53,9 +55,8 @@ def sidebar_chats(store: ChatStore, session: ChatSession) -> None:
             type="primary",
             on_click=guarded(session.new_conversation),
         )
-        if stored is not None:
-            chat_actions(store, session, stored)
-    summaries = store.list_conversations(session.owner, limit=200)
+        if this_chat is not None:
+            chat_actions(store, session, *this_chat)
     if len(summaries) >= SEARCH_FROM:
         query = st.text_input("Search chats", placeholder="Search titles", key="chat_search")
         summaries = [summaries[i] for i in matching_titles([s.title for s in summaries], query)]
@@ -95,25 +96,34 @@ def on_import(store: ChatStore, session: ChatSession) -> None:
         session.open(imported.id)
 
 
-def chat_actions(store: ChatStore, session: ChatSession, stored) -> None:
-    """Rename, export, clear and delete this chat; the destructive ones ask first."""
+def export_file(store: ChatStore, owner: str, conversation_id: str, kind: str) -> str:
+    """The chat as a file, made when its download button is clicked (not on every rerun)."""
+    stored = store.get_conversation(owner, conversation_id)
+    if stored is None:  # deleted meanwhile
+        return ""
+    return export_markdown(stored) if kind == "md" else export_json(stored)
+
+
+def chat_actions(store: ChatStore, session: ChatSession, chat, count: int) -> None:
+    """Rename, export, clear and delete this chat (``count`` messages); the destructive ones
+    ask first. ``chat`` is its row of the list (or the conversation): its id and title."""
+    title, conversation_id = chat.title, chat.id
     with st.popover(
         "This chat", icon=":material/more_horiz:", key=f"chat-actions-{session.version}"
     ):
-        title = st.text_input("Title", value=stored.title, max_chars=200, key=f"title-{stored.id}")
-        if title.strip() and title != stored.title:
-            store.rename(session.owner, stored.id, title)
+        typed = st.text_input("Title", value=title, max_chars=200, key=f"title-{conversation_id}")
+        if typed.strip() and typed != title:
+            store.rename(session.owner, conversation_id, typed)
             st.rerun()
         with st.container(horizontal=True):
             for label, kind, mime in (
                 ("Markdown", "md", "text/markdown"),
                 ("JSON", "json", "application/json"),
             ):
-                exported = export_markdown(stored) if kind == "md" else export_json(stored)
                 st.download_button(
                     label,
-                    exported,
-                    export_filename(stored, kind),
+                    partial(export_file, store, session.owner, conversation_id, kind),  # on click
+                    export_filename(chat, kind),
                     mime,
                     icon=":material/download:",
                     on_click="ignore",
@@ -121,7 +131,7 @@ def chat_actions(store: ChatStore, session: ChatSession, stored) -> None:
         idle = session.phase == "idle"
         # A toggle to arm, then the button: one click never clears or deletes a chat.
         for ask, name, action, allowed in (
-            (f"Clear its {len(stored.messages)} messages", "clear", session.clear, idle),
+            (f"Clear its {count} messages", "clear", session.clear, idle),
             ("Delete this chat", "delete", session.delete_conversation, True),
         ):
             if st.toggle(ask, key=f"confirm-{name}-{session.version}", disabled=not allowed):

@@ -11,6 +11,7 @@ import streamlit as st
 
 from app_pages.chat_sidebar import guarded
 from chat_core import (
+    HISTORY_WINDOW,
     STARTERS,
     Backend,
     ChatError,
@@ -20,7 +21,9 @@ from chat_core import (
     ModelPrice,
     answer_badge,
     answer_blocks,
+    earlier_label,
     format_cost,
+    history_start,
     reasoning_blocks,
     thinking_label,
     user_markdown,
@@ -42,13 +45,30 @@ class ChatView:
         return self.backend is not None and self.session.phase == "idle"
 
 
-def show_history(view: ChatView) -> None:
-    """Every turn of the chat, or the starter prompts when it is empty."""
+def show_history(view: ChatView) -> int:
+    """The chat's latest turns (earlier ones on request), or the starter prompts when it is empty.
+
+    Returns how many children it gave the chat area (``stream_answer`` counts them).
+    """
     turns = view.session.turns
-    for i, turn in enumerate(turns):
-        show_turn(view, i, turn, last=i == len(turns) - 1)
+    wanted = st.session_state.get("history_shown", (None, HISTORY_WINDOW))
+    shown = wanted[1] if wanted[0] == view.session.conversation_id else HISTORY_WINDOW
+    start = history_start([t.role for t in turns], shown)
+    if start:
+        # A chat message like every other child of the chat area (see live_answer.py).
+        with st.chat_message("earlier", avatar=":material/history:"):
+            st.button(
+                earlier_label(start),
+                key="show-earlier",
+                type="tertiary",
+                on_click=st.session_state.__setitem__,
+                args=("history_shown", (view.session.conversation_id, shown + HISTORY_WINDOW)),
+            )
+    for i in range(start, len(turns)):
+        show_turn(view, i, turns[i], last=i == len(turns) - 1)
     if not turns and not view.session.streaming:
         show_starters()
+    return (1 if start else 0) + len(turns) - start
 
 
 def show_turn(view: ChatView, index: int, turn: ChatTurn, last: bool) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 import re
 import string
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -279,6 +280,19 @@ def test_clear_asks_first(chat: ChatPage) -> None:
 
     expect(chat.answers).to_have_count(0)
     expect(chat.user_messages).to_have_count(0)
+
+
+def test_export_is_made_on_click(chat: ChatPage) -> None:
+    chat.send("/echo exported words")
+    chat.wait_idle(answers=1)
+    chat.sidebar().get_by_role("button", name="This chat").click()
+    popover = chat.page.get_by_test_id("stPopoverBody")
+    with chat.page.expect_download() as download:
+        popover.get_by_role("button", name="Markdown").click()
+    path = download.value.path()
+    text = Path(path).read_text()
+    assert "/echo exported words" in text
+    assert "exported words" in text.split("/echo exported words", 1)[1]
 
 
 def test_copy_is_one_click_with_feedback(chat: ChatPage) -> None:
