@@ -6,10 +6,8 @@ Two fixes, both pure here:
 
 - coalescing: text is sent at most once per frame interval, longer when the
   server falls behind (``pacing.py``; the first chunk is never held back);
-- blocks: where a finished markdown block ends, ``NEW_BLOCK`` is yielded.
-  ``st.write_stream`` treats a callable chunk as "flush the current element and
-  call it", so the next text starts a new element and only the growing tail is
-  re-sent.
+- blocks: where a finished markdown block ends, ``NEW_BLOCK`` is yielded; ``st.write_stream``
+  starts a new element at a callable chunk, so only the growing tail is re-sent.
 
 A boundary is decided by a CommonMark block parser (markdown-it-py, with GFM
 tables and the ``$$`` math and ``:::`` directive fences of Streamlit's renderer),
@@ -20,11 +18,10 @@ Block parsing is forward-only, so each element renders exactly as that part of
 the whole answer does. The one exception is link reference and footnote
 definitions, which act across blocks: ``answer_blocks`` keeps such answers whole.
 
-Model output is shown as markdown without raw HTML (Streamlit's default), and
-images are made inert (``![`` becomes ``!\\[`` outside code blocks) so an answer
-cannot make the browser fetch an outside URL. Inside inline code the escape
-shows, since whether a backtick is ever closed is not known while streaming.
-The stored answer is never changed.
+Model output is shown as markdown without raw HTML (Streamlit's default), and images are
+made inert (``![`` becomes ``!\\[`` outside code blocks) so an answer cannot make the browser
+fetch an outside URL (inside inline code the escape shows: whether a backtick is ever closed
+is not known while streaming). The stored answer is never changed.
 """
 
 from __future__ import annotations
@@ -181,8 +178,7 @@ def answer_blocks(text: str, max_bytes: int = 12_000) -> list[str]:
     return list(_answer_blocks(text, max_bytes))
 
 
-# Every rerun of the chat page shows every answer again, and parsing is most of a rerun's
-# CPU; the pieces depend on the text alone, so each process parses an answer once.
+# Every rerun shows the answers again; pieces depend on the text alone: parsed once a process.
 @functools.lru_cache(maxsize=1024)
 def _answer_blocks(text: str, max_bytes: int) -> tuple[str, ...]:
     pieces = BlockStream().feed(text)
