@@ -75,6 +75,12 @@ def tree_cpu_s(pid: int) -> float:
     return total
 
 
+def browsers_cpu_s() -> float:
+    """CPU seconds of this process's children: Playwright's driver and the Chromium it runs."""
+    me = os.getpid()
+    return sum(tree_cpu_s(child) for child in _children(me) if child != me)
+
+
 @dataclass
 class Row:
     variant: str
@@ -83,6 +89,7 @@ class Row:
     lags: list[float]  # last word / model time, per completed answer
     completed: int
     rss_per_session_mb: float
+    browser_cpu_per_answer_s: float = 0.0  # Chromium and Playwright's driver, same cores
 
     def lag(self, q: str) -> float:
         if not self.lags:
@@ -165,6 +172,7 @@ def measure(
             page.get_by_placeholder("Ask anything").fill(PROMPT)
         with procs.PeakRss(server.pid) as peak, _profiled(server.pid, profile):
             cpu_before = tree_cpu_s(server.pid)
+            browsers_before = browsers_cpu_s()
             for page in pages:
                 page.get_by_placeholder("Ask anything").press("Enter")
             deadline = time.monotonic() + 3 * model_s + 30
@@ -180,8 +188,9 @@ def measure(
                 time.sleep(0.25)
             _wait_quiet(frames, 1.0, 30)
             cpu = tree_cpu_s(server.pid) - cpu_before
+            browsers = browsers_cpu_s() - browsers_before
         rss_mb = max(0, peak.peak_kb - base_kb) / 1024 / n
-        return Row(variant, n, cpu / n, sorted(done.values()), len(done), rss_mb)
+        return Row(variant, n, cpu / n, sorted(done.values()), len(done), rss_mb, browsers / n)
     finally:
         for context, _ in opened:
             context.close()
@@ -217,7 +226,8 @@ def run(
                         say(
                             f"  app N={n} {variant}: {row.cpu_per_answer_s:.3f} CPU s/answer, "
                             f"lag p50 {row.lag('p50'):.2f}x max {row.lag('max'):.2f}x, "
-                            f"{row.completed}/{n} done, {row.rss_per_session_mb:.1f} MB/session"
+                            f"{row.completed}/{n} done, {row.rss_per_session_mb:.1f} MB/session, "
+                            f"browsers {row.browser_cpu_per_answer_s:.2f} CPU s/answer"
                         )
         finally:
             browser.close()
@@ -246,6 +256,7 @@ def report(rows: list[Row], runs: int, model_s: float, load: tuple[float, ...]) 
                     _cell(group, "{:.2f}x", lambda r: r.lag("max")),
                     _cell(group, "{}", lambda r: f"{r.completed}/{r.n}"),
                     _cell(group, "{:.1f} MB", lambda r: r.rss_per_session_mb),
+                    _cell(group, "{:.2f} s", lambda r: r.browser_cpu_per_answer_s),
                 ]
             )
         p_cpu = statistics.median(r.cpu_per_answer_s for r in plain)
@@ -287,6 +298,7 @@ def report(rows: list[Row], runs: int, model_s: float, load: tuple[float, ...]) 
         "lag max",
         "completed",
         "RSS per session",
+        "browsers' CPU per answer",
     ]
     result = table(headers, body_rows)
     goal_table = table(["goal (ours)", "target", "measured (medians)", "met"], goals)
@@ -302,8 +314,9 @@ def report(rows: list[Row], runs: int, model_s: float, load: tuple[float, ...]) 
             'run. "Server CPU per answer" is the process\'s CPU (from /proc) from the first Enter '
             'until the websockets were quiet for 1 s, over N; "lag" is each answer\'s last word '
             "in the DOM over the model's time; RSS per session is the server's peak during the "
-            "row over its RSS after the warm-up, per session. Cells with several values are "
-            "separate runs. Chromium shares the server's two cores: lags move with the load, "
+            "row over its RSS after the warm-up, per session; the browsers' CPU (Chromium and "
+            "Playwright's driver) is over the same window, per answer. Cells with several values "
+            "are separate runs. Chromium shares the server's two cores: lags move with the load, "
             "CPU seconds are the firmer figure.",
             result,
             goal_table,
