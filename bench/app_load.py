@@ -53,6 +53,25 @@ def answer_tail() -> tuple[str, float]:
     return " ".join(text.split()[-3:]), plan[-1][0]
 
 
+def answer_head() -> str:
+    """A word from the answer's first line (one that markdown shows as it is)."""
+    plan = OfflineBackend(TPS).plan(build_conversation(PROMPT, []), GenerationParams())
+    text = "".join(e.text for _, e in plan if isinstance(e, TextDelta))
+    return next(w for w in text.split() if w.isalpha() and len(w) >= 5)
+
+
+# When the answer's first word shows: how long the app takes to start streaming.
+_FIRST = """head => {
+  const main = () => document.querySelector('[data-testid="stMain"]') || document.body;
+  new MutationObserver(() => {
+    const b = window.__bench;
+    if (b.t0 !== null && b.tFirst === undefined && main().textContent.includes(head)) {
+      b.tFirst = performance.now();
+    }
+  }).observe(document.body, {childList: true, subtree: true, characterData: true});
+}"""
+
+
 def _children(pid: int) -> list[int]:
     found = []
     with contextlib.suppress(OSError):
@@ -90,6 +109,11 @@ class Row:
     completed: int
     rss_per_session_mb: float
     browser_cpu_per_answer_s: float = 0.0  # Chromium and Playwright's driver, same cores
+    first_words_s: list[float] | None = None  # Enter to the answer's first word, per answer
+
+    @property
+    def first_p50_s(self) -> float:
+        return statistics.median(self.first_words_s) if self.first_words_s else float("nan")
 
     def lag(self, q: str) -> float:
         if not self.lags:
@@ -158,6 +182,7 @@ def measure(
     tail: str,
     model_s: float,
     profile: Path | None = None,
+    head: str = "",
 ) -> Row:
     _warm_up(browser, server.url)
     time.sleep(1.0)
@@ -169,6 +194,7 @@ def measure(
         pages = [page for _, page in opened]
         for page in pages:
             page.evaluate(_OBSERVER, tail)
+            page.evaluate(_FIRST, head)
             page.get_by_placeholder("Ask anything").fill(PROMPT)
         with procs.PeakRss(server.pid) as peak, _profiled(server.pid, profile):
             cpu_before = tree_cpu_s(server.pid)
@@ -177,20 +203,33 @@ def measure(
                 page.get_by_placeholder("Ask anything").press("Enter")
             deadline = time.monotonic() + 3 * model_s + 30
             done: dict[int, float] = {}
+            first: dict[int, float] = {}
             while len(done) < n and time.monotonic() < deadline:
                 for i, page in enumerate(pages):
                     if i not in done:
-                        t0, t_last = page.evaluate(
-                            "() => [window.__bench.t0, window.__bench.tLast]"
+                        t0, t_first, t_last = page.evaluate(
+                            "() => [window.__bench.t0, window.__bench.tFirst ?? null,"
+                            " window.__bench.tLast]"
                         )
                         if t_last is not None and t0 is not None:
                             done[i] = (t_last - t0) / 1000 / model_s
+                            if t_first is not None:
+                                first[i] = (t_first - t0) / 1000
                 time.sleep(0.25)
             _wait_quiet(frames, 1.0, 30)
             cpu = tree_cpu_s(server.pid) - cpu_before
             browsers = browsers_cpu_s() - browsers_before
         rss_mb = max(0, peak.peak_kb - base_kb) / 1024 / n
-        return Row(variant, n, cpu / n, sorted(done.values()), len(done), rss_mb, browsers / n)
+        return Row(
+            variant,
+            n,
+            cpu / n,
+            sorted(done.values()),
+            len(done),
+            rss_mb,
+            browsers / n,
+            sorted(first.values()),
+        )
     finally:
         for context, _ in opened:
             context.close()
@@ -210,6 +249,7 @@ def run(
 
     load = os.getloadavg()
     tail, model_s = answer_tail()
+    head = answer_head()
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="bench-app-") as tmp, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
@@ -221,13 +261,14 @@ def run(
                         workdir = Path(tmp, f"{variant}-{n}-{i}")
                         out = None if profile is None else profile / f"{variant}-{n}-{i}.txt"
                         with _app(workdir, script, TPS) as server:
-                            row = measure(browser, server, variant, n, tail, model_s, out)
+                            row = measure(browser, server, variant, n, tail, model_s, out, head)
                         rows.append(row)
                         say(
                             f"  app N={n} {variant}: {row.cpu_per_answer_s:.3f} CPU s/answer, "
                             f"lag p50 {row.lag('p50'):.2f}x max {row.lag('max'):.2f}x, "
                             f"{row.completed}/{n} done, {row.rss_per_session_mb:.1f} MB/session, "
-                            f"browsers {row.browser_cpu_per_answer_s:.2f} CPU s/answer"
+                            f"browsers {row.browser_cpu_per_answer_s:.2f} CPU s/answer, "
+                            f"first word p50 {row.first_p50_s:.2f} s"
                         )
         finally:
             browser.close()
@@ -257,6 +298,7 @@ def report(rows: list[Row], runs: int, model_s: float, load: tuple[float, ...]) 
                     _cell(group, "{}", lambda r: f"{r.completed}/{r.n}"),
                     _cell(group, "{:.1f} MB", lambda r: r.rss_per_session_mb),
                     _cell(group, "{:.2f} s", lambda r: r.browser_cpu_per_answer_s),
+                    _cell(group, "{:.2f} s", lambda r: r.first_p50_s),
                 ]
             )
         p_cpu = statistics.median(r.cpu_per_answer_s for r in plain)
@@ -299,6 +341,7 @@ def report(rows: list[Row], runs: int, model_s: float, load: tuple[float, ...]) 
         "completed",
         "RSS per session",
         "browsers' CPU per answer",
+        "first word p50",
     ]
     result = table(headers, body_rows)
     goal_table = table(["goal (ours)", "target", "measured (medians)", "met"], goals)
