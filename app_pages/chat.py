@@ -117,8 +117,8 @@ if error := st.session_state.pop("edit_error", None):
 chat_area = st.container()  # the messages: positions in it are counted, see stream_answer
 drawn = st.session_state.get("messages_drawn", 0)
 with chat_area:
-    show_history(ChatView(session, backend, params, prices))
-st.session_state["messages_drawn"] = max(len(session.turns), 1)
+    shown = show_history(ChatView(session, backend, params, prices))
+st.session_state["messages_drawn"] = max(shown, 1)
 
 prompt = prompt_input(session, can_answer=backend is not None)
 if prompt and backend is not None:
@@ -134,4 +134,4 @@ if prompt and backend is not None:
 
 if session.live is not None:
     with chat_area:
-        stream_answer(session, leftovers=max(0, drawn - len(session.turns) - 1), backend=backend)
+        stream_answer(session, leftovers=max(0, drawn - shown - 1), backend=backend)

@@ -4,7 +4,7 @@ Page-side (Streamlit) code only; what the buttons do lives in ``ChatSession`` an
 ``ChatStore``.
 """
 
-from functools import wraps
+from functools import partial, wraps
 
 import streamlit as st
 
@@ -46,6 +46,7 @@ def sidebar_chats(store: ChatStore, session: ChatSession) -> None:
     stored = session.shown  # read by this rerun's sync; while an answer streams, read again
     if session.conversation_id and (stored is None or session.live is not None):
         stored = store.get_conversation(session.owner, session.conversation_id)
+    summaries = store.list_conversations(session.owner, limit=200)
     with st.container(horizontal=True, vertical_alignment="center"):
         st.button(
             "New chat",
@@ -55,7 +56,6 @@ def sidebar_chats(store: ChatStore, session: ChatSession) -> None:
         )
         if stored is not None:
             chat_actions(store, session, stored)
-    summaries = store.list_conversations(session.owner, limit=200)
     if len(summaries) >= SEARCH_FROM:
         query = st.text_input("Search chats", placeholder="Search titles", key="chat_search")
         summaries = [summaries[i] for i in matching_titles([s.title for s in summaries], query)]
@@ -95,23 +95,26 @@ def on_import(store: ChatStore, session: ChatSession) -> None:
         session.open(imported.id)
 
 
-def whole_tree_json(store: ChatStore, owner: str, stored):
-    """The JSON export, made when the button is clicked (every version of every message)."""
+def export_file(store: ChatStore, owner: str, conversation_id: str, kind: str) -> str:
+    """The chat as a file, made when its download button is clicked (not on every rerun).
 
-    def make() -> str:
-        return export_json(store.get_conversation(owner, stored.id, whole_tree=True) or stored)
-
-    return make
+    JSON holds every version of every message (the whole tree); Markdown the branch shown.
+    """
+    stored = store.get_conversation(owner, conversation_id, whole_tree=kind == "json")
+    if stored is None:  # deleted meanwhile
+        return ""
+    return export_markdown(stored) if kind == "md" else export_json(stored)
 
 
 def chat_actions(store: ChatStore, session: ChatSession, stored) -> None:
     """Rename, export, clear and delete this chat; the destructive ones ask first."""
+    title, conversation_id = stored.title, stored.id
     with st.popover(
         "This chat", icon=":material/more_horiz:", key=f"chat-actions-{session.version}"
     ):
-        title = st.text_input("Title", value=stored.title, max_chars=200, key=f"title-{stored.id}")
-        if title.strip() and title != stored.title:
-            store.rename(session.owner, stored.id, title)
+        typed = st.text_input("Title", value=title, max_chars=200, key=f"title-{conversation_id}")
+        if typed.strip() and typed != title:
+            store.rename(session.owner, conversation_id, typed)
             st.rerun()
         with st.container(horizontal=True):
             for label, kind, mime in (
@@ -120,10 +123,7 @@ def chat_actions(store: ChatStore, session: ChatSession, stored) -> None:
             ):
                 st.download_button(
                     label,
-                    # JSON holds every version: read the whole tree on the click, not each rerun
-                    export_markdown(stored)
-                    if kind == "md"
-                    else whole_tree_json(store, session.owner, stored),
+                    partial(export_file, store, session.owner, conversation_id, kind),  # on click
                     export_filename(stored, kind),
                     mime,
                     icon=":material/download:",
@@ -147,20 +147,29 @@ def chat_actions(store: ChatStore, session: ChatSession, stored) -> None:
 
 def sidebar_usage(session: ChatSession, settings: Settings) -> dict:
     """Tokens and estimated cost of this chat, and the prices that apply to its endpoint."""
-    with st.sidebar.expander("Usage and prices", icon=":material/payments:"):
+    usage_box = st.sidebar.expander(
+        "Usage and prices", icon=":material/payments:", key="usage-box", on_change="rerun"
+    )
+    with usage_box:
         totals = st.container()
-        st.caption("USD per million tokens; edit to match your provider (this session only).")
-        # The editor keeps its edits against the data it was first given: always the defaults.
-        edited = st.data_editor(
-            price_rows(default_price_table()),
-            num_rows="dynamic",
-            key="price_editor",
-            width="stretch",
-        )
-        try:
-            st.session_state["prices"] = parse_price_rows(edited)
-        except ChatError as exc:
-            st.error(str(exc))
+        # The editor only while open: building it (pandas, Arrow) on every rerun was a tenth
+        # of a streaming server's CPU. Closed, it is forgotten; reopened, it starts from the
+        # prices in use, and keeps its edits against those rows while it stays open.
+        if usage_box.open:
+            st.caption("USD per million tokens; edit to match your provider (this session only).")
+            if "price_editor" not in st.session_state:
+                in_use = st.session_state.get("prices", default_price_table())
+                st.session_state["price_editor_rows"] = price_rows(in_use)
+            edited = st.data_editor(
+                st.session_state["price_editor_rows"],
+                num_rows="dynamic",
+                key="price_editor",
+                width="stretch",
+            )
+            try:
+                st.session_state["prices"] = parse_price_rows(edited)
+            except ChatError as exc:
+                st.error(str(exc))
         table = st.session_state.setdefault("prices", default_price_table())
         prices = applicable_prices(table, settings)  # a local server is free unless priced
         usage = session.usage(prices)

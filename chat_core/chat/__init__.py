@@ -33,6 +33,7 @@ from chat_core.chat.chrome import (
     name_the_source,
     relative_age,
 )
+from chat_core.chat.history_window import HISTORY_WINDOW, earlier_label, history_start
 from chat_core.chat.identity import (
     COOKIE_MAX_AGE_S,
     COOKIE_NAME,
@@ -68,6 +69,7 @@ from chat_core.chat.visitor import EndpointFields, endpoint_fields, with_listeni
 __all__ = [
     "COOKIE_MAX_AGE_S",
     "COOKIE_NAME",
+    "HISTORY_WINDOW",
     "NEW_BLOCK",
     "SEARCH_FROM",
     "STARTERS",
@@ -91,10 +93,12 @@ __all__ = [
     "check_budget",
     "choose_identity",
     "default_price_table",
+    "earlier_label",
     "endpoint_fields",
     "estimate_cost",
     "finish_note",
     "format_cost",
+    "history_start",
     "matching_titles",
     "model_caption",
     "name_the_source",

@@ -79,6 +79,8 @@ def test_edit_a_message_and_resend_shows_a_new_branch(chat_env):
     ask(at, "/echo alpha")
     session = ask(at, "/echo beta")
     first_user = session.turns[0]
+    at.session_state[f"edit-0-{session.version}"] = True  # open its Edit popover (drawn lazily)
+    at.run()
     prefix = f"edit-text-{first_user.message_id}-"
     (area,) = [t for t in at.text_area if t.key and t.key.startswith(prefix)]
     area.input("/echo gamma").run()
