@@ -45,7 +45,9 @@ def test_regenerate_twice_then_go_back_to_the_first_and_reload(chat_env):
 def test_edit_the_first_prompt_then_switch_back_to_the_old_branch(chat_env):
     at = new_chat_app()
     ask(at, "/echo alpha")
-    ask(at, "/echo beta")
+    session = ask(at, "/echo beta")
+    at.session_state[f"edit-0-{session.version}"] = True  # open its Edit popover (drawn lazily)
+    at.run()
     key = next(t.key for t in at.text_area if t.key and t.key.startswith("edit-text-"))
     at.text_area(key=key).input("/echo gamma").run()
     session = press(at, "resend-0")
