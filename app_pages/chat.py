@@ -19,8 +19,9 @@ from app_pages.identity import (
     keep_browser_token,
     sidebar_account,
 )
-from app_pages.live_answer import prompt_input, stream_answer
+from app_pages.live_answer import give_back, prompt_input, stream_answer
 from app_pages.settings_panel import sidebar_settings
+from app_pages.store_errors import store_trouble
 from chat_core import (
     ChatError,
     ChatSession,
@@ -90,12 +91,14 @@ base = with_listening_address(load_settings(), st.get_option("server.address"))
 store = open_default_store(base)
 identity = current_identity(base)  # whose chats: the logged-in user, else this browser
 session = chat_session(store, identity)
-restore_from_url(session)
-session.sync()  # another tab's turns; an answer that went on or finished elsewhere
+with store_trouble("This chat may be out of date"):  # the database away: chat on from memory
+    restore_from_url(session)
+    session.sync()  # another tab's turns; an answer that went on or finished elsewhere
 install_behaviour()
 with st.sidebar:
     sidebar_account(identity)
-    sidebar_chats(store, session)
+    with store_trouble("The chat list is unavailable"):
+        sidebar_chats(store, session)
 settings, backend, params, problem = sidebar_settings(base)
 backend = budgeted(backend, base, settings, store, identity)
 prices = sidebar_usage(session)
@@ -109,25 +112,27 @@ if session.conversation_id is not None:
 elif "c" in st.query_params:
     del st.query_params["c"]
 
-if error := st.session_state.pop("edit_error", None):
-    st.error(error, icon=":material/block:")
+for failed in ("edit_error", "prompt_error"):
+    if error := st.session_state.pop(failed, None):
+        st.error(error, icon=":material/block:")
 chat_area = st.container()  # the messages: positions in it are counted, see stream_answer
 drawn = st.session_state.get("messages_drawn", 0)
 with chat_area:
     show_history(ChatView(session, backend, params, prices))
 st.session_state["messages_drawn"] = max(len(session.turns), 1)
+if session.live is None and (notice := session.unsaved_notice()):
+    st.warning(notice, icon=":material/database_off:")
 
 prompt = prompt_input(session, can_answer=backend is not None)
 if prompt and backend is not None:
-    if refusal := budget_refusal(backend):  # nothing is stored or sent past the budget
-        st.warning(refusal, icon=":material/hourglass_bottom:")
-    else:
-        try:
-            session.submit(prompt, backend, params)
-        except ChatError as exc:
-            st.error(str(exc), icon=":material/block:")
+    try:
+        if refusal := budget_refusal(backend):  # nothing is stored or sent past the budget
+            st.warning(refusal, icon=":material/hourglass_bottom:")
         else:
+            session.submit(prompt, backend, params)
             st.rerun()
+    except ChatError as exc:  # nothing was sent: the prompt goes back into the input
+        give_back(prompt, str(exc))
 
 if session.live is not None:
     with chat_area:

@@ -102,8 +102,12 @@ def chat_actions(store: ChatStore, session: ChatSession, stored) -> None:
     ):
         title = st.text_input("Title", value=stored.title, max_chars=200, key=f"title-{stored.id}")
         if title.strip() and title != stored.title:
-            store.rename(session.owner, stored.id, title)
-            st.rerun()
+            try:
+                store.rename(session.owner, stored.id, title)
+            except ChatError as exc:
+                st.warning(f"Not renamed: {exc}", icon=":material/database_off:")
+            else:
+                st.rerun()
         with st.container(horizontal=True):
             for label, kind, mime in (
                 ("Markdown", "md", "text/markdown"),
