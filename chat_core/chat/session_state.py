@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from chat_core.chat.live import LIVE_ANSWERS, LiveAnswer, LiveAnswers
 from chat_core.chat.pricing import ModelPrice, UsageSummary, conversation_usage
-from chat_core.chat.saving import UNSAVED, Backoff, UnsavedAnswers
+from chat_core.chat.saving import FINAL_SAVE_DELAYS_S, UNSAVED, Backoff, UnsavedAnswers
 from chat_core.chat.turns import ChatTurn
 from chat_core.messages import ChatMessage
 from chat_core.metrics import SessionStats
@@ -53,6 +53,7 @@ class SessionState:
     _last_save: float = 0.0  # when ChatSession.save_partial last wrote the text so far
     _save_backoff: Backoff = field(default_factory=Backoff, repr=False)  # after failed saves
     unsaved: UnsavedAnswers = field(default=UNSAVED, repr=False)
+    final_save_delays_s: tuple[float, ...] = field(default=FINAL_SAVE_DELAYS_S, repr=False)
     _signature: tuple[Any, ...] = ()
 
     # -- the answer's phase --------------------------------------------------------------------
