@@ -60,6 +60,7 @@ def create_app(
         yield
         if store.active:
             log.info("shutdown: cancelling %d streams", store.active)
+        await gateway.orphans.aclose()
         await store.close()  # close upstream responses, bill no more
         await gateway.backend.aclose()  # its pooled upstream connections
 

@@ -5,14 +5,13 @@ instances share the streams), pulled by its own task on the loop of the process
 that took the request; each HTTP response only attaches to it (``sse``). So a
 dropped connection never stops the generation; only ``cancel`` (``DELETE``, on any
 instance) does, and then the upstream response is closed at once; or, after
-``orphan_s`` with no response attached here, the orphan timer does the same, so an
-abandoned answer stops costing tokens and frees its client's slot. Refusals are
-JSON bodies naming the field.
+``orphan_s`` with no client reading it, ``orphans`` does the same, so an abandoned
+answer stops costing tokens and frees its client's slot. Refusals are JSON bodies
+naming the field.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 
@@ -24,6 +23,7 @@ from chat_core.errors import CapacityError, RunStoreError, ValidationError
 from chat_core.events import TextDelta
 from chat_core.gateway.access import Access
 from chat_core.gateway.config import GatewayConfig
+from chat_core.gateway.orphans import Orphans
 from chat_core.gateway.refusals import error_response, invalid_response
 from chat_core.gateway.requests import ChatRequest, enforce_policy
 from chat_core.gateway.sse import SSEResponse, sse_body
@@ -44,8 +44,7 @@ class Gateway:
         self.store = store
         self.connections = 0
         self.access = Access(config)
-        self._readers: dict[str, int] = {}  # run id -> responses attached in this process
-        self._cancelling: set[asyncio.Task[None]] = set()
+        self.orphans = Orphans(store, config.orphan_s)
 
     def busy(self, what: str) -> JSONResponse:
         return error_response(
@@ -147,17 +146,13 @@ class Gateway:
 
     def attach(self, run: Run, after: int, drop_after: int | None) -> SSEResponse:
         self.connections += 1
-        self._readers[run.id] = self._readers.get(run.id, 0) + 1
+        self.orphans.attached(run)
 
         def closed(seq: int) -> None:
             self.connections -= 1
             self.store.detach(run)
             log.debug("stream %s: connection closed at seq %d", run.id, seq)
-            left = self._readers.pop(run.id, 1) - 1
-            if left:
-                self._readers[run.id] = left
-            elif not run.finished and self.config.orphan_s > 0:
-                asyncio.get_running_loop().call_later(self.config.orphan_s, self._orphaned, run)
+            self.orphans.closed(run)
 
         body = sse_body(
             run,
@@ -168,21 +163,6 @@ class Gateway:
             on_close=closed,
         )
         return SSEResponse(body, {STREAM_ID_HEADER: run.id})
-
-    def _orphaned(self, run: Run) -> None:
-        """The orphan window is over: cancel the run unless a client came back or it ended."""
-        if run.finished or self._readers.get(run.id):
-            return
-        log.info("stream %s: no client for %.0f s, cancelled", run.id, self.config.orphan_s)
-        task = asyncio.get_running_loop().create_task(self._cancel_orphan(run.id))
-        self._cancelling.add(task)  # a task nobody holds may be collected mid-way
-        task.add_done_callback(self._cancelling.discard)
-
-    async def _cancel_orphan(self, run_id: str) -> None:
-        try:
-            await self.store.cancel(run_id)
-        except RunStoreError:  # Redis away: its lease lapses and ends the run as interrupted
-            log.warning("stream %s: orphan cancel failed, the run store is unreachable", run_id)
 
     async def cancel(self, stream_id: str) -> Response:
         """Stop a run wherever it is pulled: 404 unknown, else how it finished."""

@@ -18,8 +18,10 @@ from chat_core.backends.openai import OpenAIBackend
 from chat_core.gateway import GatewayConfig, create_app
 from chat_core.messages import GenerationParams, build_conversation
 from chat_core.openai_stub import create_app as create_stub
+from chat_core.runs import make_run_store
 from tests.integration.test_resume import read_events, text_of
 from tests.support.polling import wait_for
+from tests.support.redis import Redis
 from tests.support.servers import serve_app
 
 pytestmark = pytest.mark.integration
@@ -144,6 +146,53 @@ def test_orphan_zero_keeps_a_dropped_run_going_to_its_end() -> None:
             read_events(response, 2)
         assert wait_for(lambda: stats(stub)["streams_completed"] == 1, timeout_s=30)
         assert stats(stub)["streams_disconnected"] == 0
+
+
+@contextlib.contextmanager
+def two_gateways_over_redis(
+    redis_url: str, stub_url: str, orphan_s: float
+) -> Iterator[tuple[httpx.Client, httpx.Client]]:
+    """Instances A and B sharing runs through one Redis, both pulling from the stub."""
+
+    def app() -> object:
+        backend = OpenAIBackend(
+            api_key="test-key", base_url=stub_url + "/v1", model="gpt-test", max_retries=0
+        )
+        config = GatewayConfig(orphan_s=orphan_s, client_streams=0, client_starts=0)
+        return create_app(backend=backend, config=config, store=make_run_store(redis_url))
+
+    with (
+        serve_app(app()) as a_url,
+        serve_app(app()) as b_url,
+        httpx.Client(base_url=a_url, timeout=10) as a,
+        httpx.Client(base_url=b_url, timeout=10) as b,
+    ):
+        yield a, b
+
+
+@pytest.mark.slow
+def test_a_resume_on_another_instance_outlives_the_window(redis_server: Redis) -> None:
+    prompt = "/lorem 200"  # 5 s at 40 tokens/s: several windows long
+    with (
+        serve_app(create_stub(tokens_per_second=40)) as stub_url,
+        two_gateways_over_redis(redis_server.url, stub_url, ORPHAN_S) as (a, b),
+        httpx.Client(base_url=stub_url, timeout=10) as stub,
+    ):
+        with a.stream("POST", PATH, json={"message": prompt}) as response:
+            stream_id = response.headers["x-stream-id"]
+            first = read_events(response, 2)
+        # A, which pulls the model, has no client now; B has one for several windows
+        headers = {"Last-Event-ID": f"{stream_id}:2"}
+        with b.stream("GET", f"{PATH}/{stream_id}", headers=headers) as again:
+            rest = read_events(again)
+        assert rest[-1][1] == {"done": True, "finish_reason": "stop"}
+        assert stats(stub)["streams_disconnected"] == 0
+        # and with no client anywhere, the owner still cancels it
+        with b.stream("POST", PATH, json={"message": "/lorem 2000"}) as response:
+            read_events(response, 2)
+        assert wait_for(lambda: stats(stub)["streams_disconnected"] == 1, timeout_s=30)
+    plan = OfflineBackend().plan(build_conversation(prompt), GenerationParams())
+    assert text_of(first + rest) == "".join(getattr(e, "text", "") for _, e in plan)
 
 
 def test_the_orphan_setting_is_read_and_checked() -> None:
