@@ -21,7 +21,7 @@ from typing import Any
 
 from chat_core.backends.base import Backend
 from chat_core.chat.live import LiveAnswer, LiveAnswers, RunKind
-from chat_core.chat.saving import FINAL_SAVE_DELAYS_S, save_final
+from chat_core.chat.saving import FINAL_SAVE_DELAYS_S, UNSAVED, UnsavedAnswers, save_final
 from chat_core.chat.turns import ChatTurn
 from chat_core.events import Done, reasoning_text
 from chat_core.logs import log_stream_end, log_stream_start
@@ -43,6 +43,7 @@ def start_answer(
     conversation_id: str | None,
     registry: LiveAnswers,
     final_save_delays_s: tuple[float, ...] = FINAL_SAVE_DELAYS_S,
+    unsaved: UnsavedAnswers = UNSAVED,
 ) -> LiveAnswer:
     """Start the run for an answer (going on from ``continued``), stored through ``store``."""
     prefix = continued.content if continued else ""
@@ -87,6 +88,7 @@ def start_answer(
             mark_interrupted,
             lambda: registry.discard(live),
             message_id=message_id,
+            unsaved=unsaved,
             delays_s=final_save_delays_s,
         )
 

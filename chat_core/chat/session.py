@@ -184,6 +184,7 @@ class ChatSession(SessionState):
                 conversation_id=self.conversation_id,
                 registry=self.live_answers,
                 final_save_delays_s=self.final_save_delays_s,
+                unsaved=self.unsaved,
             )
         except StoreError:  # its row could not be written: nothing started, nothing lost
             if continued is not None:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from chat_core import GenerationParams, OfflineBackend, StoreError
+from chat_core.chat.saving import UnsavedAnswers
 from chat_core.chat.session import ChatSession
 from chat_core.storage.store import ChatStore
 from tests.support.polling import wait_for
@@ -61,7 +62,12 @@ def test_the_store_reconnects_on_its_own_after_postgres_restarts(postgres: Postg
 
 def test_postgres_stopped_and_started_mid_answer(postgres: Postgres) -> None:
     with ChatStore(postgres.new_database()) as store:
-        session = ChatSession(store=store, owner="browser:pg", final_save_delays_s=(0.2,) * 200)
+        session = ChatSession(
+            store=store,
+            owner="browser:pg",
+            final_save_delays_s=(0.2,) * 200,
+            unsaved=UnsavedAnswers(),  # this test's own: message ids repeat across databases
+        )
         run = session.submit("/lorem 400", OfflineBackend(tokens_per_second=80), PARAMS)
         assert run is not None
         stream_page_like(session, upto=10)
@@ -120,7 +126,10 @@ def test_a_full_sqlite_keeps_the_prompt_and_sends_nothing(tmp_path) -> None:
 def test_a_sqlite_filling_up_mid_answer_leaves_no_streaming_row(tmp_path) -> None:
     with ChatStore(tmp_path / "chats.sqlite3") as store:
         session = ChatSession(
-            store=store, owner="browser:full", final_save_delays_s=(0.05, 0.05, 0.05)
+            store=store,
+            owner="browser:full",
+            final_save_delays_s=(0.05, 0.05, 0.05),
+            unsaved=UnsavedAnswers(),
         )
         run = session.submit("/lorem 3000", OfflineBackend(tokens_per_second=1500), PARAMS)
         assert run is not None
