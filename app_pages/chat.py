@@ -112,9 +112,8 @@ if session.conversation_id is not None:
 elif "c" in st.query_params:
     del st.query_params["c"]
 
-for failed in ("edit_error", "prompt_error"):
-    if error := st.session_state.pop(failed, None):
-        st.error(error, icon=":material/block:")
+if error := st.session_state.pop("edit_error", None):
+    st.error(error, icon=":material/block:")
 chat_area = st.container()  # the messages: positions in it are counted, see stream_answer
 drawn = st.session_state.get("messages_drawn", 0)
 with chat_area:
@@ -122,6 +121,8 @@ with chat_area:
 st.session_state["messages_drawn"] = max(len(session.turns), 1)
 if session.live is None and (notice := session.unsaved_notice()):
     st.warning(notice, icon=":material/database_off:")
+if error := st.session_state.pop("prompt_error", None):  # just above the prompt it was about
+    st.error(error, icon=":material/block:")
 
 prompt = prompt_input(session, can_answer=backend is not None)
 if prompt and backend is not None:

@@ -10,7 +10,7 @@ import logging
 
 import streamlit as st
 
-from chat_core import StoreError
+from chat_core import StoreError, save_problem
 
 log = logging.getLogger(__name__)
 
@@ -21,5 +21,5 @@ def store_trouble(what: str):
     try:
         yield
     except StoreError as exc:
-        log.warning("%s: %s", what, exc)
-        st.warning(f"{what}: {exc}", icon=":material/database_off:")
+        log.warning("%s: %s", what, exc)  # the driver's line, for the owner
+        st.warning(f"{what}: {save_problem(exc)}.", icon=":material/database_off:")

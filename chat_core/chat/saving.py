@@ -43,6 +43,11 @@ def streaming_notice(problem: str) -> str:
     return f"Not saved: {problem}; the answer goes on and will be saved when it is back."
 
 
+def pending_notice(problem: str) -> str:
+    """What the page says once the answer is whole and its final save waits for the database."""
+    return f"Not saved yet: {problem}; the answer will be saved when it is back."
+
+
 def given_up_notice(problem: str) -> str:
     """What the page says once the final write was given up: only this screen has the text."""
     return f"Not saved: {problem}. This answer is only on this screen; copy it to keep it."
@@ -113,7 +118,7 @@ def save_final(
     except StoreError as exc:
         problem = save_problem(exc)
         log.warning("the final answer was not saved (%s); retrying", problem)
-        unsaved.set(message_id, streaming_notice(problem))
+        unsaved.set(message_id, pending_notice(problem))
     else:
         unsaved.clear(message_id)
         done()

@@ -78,7 +78,10 @@ def test_postgres_stopped_and_started_mid_answer(postgres: Postgres) -> None:
             assert run.finish_reason == "stop"
             turn = session.finish()  # the page moves on to the finished answer: no exception
             assert turn is not None and turn.status == "complete" and turn.content == run.text
-            assert session.unsaved_notice() == UNREACHABLE  # the final save waits for it
+            assert session.unsaved_notice() == (  # the final save waits for the database
+                "Not saved yet: the database is unreachable; the answer will be saved when it is "
+                "back."
+            )
         finally:
             postgres.start()
         message_id = turn.message_id

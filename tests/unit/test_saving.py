@@ -6,6 +6,7 @@ from chat_core.chat.saving import (
     Backoff,
     UnsavedAnswers,
     given_up_notice,
+    pending_notice,
     save_final,
     save_problem,
     streaming_notice,
@@ -60,7 +61,7 @@ def test_a_failed_final_save_is_retried_until_it_works():
     unsaved, done, marked = UnsavedAnswers(), threading.Event(), []
     write = FlakyWrite(2)
     save_final(write, marked.append, done.set, message_id=7, unsaved=unsaved, delays_s=(0.01,) * 5)
-    assert unsaved.get(7) == streaming_notice("the database is unreachable")  # meanwhile
+    assert unsaved.get(7) == pending_notice("the database is unreachable")  # meanwhile
     assert done.wait(5)
     assert write.calls == 3 and marked == [] and unsaved.get(7) is None
 
