@@ -35,6 +35,8 @@ def save_problem(exc: StoreError) -> str:
     text = str(exc).lower()
     if "full" in text or "no space" in text or "too large" in text:
         return "the database is full"
+    if "readonly" in text or "read-only" in text:
+        return "the database is read-only"
     return "the database is unreachable"
 
 

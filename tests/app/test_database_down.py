@@ -65,3 +65,33 @@ def test_feedback_while_the_database_is_away_is_a_short_note(chat_env, monkeypat
     assert not at.exception, at.exception
     assert any("Feedback not saved" in t.value for t in at.toast)
     assert at.session_state["chat"].turns[-1].feedback == 0  # not pretended saved
+
+
+def test_writes_refused_by_the_database_are_short_notes(chat_env):
+    """A database that reads but refuses writes (read-only, as a full or locked file is)."""
+    at = new_chat_app()
+    at.chat_input[0].set_value("/echo keep me").run()
+    session = at.session_state["chat"]
+    with session.store.db.read() as conn:  # the page's own connection: SQLite has one
+        conn.exec_driver_sql("PRAGMA query_only = ON")
+
+    at.sidebar.text_input(key=f"title-{session.conversation_id}").set_value("Renamed").run()
+    assert not at.exception, at.exception
+    assert any(w.value.startswith("Not renamed: ") for w in at.sidebar.warning)
+
+    at.feedback[0].set_value(0).run()
+    assert not at.exception, at.exception
+    assert any("Feedback not saved" in t.value for t in at.toast)
+
+    next(t for t in at.toggle if t.label == "Delete this chat").set_value(True).run()
+    next(b for b in at.button if b.label == "Delete for good").click().run()
+    assert not at.exception, at.exception
+    assert any(t.value.startswith("Not done: ") for t in at.toast)
+
+    at.chat_input[0].set_value("/echo a second prompt").run()
+    assert not at.exception, at.exception
+    assert "Not sent: the database is read-only. Your prompt is back in the input." in [
+        e.value for e in at.error
+    ]
+    assert at.chat_input[0].value == "/echo a second prompt"
+    assert [t.content for t in at.session_state["chat"].turns] == ["/echo keep me", "keep me"]
