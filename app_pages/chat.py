@@ -1,7 +1,7 @@
 """The chat page: title, history, prompt, streaming answer; chats and settings in the sidebar.
 
 It reads like Streamlit's chat tutorial; the parts live beside it: the sidebar's chat
-list (``chat_sidebar``), settings (``settings_panel``) and account (``identity``), the
+list (``chat_sidebar``), settings (``settings_panel``) and account (``identity``, ``login``), the
 history (``history``) and the live answer (``live_answer``).
 """
 
@@ -17,9 +17,9 @@ from app_pages.identity import (
     chat_session,
     current_identity,
     keep_browser_token,
-    sidebar_account,
 )
 from app_pages.live_answer import give_back, prompt_input, stream_answer
+from app_pages.login import login_gate, login_notices, sidebar_account
 from app_pages.settings_panel import sidebar_settings
 from app_pages.store_errors import store_trouble
 from chat_core import (
@@ -90,13 +90,15 @@ def show_model_notice(settings: Settings | None, problem: str | None) -> None:
 base = with_listening_address(load_settings(), st.get_option("server.address"))
 store = open_default_store(base)
 identity = current_identity(base)  # whose chats: the logged-in user, else this browser
+if not login_gate(base, store, identity):  # CHAT_REQUIRE_LOGIN: anonymous visitors only log in
+    st.stop()
 session = chat_session(store, identity)
 with store_trouble("This chat may be out of date"):  # the database away: chat on from memory
     restore_from_url(session)
     session.sync()  # another tab's turns; an answer that went on or finished elsewhere
 install_behaviour()
 with st.sidebar:
-    sidebar_account(identity)
+    sidebar_account(store, identity)
     with store_trouble("The chat list is unavailable"):
         sidebar_chats(store, session)
 settings, backend, params, problem = sidebar_settings(base)
@@ -107,6 +109,7 @@ with st.sidebar:
 
 st.title("Streaming chat")
 show_model_notice(settings, problem)
+login_notices(store, identity)  # a refused login; this browser's chats offered to the account
 if session.conversation_id is not None:
     st.query_params["c"] = session.conversation_id
 elif "c" in st.query_params:

@@ -24,7 +24,6 @@ from chat_core import (
     budget_applies,
     choose_identity,
     new_browser_token,
-    user_markdown,
 )
 
 # Sets the cookie unless another tab of this browser stored a token first; then that tab's
@@ -45,14 +44,6 @@ _COOKIE_SCRIPT = """<script>
   document.cookie = name + "=" + mine + "; Max-Age=" + maxAge + "; Path=/; SameSite=Lax" + secure;
 })();
 </script>"""
-
-
-def auth_configured() -> bool:
-    """Whether the owner set up Streamlit's login (an ``[auth]`` section in secrets)."""
-    try:
-        return "auth" in st.secrets
-    except Exception:  # no secrets file at all
-        return False
 
 
 def current_identity(settings: Settings) -> Identity:
@@ -91,16 +82,6 @@ def keep_browser_token() -> None:
     st.session_state["browser_token_kept"] = True
     with st.container(key="browser-identity"):
         st.html(cookie_script(st.session_state["browser_token"]), unsafe_allow_javascript=True)
-
-
-def sidebar_account(identity: Identity) -> None:
-    """Who is logged in, with Log out; Log in when the owner configured a login."""
-    if identity.kind == "user":
-        row = st.container(horizontal=True, vertical_alignment="center")
-        row.caption(f":material/account_circle: {user_markdown(identity.label or '')}")
-        row.button("Log out", icon=":material/logout:", key="logout", on_click=st.logout)
-    elif auth_configured():
-        st.button("Log in", icon=":material/login:", key="login", on_click=st.login)
 
 
 def budgeted(backend, base: Settings, settings: Settings, store: ChatStore, identity: Identity):

@@ -72,6 +72,7 @@ class Settings:
     visitor_endpoints: str = ""  # "" = the default for where the app listens (see below)
     visitor: VisitorInput = VisitorInput()
     redis_url: str | None = None  # runs in Redis Streams: several gateway workers or instances
+    require_login: bool = False  # anonymous visitors see only Log in (needs Streamlit's [auth])
 
     def __post_init__(self) -> None:
         if self.backend not in BACKEND_CHOICES:
@@ -204,6 +205,7 @@ def parse_visitor_budget(raw: str) -> VisitorBudget | None:
 _PARSERS: dict[str, Callable[[str], Any]] = {
     "offline_tps": float,
     "shared_history": _flag,
+    "require_login": _flag,
     "visitor_budget": parse_visitor_budget,
 }
 

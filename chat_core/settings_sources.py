@@ -35,6 +35,7 @@ FIELD_NAMES: dict[str, str] = {
     "visitor_budget": "CHAT_VISITOR_BUDGET",
     "visitor_endpoints": "CHAT_VISITOR_ENDPOINTS",
     "redis_url": "CHAT_REDIS_URL",
+    "require_login": "CHAT_REQUIRE_LOGIN",
 }
 # Read by the gateway only (``GatewayConfig``), through the same precedence.
 GATEWAY_SETTING_NAMES: tuple[str, ...] = (

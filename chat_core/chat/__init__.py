@@ -14,6 +14,8 @@ notes     why an answer ended (filter, tool call, token limit), in words for bes
 pricing   an editable price table and usage totals
 status    one table of status badges
 identity  whose chats these are: the logged-in user, else the browser's private token
+login     requiring login, a login that came back refused, the browser's chats at login
+          (its own surface, ``chat_core.chat.login``)
 budget    the visitor budget on the owner's key: the policy and the back end that enforces it
 visitor   the sidebar's endpoint fields for visitors (``CHAT_VISITOR_ENDPOINTS``)
 """

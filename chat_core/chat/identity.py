@@ -87,20 +87,23 @@ class Identity:
     person: str
     kind: IdentityKind
     label: str | None = None  # the logged-in user's name, for the sidebar
+    # This browser's own identity, logged in or not: its chats are offered to the account at
+    # login, and a login's outcome is noted under it (``chat.login``).
+    browser: str = ""
 
 
 def choose_identity(
     *, user: Mapping[str, Any], browser: str, shared_history: bool = False
 ) -> Identity:
     """The logged-in user, else the browser token; one shared owner with shared history."""
+    token = browser_token(browser)
+    if token is None:
+        raise ValueError("browser must be a token from new_browser_token()")
     logged_in = user_identity(user)
     kind: IdentityKind
     if logged_in is not None:
         person, kind, label = logged_in, "user", user_label(user)
     else:
-        token = browser_token(browser)
-        if token is None:
-            raise ValueError("browser must be a token from new_browser_token()")
         person, kind, label = f"browser:{token}", "browser", None
     owner = SHARED_OWNER if shared_history else person
-    return Identity(owner=owner, person=person, kind=kind, label=label)
+    return Identity(owner=owner, person=person, kind=kind, label=label, browser=f"browser:{token}")

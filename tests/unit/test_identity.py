@@ -89,3 +89,14 @@ def test_shared_history_shares_chats_but_budgets_each_person():
 def test_choose_identity_refuses_a_token_that_is_not_one():
     with pytest.raises(ValueError):
         choose_identity(user={}, browser="not a token")
+
+
+def test_the_browser_identity_is_kept_beside_a_login():
+    # At login the browser's chats are offered to the account: the page needs both owners.
+    token = new_browser_token()
+    anonymous = choose_identity(user={}, browser=token)
+    logged_in = choose_identity(user=GOOGLE, browser=token)
+    assert anonymous.browser == logged_in.browser == anonymous.owner == f"browser:{token}"
+    assert logged_in.owner != logged_in.browser
+    with pytest.raises(ValueError, match="browser must be a token"):
+        choose_identity(user=GOOGLE, browser="not a token")
