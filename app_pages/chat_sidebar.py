@@ -41,11 +41,14 @@ def guarded(action):
 
 def sidebar_chats(store: ChatStore, session: ChatSession) -> None:
     """New chat and this chat's actions side by side, the chat list (searchable), import."""
-    stored = (
-        store.get_conversation(session.owner, session.conversation_id)
-        if session.conversation_id
-        else None
-    )
+    try:
+        stored = (
+            store.get_conversation(session.owner, session.conversation_id)
+            if session.conversation_id
+            else None
+        )
+    except ChatError:  # the database away: New chat still works, the list below says why
+        stored = None
     with st.container(horizontal=True, vertical_alignment="center"):
         st.button(
             "New chat",

@@ -89,12 +89,14 @@ def test_an_unexpected_error_is_a_json_500_without_internals() -> None:
 
 # -- orphaned runs -----------------------------------------------------------------------------
 @contextlib.contextmanager
-def gateway_over_stub(orphan_s: float) -> Iterator[tuple[httpx.Client, httpx.Client]]:
+def gateway_over_stub(
+    orphan_s: float, client_streams: int = 20
+) -> Iterator[tuple[httpx.Client, httpx.Client]]:
     with serve_app(create_stub(tokens_per_second=40)) as stub_url:
         backend = OpenAIBackend(
             api_key="test-key", base_url=stub_url + "/v1", model="gpt-test", max_retries=0
         )
-        config = GatewayConfig(orphan_s=orphan_s)
+        config = GatewayConfig(orphan_s=orphan_s, client_streams=client_streams)
         with (
             serve_app(create_app(backend=backend, config=config)) as url,
             httpx.Client(base_url=url, timeout=10) as gateway,
@@ -109,15 +111,20 @@ def stats(stub: httpx.Client) -> dict[str, int]:
 
 
 def test_a_dropped_client_stops_the_upstream_after_the_orphan_window() -> None:
-    with gateway_over_stub(ORPHAN_S) as (gateway, stub):
+    with gateway_over_stub(ORPHAN_S, client_streams=1) as (gateway, stub):
         with gateway.stream("POST", PATH, json={"message": "/lorem 2000"}) as response:
             stream_id = response.headers["x-stream-id"]
             read_events(response, 2)
         dropped_at = time.monotonic()
+        # the dropped stream still holds the client's one slot...
+        assert gateway.post(PATH, json={"message": "/echo again"}).status_code == 429
         # the stub's stream (50 s at 40 tokens/s) is closed by the gateway, not finished
         assert wait_for(lambda: stats(stub)["streams_disconnected"] == 1, timeout_s=30)
         assert time.monotonic() - dropped_at >= ORPHAN_S
         assert stats(stub)["streams_completed"] == 0 and stats(stub)["active_streams"] == 0
+        # ...until the window is over: then the slot is free again
+        with gateway.stream("POST", PATH, json={"message": "/echo again"}) as again:
+            assert again.status_code == 200 and text_of(read_events(again)) == "again"
         headers = {"Last-Event-ID": f"{stream_id}:0"}
         with gateway.stream("GET", f"{PATH}/{stream_id}", headers=headers) as again:
             kept = read_events(again)
