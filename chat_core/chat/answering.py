@@ -76,7 +76,8 @@ def start_answer(
             )
 
         def mark_interrupted(reason: str) -> None:
-            failed = {"error_message": reason, "error_retryable": True}
+            # the reason comes back with the row: a reload shows why, beside the partial text
+            failed = {"error_code": "internal", "error_message": reason, "error_retryable": True}
             store.update_message(
                 owner, message_id, status="interrupted", metrics=stored_metrics | failed
             )

@@ -14,6 +14,7 @@ import pytest
 from chat_core import GenerationParams, OfflineBackend, StoreError
 from chat_core.chat.saving import UnsavedAnswers
 from chat_core.chat.session import ChatSession
+from chat_core.chat.turns import ChatTurn
 from chat_core.storage.store import ChatStore
 from tests.support.polling import wait_for
 from tests.support.postgres import Postgres, run_postgres
@@ -151,5 +152,8 @@ def test_a_sqlite_filling_up_mid_answer_leaves_no_streaming_row(tmp_path) -> Non
         stored = store.get_message("browser:full", message_id or 0)
         assert stored is not None and stored.status == "interrupted"
         assert stored.metrics["error_message"] == "Not saved: the database is full."
+        reloaded = ChatTurn.from_stored(stored)  # what a reload shows beside the partial text
+        assert reloaded.status == "interrupted" and reloaded.error is not None
+        assert reloaded.error.message == "Not saved: the database is full."
         notice = session.unsaved_notice()
         assert notice is not None and "only on this screen" in notice
