@@ -1,8 +1,30 @@
 """Entry point: page config and navigation (`make run` or `streamlit run streamlit_app.py`)."""
 
+import gc
+import sys
+
 import streamlit as st
 
 from app_pages.login import anonymous_behind_login
+
+
+@st.cache_resource(show_spinner=False)
+def freeze_heap(modules: int) -> int:
+    """Leave what is loaded so far out of later garbage collections (once per module count).
+
+    Streamlit runs a full garbage collection after every script run (``runner.postScriptGC``),
+    and a full collection walks every object of the process: the modules of Streamlit,
+    SQLAlchemy, pandas, markdown-it and the rest, 60-100 ms of CPU here, three times per
+    answer (docs/benchmarks.md). Frozen (``gc.freeze``), they are skipped; what sessions
+    create later is still collected. Called with ``len(sys.modules)`` after every run, it
+    freezes again only when a run imported something new (the first chat, the first answer).
+    The price: cycles among objects alive at a freeze (sessions open then) are never
+    collected, a bounded cost paid a few times per process.
+    """
+    gc.collect()
+    gc.freeze()
+    return modules
+
 
 st.set_page_config(page_title="Streaming chat", page_icon="💬", layout="centered")
 
@@ -12,4 +34,7 @@ pages = [
 ]
 if anonymous_behind_login():  # CHAT_REQUIRE_LOGIN: only the chat page's Log in until then
     pages = pages[:1]
-st.navigation(pages).run()
+try:
+    st.navigation(pages).run()
+finally:  # also when the page ends with st.rerun()
+    freeze_heap(len(sys.modules))

@@ -103,7 +103,7 @@ with st.sidebar:
         sidebar_chats(store, session)
 settings, backend, params, problem = sidebar_settings(base)
 backend = budgeted(backend, base, settings, store, identity)
-prices = sidebar_usage(session)
+prices = sidebar_usage(session, settings or base)
 with st.sidebar:
     keep_browser_token()
 
@@ -120,8 +120,8 @@ if error := st.session_state.pop("edit_error", None):
 chat_area = st.container()  # the messages: positions in it are counted, see stream_answer
 drawn = st.session_state.get("messages_drawn", 0)
 with chat_area:
-    show_history(ChatView(session, backend, params, prices))
-st.session_state["messages_drawn"] = max(len(session.turns), 1)
+    shown = show_history(ChatView(session, backend, params, prices))
+st.session_state["messages_drawn"] = max(shown, 1)
 if session.live is None and (notice := session.unsaved_notice()):
     st.warning(notice, icon=":material/database_off:")
 if error := st.session_state.pop("prompt_error", None):  # just above the prompt it was about
@@ -140,4 +140,4 @@ if prompt and backend is not None:
 
 if session.live is not None:
     with chat_area:
-        stream_answer(session, leftovers=max(0, drawn - len(session.turns) - 1))
+        stream_answer(session, leftovers=max(0, drawn - shown - 1), backend=backend)

@@ -80,7 +80,7 @@
   doc.addEventListener("click", (e) => {
     const target = e.target;
     if (target.closest('[data-testid="stChatInputSubmitButton"]')) follow();
-    const copy = target.closest("button[data-copy-text]");
+    const copy = target.closest("button[data-copy-from]");
     if (copy) copyAnswer(copy);
     const chat = target.closest('[class*="st-key-conv-"] button');
     if (chat && window.innerWidth < 768) closeDrawer();
@@ -94,8 +94,29 @@
     }, 50);
   }
 
+  // The answer's markdown is read from the page on click, not sent a second time with the
+  // button. Streamlit's markdown element keeps its source only in its React props (the DOM
+  // holds the rendered HTML), so the element's fiber is walked up to the first props with a
+  // string "source"; should a Streamlit release move it, the rendered text is copied instead.
+  function markdownSource(el) {
+    const fiber = Object.keys(el).find((k) => k.startsWith("__reactFiber$"));
+    for (let f = fiber ? el[fiber] : null; f; f = f.return) {
+      const source = f.memoizedProps && f.memoizedProps.source;
+      if (typeof source === "string") return source;
+    }
+    return el.innerText;
+  }
+
+  function answerMarkdown(button) {
+    const box = doc.querySelector(".st-key-" + CSS.escape(button.dataset.copyFrom));
+    if (!box) return "";
+    // The answer is shown in pieces of whole blocks, each trimmed by st.markdown.
+    const pieces = box.querySelectorAll('[data-testid="stMarkdownContainer"]');
+    return Array.from(pieces, markdownSource).join("\n\n");
+  }
+
   async function copyAnswer(button) {
-    const text = button.dataset.copyText;
+    const text = answerMarkdown(button);
     try {
       await navigator.clipboard.writeText(text);
     } catch {

@@ -4,7 +4,7 @@ Page-side (Streamlit) code only; what the buttons do lives in ``ChatSession`` an
 ``ChatStore``.
 """
 
-from functools import wraps
+from functools import partial, wraps
 
 import streamlit as st
 
@@ -13,6 +13,8 @@ from chat_core import (
     ChatError,
     ChatSession,
     ChatStore,
+    Settings,
+    applicable_prices,
     default_price_table,
     export_filename,
     export_json,
@@ -41,14 +43,12 @@ def guarded(action):
 
 def sidebar_chats(store: ChatStore, session: ChatSession) -> None:
     """New chat and this chat's actions side by side, the chat list (searchable), import."""
-    try:
-        stored = (
-            store.get_conversation(session.owner, session.conversation_id)
-            if session.conversation_id
-            else None
-        )
-    except ChatError:  # the database away: New chat still works, the list below says why
-        stored = None
+    stored = session.shown  # read by this rerun's sync; while an answer streams, read again
+    if session.conversation_id and (stored is None or session.live is not None):
+        try:
+            stored = store.get_conversation(session.owner, session.conversation_id)
+        except ChatError:  # the database away: New chat still works, the list below says why
+            stored = None
     with st.container(horizontal=True, vertical_alignment="center"):
         st.button(
             "New chat",
@@ -98,15 +98,27 @@ def on_import(store: ChatStore, session: ChatSession) -> None:
         session.open(imported.id)
 
 
+def export_file(store: ChatStore, owner: str, conversation_id: str, kind: str) -> str:
+    """The chat as a file, made when its download button is clicked (not on every rerun).
+
+    JSON holds every version of every message (the whole tree); Markdown the branch shown.
+    """
+    stored = store.get_conversation(owner, conversation_id, whole_tree=kind == "json")
+    if stored is None:  # deleted meanwhile
+        return ""
+    return export_markdown(stored) if kind == "md" else export_json(stored)
+
+
 def chat_actions(store: ChatStore, session: ChatSession, stored) -> None:
     """Rename, export, clear and delete this chat; the destructive ones ask first."""
+    title, conversation_id = stored.title, stored.id
     with st.popover(
         "This chat", icon=":material/more_horiz:", key=f"chat-actions-{session.version}"
     ):
-        title = st.text_input("Title", value=stored.title, max_chars=200, key=f"title-{stored.id}")
-        if title.strip() and title != stored.title:
+        typed = st.text_input("Title", value=title, max_chars=200, key=f"title-{conversation_id}")
+        if typed.strip() and typed != title:
             try:
-                store.rename(session.owner, stored.id, title)
+                store.rename(session.owner, conversation_id, typed)
             except ChatError as exc:
                 st.warning(f"Not renamed: {exc}", icon=":material/database_off:")
             else:
@@ -116,10 +128,9 @@ def chat_actions(store: ChatStore, session: ChatSession, stored) -> None:
                 ("Markdown", "md", "text/markdown"),
                 ("JSON", "json", "application/json"),
             ):
-                exported = export_markdown(stored) if kind == "md" else export_json(stored)
                 st.download_button(
                     label,
-                    exported,
+                    partial(export_file, store, session.owner, conversation_id, kind),  # on click
                     export_filename(stored, kind),
                     mime,
                     icon=":material/download:",
@@ -128,7 +139,7 @@ def chat_actions(store: ChatStore, session: ChatSession, stored) -> None:
         idle = session.phase == "idle"
         # A toggle to arm, then the button: one click never clears or deletes a chat.
         for ask, name, action, allowed in (
-            (f"Clear its {len(stored.messages)} messages", "clear", session.clear, idle),
+            (f"Clear its {stored.total_messages} messages", "clear", session.clear, idle),
             ("Delete this chat", "delete", session.delete_conversation, True),
         ):
             if st.toggle(ask, key=f"confirm-{name}-{session.version}", disabled=not allowed):
@@ -141,23 +152,33 @@ def chat_actions(store: ChatStore, session: ChatSession, stored) -> None:
                 )
 
 
-def sidebar_usage(session: ChatSession) -> dict:
-    """Tokens and estimated cost of this chat, and the editable price table it uses."""
-    with st.sidebar.expander("Usage and prices", icon=":material/payments:"):
+def sidebar_usage(session: ChatSession, settings: Settings) -> dict:
+    """Tokens and estimated cost of this chat, and the prices that apply to its endpoint."""
+    usage_box = st.sidebar.expander(
+        "Usage and prices", icon=":material/payments:", key="usage-box", on_change="rerun"
+    )
+    with usage_box:
         totals = st.container()
-        st.caption("USD per million tokens; edit to match your provider (this session only).")
-        # The editor keeps its edits against the data it was first given: always the defaults.
-        edited = st.data_editor(
-            price_rows(default_price_table()),
-            num_rows="dynamic",
-            key="price_editor",
-            width="stretch",
-        )
-        try:
-            st.session_state["prices"] = parse_price_rows(edited)
-        except ChatError as exc:
-            st.error(str(exc))
-        prices = st.session_state.setdefault("prices", default_price_table())
+        # The editor only while open: building it (pandas, Arrow) on every rerun was a tenth
+        # of a streaming server's CPU. Closed, it is forgotten; reopened, it starts from the
+        # prices in use, and keeps its edits against those rows while it stays open.
+        if usage_box.open:
+            st.caption("USD per million tokens; edit to match your provider (this session only).")
+            if "price_editor" not in st.session_state:
+                in_use = st.session_state.get("prices", default_price_table())
+                st.session_state["price_editor_rows"] = price_rows(in_use)
+            edited = st.data_editor(
+                st.session_state["price_editor_rows"],
+                num_rows="dynamic",
+                key="price_editor",
+                width="stretch",
+            )
+            try:
+                st.session_state["prices"] = parse_price_rows(edited)
+            except ChatError as exc:
+                st.error(str(exc))
+        table = st.session_state.setdefault("prices", default_price_table())
+        prices = applicable_prices(table, settings)  # a local server is free unless priced
         usage = session.usage(prices)
         approx = "~" if usage.estimated else ""
         totals.metric("Tokens in this chat", f"{approx}{usage.total_tokens:,}")

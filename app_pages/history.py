@@ -5,13 +5,14 @@ an answer streams only Stop acts on it, and a click drawn for an older state of 
 chat (``expected=session.version``) is ignored, never an exception.
 """
 
-import html
 from dataclasses import dataclass
 
 import streamlit as st
 
 from app_pages.chat_sidebar import guarded
+from app_pages.versions_nav import install_versions_style, versions_row
 from chat_core import (
+    HISTORY_WINDOW,
     STARTERS,
     Backend,
     ChatError,
@@ -21,7 +22,9 @@ from chat_core import (
     ModelPrice,
     answer_badge,
     answer_blocks,
+    earlier_label,
     format_cost,
+    history_start,
     reasoning_blocks,
     thinking_label,
     user_markdown,
@@ -43,13 +46,31 @@ class ChatView:
         return self.backend is not None and self.session.phase == "idle"
 
 
-def show_history(view: ChatView) -> None:
-    """Every turn of the chat, or the starter prompts when it is empty."""
+def show_history(view: ChatView) -> int:
+    """The chat's latest turns (earlier ones on request), or the starter prompts when it is empty.
+
+    Returns how many children it gave the chat area (``stream_answer`` counts them).
+    """
+    install_versions_style()
     turns = view.session.turns
-    for i, turn in enumerate(turns):
-        show_turn(view, i, turn, last=i == len(turns) - 1)
+    wanted = st.session_state.get("history_shown", (None, HISTORY_WINDOW))
+    shown = wanted[1] if wanted[0] == view.session.conversation_id else HISTORY_WINDOW
+    start = history_start([t.role for t in turns], shown)
+    if start:
+        # A chat message like every other child of the chat area (see live_answer.py).
+        with st.chat_message("earlier", avatar=":material/history:"):
+            st.button(
+                earlier_label(start),
+                key="show-earlier",
+                type="tertiary",
+                on_click=st.session_state.__setitem__,
+                args=("history_shown", (view.session.conversation_id, shown + HISTORY_WINDOW)),
+            )
+    for i in range(start, len(turns)):
+        show_turn(view, i, turns[i], last=i == len(turns) - 1)
     if not turns and not view.session.streaming:
         show_starters()
+    return (1 if start else 0) + len(turns) - start
 
 
 def show_turn(view: ChatView, index: int, turn: ChatTurn, last: bool) -> None:
@@ -68,21 +89,35 @@ def show_turn(view: ChatView, index: int, turn: ChatTurn, last: bool) -> None:
             show_answer_chrome(view, index, turn, last)
             return
         st.markdown(user_markdown(turn.content))
-        if not view.idle:
-            st.empty()  # the Edit popover's slot (see show_answer_chrome)
-            return
-        # A new key per version: the popover is closed again once its resend went out.
-        version = view.session.version
-        with st.popover("Edit", icon=":material/edit:", key=f"edit-{index}-{version}"):
-            key = f"edit-text-{turn.message_id or index}-{version}"
-            st.text_area("Your message", value=turn.content, key=key)
-            st.button(
-                "Save and resend",
-                key=f"resend-{index}",
-                on_click=guarded(on_edit),
-                args=(view, index, key, version),
-                help="Later messages are replaced by the new answer.",
-            )
+        with st.container(horizontal=True, vertical_alignment="center", key=f"prompt-{index}"):
+            show_edit(view, index, turn)
+            versions_row(view.session, turn)
+
+
+def show_edit(view: ChatView, index: int, turn: ChatTurn) -> None:
+    """Edit and resend: a new version of the prompt, answered anew (the old branch stays)."""
+    if not view.idle:
+        st.empty()  # the Edit popover's slot (see show_answer_chrome)
+        return
+    # A new key per version: the popover is closed again once its resend went out.
+    version = view.session.version
+    # Lazy (drawn when opened): a text area per prompt made a rerun of a long chat cost
+    # 200 of them, each scanning the whole session state.
+    edit = st.popover(
+        "Edit", icon=":material/edit:", key=f"edit-{index}-{version}", on_change="rerun"
+    )
+    if not edit.open:
+        return
+    with edit:
+        key = f"edit-text-{turn.message_id or index}-{version}"
+        st.text_area("Your message", value=turn.content, key=key)
+        st.button(
+            "Save and resend",
+            key=f"resend-{index}",
+            on_click=guarded(on_edit),
+            args=(view, index, key, version),
+            help="A new version of this message, answered anew; the old one stays.",
+        )
 
 
 def show_answer_chrome(view: ChatView, index: int, turn: ChatTurn, last: bool) -> None:
@@ -114,7 +149,7 @@ def show_answer_chrome(view: ChatView, index: int, turn: ChatTurn, last: bool) -
         "thumbs", key=key, default=default, on_change=on_feedback, args=(session, index, key)
     )
     with row:
-        copy_button(turn.content, key)
+        copy_button(f"answer-{index}", key)
     actions = []
     if last and view.idle:
         if not turn.resumable:
@@ -137,6 +172,8 @@ def show_answer_chrome(view: ChatView, index: int, turn: ChatTurn, last: bool) -
             args=(view.backend, view.params),
             kwargs={"expected": session.version},
         )
+    with row:  # on the actions' line: a finished answer is as tall as it was streaming
+        versions_row(session, turn)
 
 
 def on_feedback(session: ChatSession, index: int, key: str) -> None:
@@ -155,11 +192,16 @@ def on_edit(view: ChatView, index: int, key: str, expected: int) -> None:
         st.session_state["edit_error"] = str(exc)
 
 
-def copy_button(text: str, key: str) -> None:
-    """One click copies the answer's markdown; the button says "Copied" (chat_behaviour.js)."""
+def copy_button(answer_key: str, key: str) -> None:
+    """One click copies the answer's markdown; the button says "Copied" (chat_behaviour.js).
+
+    The button names the answer's container; the script reads the markdown shown there on
+    click, so the text crosses the websocket once, not twice (a long answer's copy made a
+    27 KB frame).
+    """
     st.html(
         f'<button type="button" class="copy-{key}" data-label="Copy" '
-        f'data-copy-text="{html.escape(text, quote=True)}">Copy</button>',
+        f'data-copy-from="{answer_key}">Copy</button>',
         width="content",
     )
 

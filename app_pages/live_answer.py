@@ -16,6 +16,7 @@ from chat_core import (
     render_run,
     thinking_label,
     waiting_label,
+    waiting_line,
     waiting_seconds,
 )
 
@@ -53,7 +54,7 @@ def yield_point() -> None:
     st.session_state.get("chat")
 
 
-def stream_answer(session: ChatSession, leftovers: int) -> None:
+def stream_answer(session: ChatSession, leftovers: int, backend=None) -> None:
     """The live answer, drawn afresh, then the places of leftover messages emptied."""
     live = session.live
     # Streamlit's frontend gives a new block the children of the block drawn at its place
@@ -71,7 +72,8 @@ def stream_answer(session: ChatSession, leftovers: int) -> None:
         shown: list[tuple[str, str | None] | None] = [None]
 
         def show_status() -> None:
-            label = waiting_label(waiting_seconds(live.run))
+            seconds = waiting_seconds(live.run)  # the host named, and any retry
+            label = waiting_line(seconds, backend) or waiting_label(seconds)
             notice = session.unsaved_notice()  # the database away: the answer goes on
             if (label, notice) != shown[0]:  # a websocket message only when the words change
                 shown[0] = (label, notice)

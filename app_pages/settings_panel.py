@@ -12,9 +12,12 @@ from chat_core import (
     GenerationParams,
     Settings,
     VisitorInput,
+    choose_model,
+    connection_report,
     endpoint_fields,
-    model_options,
+    model_name_problem,
     name_the_source,
+    url_problem,
 )
 
 
@@ -29,9 +32,13 @@ def endpoint_inputs(base: Settings) -> tuple[str, str]:
         placeholder=fields.base_url_placeholder,
         help=f"Any OpenAI-compatible server: Ollama, vLLM, LM Studio, ... {fields.help}",
     )
+    if problem := url_problem(base_url):  # beside the field, as it is typed
+        st.error(problem, icon=":material/link_off:")
     remote_url = st.text_input(
         "Remote SSE URL", key="remote_url", placeholder=fields.remote_url_placeholder
     )
+    if problem := url_problem(remote_url, "Remote SSE URL"):
+        st.error(problem, icon=":material/link_off:")
     return base_url, remote_url
 
 
@@ -74,17 +81,23 @@ def sidebar_settings(base: Settings):
         from_sidebar.add("CHAT_BACKEND")
     settings = backend = params = None
     problem = None
-    offered: list[str] = []
+    listing = None
     try:
         visitor = VisitorInput(
             openai_api_key=api_key, openai_base_url=base_url, remote_url=remote_url
         )
         settings = base.with_overrides(backend=choice, visitor=visitor)
-        offered = backends.models(settings)
+        listing = backends.model_list(settings)
     except ChatError as exc:  # no answer can be asked for until the settings are fixed
         problem, settings = name_the_source(str(exc), from_sidebar), None
-    with model_slot:  # the field stays where it is, usable or not
-        model = model_field(settings or base, offered)
+    with model_slot.container():  # the field stays where it is, usable or not
+        model = model_field(settings or base, listing)
+        if settings is not None and listing is not None and listing.pending:
+            await_model_list(backends, settings)
+        if settings is not None and settings.resolved_backend == "openai":
+            connection_check(backends, settings)
+    if settings is not None and (bad_name := model_name_problem(model)):
+        problem, settings = bad_name, None  # nothing is sent or stored under that name
     if settings is not None:
         try:
             settings = settings.with_overrides(model=model)
@@ -101,8 +114,11 @@ def sidebar_settings(base: Settings):
         except ChatError as exc:
             problem = name_the_source(str(exc), from_sidebar)
             settings = backend = params = None
-    state["settings_problem"] = problem
     if problem is not None:
+        problem = problem[:1].upper() + problem[1:]
+    state["settings_problem"] = problem
+    # A Base URL's own problem is already shown beside its field.
+    if problem is not None and not (url_problem(base_url) or url_problem(remote_url)):
         problem_slot.error(problem, icon=":material/settings_alert:")
     return settings, backend, params, problem
 
@@ -119,9 +135,41 @@ def _effective_backend(base: Settings, choice: str, typed: dict[str, str]) -> st
         return "?"
 
 
-def model_field(settings: Settings, offered: list[str]) -> str:
-    if offered:
-        # the configured model first; models that cannot chat left out
-        options = model_options(offered, settings.model, settings.resolved_model)
-        return st.selectbox("Model", options, accept_new_options=True, key="model_pick")
-    return st.text_input("Model", placeholder=settings.resolved_model, key="model_text")
+def model_field(settings: Settings, listing) -> str:
+    """The Model select (the server's list) or text field (no list); the model to use.
+
+    It starts over with the server's model whenever the endpoint changes.
+    """
+    state = st.session_state
+    choice = choose_model(settings, listing)
+    # A new server (or its list, come late): its model, not the last one's.
+    if state.get("model_endpoint") != (choice.endpoint, choice.options):
+        state["model_endpoint"] = (choice.endpoint, choice.options)
+        state["model_pick"] = choice.pick.name
+        state["model_text"] = ""
+        if choice.pick.note:
+            st.toast(choice.pick.note, icon=":material/swap_horiz:")
+    if choice.options:
+        value = st.selectbox("Model", choice.options, accept_new_options=True, key="model_pick")
+    else:
+        value = st.text_input("Model", placeholder=choice.pick.name, key="model_text")
+    model = choice.used(value)
+    if choice.caption and (model == choice.pick.name or not choice.pick.note):
+        st.caption(choice.caption)
+    return model
+
+
+@st.fragment(run_every=0.5)
+def await_model_list(backends: BackendCache, settings: Settings) -> None:
+    """While the server's model list is on its way (the page did not wait): a rerun once here."""
+    if not backends.model_list(settings).pending:
+        st.rerun(scope="app")
+
+
+def connection_check(backends: BackendCache, settings: Settings) -> None:
+    """Ask the server for its models now, and say what came back."""
+    if not st.button("Test connection", icon=":material/network_check:", key="test_connection"):
+        return
+    at = choose_model(settings, None).where
+    level, text = connection_report(backends.model_list(settings, fresh=True), at)
+    {"ok": st.success, "wait": st.warning, "bad": st.error}[level](text)

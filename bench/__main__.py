@@ -1,6 +1,6 @@
-"""``python -m bench [render] [gateway] [overhead] [memory] [redis] [--runs N] [--quick]``.
+"""``python -m bench [NAME ...] [--runs N] [--quick]``, NAME from ``BENCHMARKS`` below.
 
-With no names, runs all five (about 8 minutes on two cores). Each prints its
+With no names, runs all eight. Each prints its
 table and rewrites its own section of docs/benchmarks.md.
 """
 
@@ -11,7 +11,7 @@ import time
 
 from bench.report import say
 
-BENCHMARKS = ("render", "gateway", "overhead", "memory", "redis")
+BENCHMARKS = ("render", "gateway", "overhead", "memory", "redis", "versions", "app", "rerun")
 
 
 def run_one(name: str, runs: int | None, quick: bool) -> None:
@@ -31,6 +31,18 @@ def run_one(name: str, runs: int | None, quick: bool) -> None:
         from bench import memory
 
         memory.run()
+    elif name == "versions":
+        from bench import versions
+
+        versions.run(runs=runs or (5 if quick else 20))
+    elif name == "app":
+        from bench import app_load
+
+        app_load.run(app_load.QUICK_LEVELS if quick else app_load.LEVELS, runs=runs or 1)
+    elif name == "rerun":
+        from bench import rerun_cost
+
+        rerun_cost.run()
     else:
         from bench import redis_runs
 

@@ -146,12 +146,12 @@ def _wait_quiet(frames: Frames, quiet_s: float, limit_s: float) -> None:
         time.sleep(0.1)
 
 
-def _app(workdir: Path, script: Path) -> Any:
+def _app(workdir: Path, script: Path, tps: float = TPS) -> Any:
     (workdir / ".streamlit").mkdir(parents=True, exist_ok=True)
     (workdir / ".streamlit" / "config.toml").write_text(
         (ROOT / ".streamlit" / "config.toml").read_text()
     )
-    env = procs.clean_env(CHAT_OFFLINE_TPS=str(TPS), CHAT_DB_PATH=str(workdir / "chats.sqlite3"))
+    env = procs.clean_env(CHAT_OFFLINE_TPS=str(tps), CHAT_DB_PATH=str(workdir / "chats.sqlite3"))
     cmd = [procs.PYTHON, "-m", "streamlit", "run", str(script), "--server.port={port}"]
     cmd += [
         "--server.address=127.0.0.1",

@@ -13,7 +13,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "benchmarks.md"
-SECTIONS = ("render", "gateway", "overhead", "memory", "redis")
+SECTIONS = ("render", "gateway", "overhead", "memory", "redis", "versions", "app", "rerun")
 PACKAGES = (
     "streamlit",
     "fastapi",
@@ -30,7 +30,7 @@ PACKAGES = (
 _HEADER = """# Benchmarks
 
 Written by `make bench` (`python -m bench`); each section is rewritten by its own
-benchmark (`python -m bench render|gateway|overhead|memory`), with the machine,
+benchmark (`python -m bench render|gateway|overhead|memory|redis|app|rerun`), with the machine,
 versions and run count it was measured with. The goals are the project's speed goals. What each
 benchmark measures, and how, is in its module's docstring under `bench/`.
 """

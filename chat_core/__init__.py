@@ -5,6 +5,7 @@ disconnects; the chat package and the wire protocol turn them into what users
 see. Importable without Streamlit. The tree, by the data path:
 
     events, errors, messages, settings (+ settings_sources), metrics, logs    foundations
+    tree          conversations as trees: paths, versions, leaf choice (pure)  foundations
     backends/     offline, openai, remote (+ directives): a conversation -> events
     runs/         a generation that outlives its consumer
     wire/         protocol v1: encode, decode, status, the SSE response
@@ -17,12 +18,14 @@ from __future__ import annotations
 
 from chat_core.backends import Backend, OfflineBackend, make_backend
 from chat_core.backends.directives import Directives, parse_directives
-from chat_core.backends.models import model_options
+from chat_core.backends.endpoints import url_problem
+from chat_core.backends.models import model_name_problem, model_options
 from chat_core.backends.openai import OpenAIBackend
 from chat_core.backends.remote import RemoteBackend, WireRecord
 from chat_core.chat import (
     COOKIE_MAX_AGE_S,
     COOKIE_NAME,
+    HISTORY_WINDOW,
     NEW_BLOCK,
     SEARCH_FROM,
     STARTERS,
@@ -43,9 +46,11 @@ from chat_core.chat import (
     check_budget,
     choose_identity,
     default_price_table,
+    earlier_label,
     endpoint_fields,
     estimate_cost,
     format_cost,
+    history_start,
     matching_titles,
     model_caption,
     name_the_source,
@@ -66,6 +71,9 @@ from chat_core.chat import (
     waiting_seconds,
     with_listening_address,
 )
+from chat_core.chat.chrome import waiting_line
+from chat_core.chat.model_choice import ModelChoice, choose_model, connection_report
+from chat_core.chat.pricing import applicable_prices
 from chat_core.errors import (
     BackendError,
     CapacityError,
@@ -119,6 +127,7 @@ __all__ = [
     "BACKEND_CHOICES",
     "COOKIE_MAX_AGE_S",
     "COOKIE_NAME",
+    "HISTORY_WINDOW",
     "LEGACY_OWNER",
     "NEW_BLOCK",
     "SEARCH_FROM",
@@ -177,12 +186,14 @@ __all__ = [
     "check_budget",
     "choose_identity",
     "default_price_table",
+    "earlier_label",
     "endpoint_fields",
     "estimate_cost",
     "export_filename",
     "export_json",
     "export_markdown",
     "format_cost",
+    "history_start",
     "import_json",
     "load_settings",
     "make_backend",
@@ -212,4 +223,14 @@ __all__ = [
     "waiting_label",
     "waiting_seconds",
     "with_listening_address",
+]
+# The Model field, the endpoint checks of the settings panel, the prices that apply.
+__all__ += [
+    "ModelChoice",
+    "applicable_prices",
+    "choose_model",
+    "connection_report",
+    "model_name_problem",
+    "url_problem",
+    "waiting_line",
 ]

@@ -73,6 +73,10 @@ class Settings:
     visitor: VisitorInput = VisitorInput()
     redis_url: str | None = None  # runs in Redis Streams: several gateway workers or instances
     require_login: bool = False  # anonymous visitors see only Log in (needs Streamlit's [auth])
+    # How long a model server may stay silent (before its first byte, or mid-answer).
+    first_byte_timeout_s: float = 30.0
+    # The owner's prices for models the price table does not cover (local servers are free).
+    prices: tuple[OwnerPrice, ...] = ()
 
     def __post_init__(self) -> None:
         if self.backend not in BACKEND_CHOICES:
@@ -91,6 +95,9 @@ class Settings:
             )
         if self.visitor_endpoints.strip().lower() not in ("", *VISITOR_ENDPOINT_CHOICES):
             raise ConfigError("CHAT_VISITOR_ENDPOINTS must be off, public or any")
+        wait = self.first_byte_timeout_s
+        if isinstance(wait, bool) or not isinstance(wait, int | float) or not 1 <= wait <= 600:
+            raise ConfigError("CHAT_FIRST_BYTE_TIMEOUT_S must be a number of seconds from 1 to 600")
 
     def __repr__(self) -> str:
         shown = {
@@ -202,8 +209,35 @@ def parse_visitor_budget(raw: str) -> VisitorBudget | None:
     return budget if budget.requests_per_hour or budget.tokens_per_hour else None
 
 
+@dataclass(frozen=True)
+class OwnerPrice:
+    """One ``CHAT_PRICES`` entry: USD per million tokens in and out for a model."""
+
+    model: str
+    input_usd_per_mtok: float
+    output_usd_per_mtok: float
+
+
+_PRICE = re.compile(r"([^=\s;,]{1,200})\s*=\s*([0-9]*\.?[0-9]+)\s*/\s*([0-9]*\.?[0-9]+)")
+
+
+def parse_prices(raw: str) -> tuple[OwnerPrice, ...]:
+    """``MODEL=IN/OUT`` per million tokens, ``;``-separated: ``llama3.2=0/0;my-model=0.2/0.6``."""
+    prices: list[OwnerPrice] = []
+    for entry in raw.replace(",", ";").split(";"):
+        if not entry.strip():
+            continue
+        match = _PRICE.fullmatch(entry.strip())
+        if match is None or not all(float(match[i]) <= 10_000 for i in (2, 3)):
+            raise ValueError(entry)
+        prices.append(OwnerPrice(match[1], float(match[2]), float(match[3])))
+    return tuple(prices)
+
+
 _PARSERS: dict[str, Callable[[str], Any]] = {
     "offline_tps": float,
+    "first_byte_timeout_s": float,
+    "prices": parse_prices,
     "shared_history": _flag,
     "require_login": _flag,
     "visitor_budget": parse_visitor_budget,

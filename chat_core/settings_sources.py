@@ -36,6 +36,8 @@ FIELD_NAMES: dict[str, str] = {
     "visitor_endpoints": "CHAT_VISITOR_ENDPOINTS",
     "redis_url": "CHAT_REDIS_URL",
     "require_login": "CHAT_REQUIRE_LOGIN",
+    "first_byte_timeout_s": "CHAT_FIRST_BYTE_TIMEOUT_S",
+    "prices": "CHAT_PRICES",
 }
 # Read by the gateway only (``GatewayConfig``), through the same precedence.
 GATEWAY_SETTING_NAMES: tuple[str, ...] = (

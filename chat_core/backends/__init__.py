@@ -9,7 +9,9 @@ openai           the official SDK against OpenAI or any OpenAI-compatible server
   openai_params    request parameters, adapted to what each (endpoint, model) accepts
   openai_errors    SDK exceptions -> StreamError, messages cut at a word boundary
   think_tags       ``<think>...</think>`` at the start of content -> reasoning
-models           the Model select's options (configured model first, non-chat ones hidden)
+models           the Model select's options and the model to use (the server's, when it lists)
+endpoints        base URLs as typed: checked, and named in messages (``host:port``)
+openai_retry     which failures are tried again, after how long
 remote           any server speaking wire protocol v1 (or a seed-style one), with resume
 remote_session   the remote back end's decisions, without I/O
 address_guard    which addresses a visitor's endpoint may reach (pure)
@@ -28,8 +30,12 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+import httpx
+
 from chat_core.backends.base import Backend
+from chat_core.backends.endpoints import CONNECT_TIMEOUT_S, url_problem
 from chat_core.backends.offline import OfflineBackend
+from chat_core.errors import ConfigError
 from chat_core.settings import DEFAULT_OPENAI_MODEL, Settings
 
 if TYPE_CHECKING:
@@ -68,24 +74,37 @@ def openai_backend(settings: Settings, *, max_retries: int | None = None) -> Ope
     retries = openai.DEFAULT_MAX_RETRIES if max_retries is None else max_retries
     visitor = settings.visitor
     model = settings.model or DEFAULT_OPENAI_MODEL
+    timeout = httpx.Timeout(settings.first_byte_timeout_s, connect=CONNECT_TIMEOUT_S)
     if visitor.openai_base_url:
+        check_url(visitor.openai_base_url, "OPENAI_BASE_URL")
         check_endpoint(visitor.openai_base_url, settings.visitor_policy)
         return OpenAIBackend(
             api_key=visitor.openai_api_key or PLACEHOLDER_KEY,
             base_url=visitor.openai_base_url,
             model=model,
             api=settings.openai_api,
+            timeout=timeout,
             max_retries=retries,
             visitor=settings.visitor_policy,
         )
+    if settings.openai_base_url:
+        check_url(settings.openai_base_url, "OPENAI_BASE_URL")
     # The owner's endpoint: a key the visitor typed goes there in place of the owner's.
     return OpenAIBackend(
         api_key=visitor.openai_api_key or settings.openai_api_key,
         base_url=settings.openai_base_url,
         model=model,
         api=settings.openai_api,
+        timeout=timeout,
         max_retries=retries,
     )
+
+
+def check_url(url: str, setting: str) -> None:
+    """ConfigError naming ``setting`` when ``url`` cannot be an endpoint (never echoing it)."""
+    problem = url_problem(url, setting)
+    if problem is not None:
+        raise ConfigError(problem)
 
 
 def remote_backend(
@@ -96,7 +115,11 @@ def remote_backend(
     from chat_core.backends.visitor_http import check_endpoint
 
     visitor = settings.visitor
+    # The gateway pings every 15 s: a shorter read timeout would cut a healthy quiet stream.
+    read_s = max(settings.first_byte_timeout_s, 20.0)
+    timeout = httpx.Timeout(read_s, connect=CONNECT_TIMEOUT_S)
     if visitor.remote_url:
+        check_url(visitor.remote_url, "CHAT_REMOTE_URL")
         check_endpoint(visitor.remote_url, settings.visitor_policy)
         return RemoteBackend(
             visitor.remote_url,
@@ -105,10 +128,13 @@ def remote_backend(
             model=settings.model,
             visitor=settings.visitor_policy,
             on_wire=on_wire,
+            timeout=timeout,
         )
     if visitor.gateway_token:  # the owner's URL with the visitor's own token
         settings = replace(settings, gateway_token=visitor.gateway_token)
-    return RemoteBackend.from_settings(settings, on_wire=on_wire)
+    if settings.remote_url:
+        check_url(settings.remote_url, "CHAT_REMOTE_URL")
+    return RemoteBackend.from_settings(settings, on_wire=on_wire, timeout=timeout)
 
 
 def spends_owner_credentials(settings: Settings) -> bool:
@@ -124,6 +150,7 @@ def spends_owner_credentials(settings: Settings) -> bool:
 __all__ = [
     "Backend",
     "OfflineBackend",
+    "check_url",
     "make_backend",
     "openai_backend",
     "remote_backend",

@@ -13,13 +13,13 @@ abandoning the generator), which closes the upstream at once.
 from __future__ import annotations
 
 import logging
-import os
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator
 from typing import Any, Literal, cast
 
 import httpx
 import openai
 
+from chat_core.backends.endpoints import CONNECT_TIMEOUT_S, DEFAULT_FIRST_BYTE_TIMEOUT_S, where
 from chat_core.backends.openai_chat import ChatChunkReader
 from chat_core.backends.openai_errors import error_event
 from chat_core.backends.openai_params import (
@@ -32,7 +32,13 @@ from chat_core.backends.openai_params import (
     responses_request,
 )
 from chat_core.backends.openai_responses import ResponsesEventReader
-from chat_core.backends.visitor_http import avisitor_client, visitor_client
+from chat_core.backends.openai_retry import MID_ANSWER_SILENCE_S, Retries, first_within, within
+from chat_core.backends.visitor_http import (
+    avisitor_client,
+    env_free,
+    env_free_headers,
+    visitor_client,
+)
 from chat_core.errors import ConfigError
 from chat_core.events import Done, StreamError, StreamEvent
 from chat_core.messages import Conversation, GenerationParams
@@ -41,7 +47,10 @@ from chat_core.settings import VisitorEndpoints
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+# The read timeout is the first-byte timeout (and the longest silence mid-answer).
+DEFAULT_TIMEOUT = httpx.Timeout(DEFAULT_FIRST_BYTE_TIMEOUT_S, connect=CONNECT_TIMEOUT_S)
+# The model list is fetched in the background (a page waits for it briefly): no retries.
+MODEL_LIST_TIMEOUT = httpx.Timeout(8.0, connect=3.0)
 # Sent as the key to keyless local servers: never None, or the SDK reads OPENAI_API_KEY.
 PLACEHOLDER_KEY = "not-needed"
 
@@ -50,26 +59,13 @@ ApiName = Literal["responses", "chat"]
 __all__ = ["DEFAULT_TIMEOUT", "OPENAI_APIS", "OpenAIBackend", "error_event"]
 
 
-def env_free_headers(env: Mapping[str, str] | None = None) -> dict[str, str]:
-    """``default_headers`` that omit every header the SDK would take from the environment.
-
-    openai-python (``_client.py``) adds ``OpenAI-Organization`` from ``OPENAI_ORG_ID``,
-    ``OpenAI-Project`` from ``OPENAI_PROJECT_ID`` and each ``Name: value`` line of
-    ``OPENAI_CUSTOM_HEADERS``; an ``Omit`` under the same name removes each one.
-    """
-    env = os.environ if env is None else env
-    names = ["OpenAI-Organization", "OpenAI-Project"]
-    for line in env.get("OPENAI_CUSTOM_HEADERS", "").split("\n"):
-        if (colon := line.find(":")) >= 0:
-            names.append(line[:colon].strip())  # parsed exactly as the SDK parses it
-    return cast(dict[str, str], dict.fromkeys(names, openai.Omit()))
-
-
 class OpenAIBackend:
     """Streams from the Responses or Chat Completions API, usage reported at the end.
 
     ``visitor``: the endpoint was typed by a visitor, so its clients take nothing from the
     environment, follow no redirects, obey the policy, and its errors show no body.
+    ``timeout``'s read timeout is the first-byte timeout; ``quiet_s`` the longest silence of
+    an answer once begun (``astream``; ``stream`` keeps the read timeout throughout).
     """
 
     name = "openai"
@@ -85,6 +81,7 @@ class OpenAIBackend:
         max_retries: int = 2,
         memory: ParamMemory = MEMORY,
         visitor: VisitorEndpoints | None = None,
+        quiet_s: float | None = None,
     ) -> None:
         if not api_key and not base_url:
             raise ConfigError(
@@ -95,12 +92,18 @@ class OpenAIBackend:
         if visitor is not None and not base_url:
             raise ConfigError("A visitor's endpoint needs its base URL.")
         # Local OpenAI-compatible servers (Ollama, vLLM, LM Studio) accept any key.
+        # The SDK retries nothing: ``_open`` does, visibly, and never after silence.
         self._options: dict[str, Any] = {
             "api_key": api_key or PLACEHOLDER_KEY,
             "base_url": base_url or None,
             "timeout": timeout,
-            "max_retries": max_retries,
+            "max_retries": 0,
         }
+        timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+        self.first_byte_s = timeout.read or DEFAULT_FIRST_BYTE_TIMEOUT_S
+        # Streams: the first byte within first_byte_s (``within``), then reads may wait longer.
+        quiet_s = quiet_s or max(self.first_byte_s, MID_ANSWER_SILENCE_S)
+        self._answer_timeout = httpx.Timeout(quiet_s, connect=timeout.connect)
         self.visitor = visitor
         if visitor is not None:
             self._options["default_headers"] = env_free_headers()
@@ -109,6 +112,7 @@ class OpenAIBackend:
         auto: ApiName = "responses" if is_openai_endpoint(base_url) else "chat"
         self.api: ApiName = auto if api == "auto" else cast(ApiName, api)
         self._memory = memory
+        self._retries = Retries(max_retries, where(self.base_url))
         self._sync: openai.OpenAI | None = None
         self._async: openai.AsyncOpenAI | None = None
 
@@ -119,7 +123,7 @@ class OpenAIBackend:
                 self._sync = openai.OpenAI(**self._options)
             else:
                 http = visitor_client(self.visitor, timeout=self._options["timeout"])
-                self._sync = _env_free(openai.OpenAI(**self._options, http_client=http))
+                self._sync = env_free(openai.OpenAI(**self._options, http_client=http))
         return self._sync
 
     @property
@@ -129,7 +133,7 @@ class OpenAIBackend:
                 self._async = openai.AsyncOpenAI(**self._options)
             else:
                 http = avisitor_client(self.visitor, timeout=self._options["timeout"])
-                self._async = _env_free(openai.AsyncOpenAI(**self._options, http_client=http))
+                self._async = env_free(openai.AsyncOpenAI(**self._options, http_client=http))
         return self._async
 
     def _request(
@@ -152,6 +156,21 @@ class OpenAIBackend:
         return better
 
     def _open(self, conversation: Conversation, params: GenerationParams) -> Any:
+        return self._retries.call(lambda: self._open_once(conversation, params))
+
+    async def _aopen(self, conversation: Conversation, params: GenerationParams) -> Any:
+        return await self._retries.acall(lambda: self._aopen_once(conversation, params))
+
+    @property
+    def _url(self) -> str:
+        return self.base_url or "https://api.openai.com/v1"
+
+    @property
+    def retrying(self) -> tuple[int, int] | None:
+        """(try, of) while a failed request is being tried again, for the waiting line."""
+        return self._retries.current
+
+    def _open_once(self, conversation: Conversation, params: GenerationParams) -> Any:
         model = params.model or self.model
         style = self._memory.get(self.base_url, model)
         create: Any = (
@@ -171,7 +190,7 @@ class OpenAIBackend:
                 self._adapted(again, model, better)  # not retried, but right next time
                 raise
 
-    async def _aopen(self, conversation: Conversation, params: GenerationParams) -> Any:
+    async def _aopen_once(self, conversation: Conversation, params: GenerationParams) -> Any:
         model = params.model or self.model
         style = self._memory.get(self.base_url, model)
         create: Any = (
@@ -179,14 +198,20 @@ class OpenAIBackend:
             if self.api == "responses"
             else self.aclient.chat.completions.create
         )
+
+        async def send(how: ParamStyle) -> Any:
+            request = self._request(conversation, params, how)
+            opening = create(**request, timeout=self._answer_timeout)
+            return await within(self.first_byte_s, opening, self._url)
+
         try:
-            return await create(**self._request(conversation, params, style))
+            return await send(style)
         except Exception as exc:
             better = self._adapted(exc, model, style)
             if better is None:
                 raise
             try:
-                return await create(**self._request(conversation, params, better))
+                return await send(better)
             except Exception as again:
                 self._adapted(again, model, better)
                 raise
@@ -223,7 +248,7 @@ class OpenAIBackend:
             yield Done("error")
             return
         try:
-            async for item in sdk_stream:
+            async for item in first_within(self.first_byte_s, sdk_stream, self._url):
                 for event in reader.read(item):
                     yield event
                     if isinstance(event, Done):
@@ -243,25 +268,33 @@ class OpenAIBackend:
 
     def list_models(self) -> list[str]:
         try:
-            page = self.client.with_options(timeout=5.0, max_retries=0).models.list()
-            return sorted(m.id for m in page.data)
+            return self.fetch_models()
         except Exception as exc:
             log.info("model list unavailable: %s", type(exc).__name__)
             return []
 
+    def fetch_models(self) -> list[str]:
+        """``GET /models`` with a short timeout and no retries, in the server's order."""
+        page = self.client.with_options(timeout=MODEL_LIST_TIMEOUT, max_retries=0).models.list()
+        return [m.id for m in page.data if isinstance(m.id, str)]
+
     def _failed(self, exc: BaseException) -> StreamError:
-        return _failed(exc, show_body=self.visitor is None)
+        return _failed(
+            exc,
+            show_body=self.visitor is None,
+            base_url=self.base_url,
+            first_byte_s=self.first_byte_s,
+        )
 
 
-def _env_free(client: Any) -> Any:
-    # The key was passed; the admin key is only ever sent to admin endpoints, but the
-    # SDK read it from OPENAI_ADMIN_KEY, so a visitor's client drops it all the same.
-    client.admin_api_key = None
-    return client
-
-
-def _failed(exc: BaseException, *, show_body: bool = True) -> StreamError:
-    event = error_event(exc, show_body=show_body)
+def _failed(
+    exc: BaseException,
+    *,
+    show_body: bool = True,
+    base_url: str | None = None,
+    first_byte_s: float | None = None,
+) -> StreamError:
+    event = error_event(exc, show_body=show_body, base_url=base_url, first_byte_s=first_byte_s)
     level = logging.WARNING if event.code == "internal" else logging.INFO
     log.log(
         level,

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import socket
+import ssl
+
 import httpx
 import openai
 
+from chat_core.backends.endpoints import host_name, lacks_v1, where, with_v1
 from chat_core.errors import EndpointRefusedError
 from chat_core.events import StreamError
 
@@ -44,17 +48,53 @@ def refused_cause(exc: BaseException) -> EndpointRefusedError | None:
     return None
 
 
-def error_event(exc: BaseException, *, show_body: bool = True) -> StreamError:
+def _causes(exc: BaseException) -> list[BaseException]:
+    chain: list[BaseException] = []
+    seen: BaseException | None = exc
+    while seen is not None and len(chain) < 10:  # a chain is short; a cycle must not spin
+        chain.append(seen)
+        seen = seen.__cause__ or seen.__context__
+    return chain
+
+
+def connect_failure(exc: BaseException, base_url: str | None) -> str | None:
+    """What a failed connection means, naming the server: refused, unknown host, TLS."""
+    at = where(base_url)
+    for cause in _causes(exc):
+        if isinstance(cause, ssl.SSLError) or "CERTIFICATE_VERIFY_FAILED" in str(cause):
+            return (
+                f"The TLS handshake with {at} failed: check that the server speaks https "
+                "on that port (or use http://) and that its certificate is valid."
+            )
+        if isinstance(cause, socket.gaierror) or "Name or service not known" in str(cause):
+            return (
+                f"The host {host_name(base_url)} was not found: check the spelling of the "
+                "Base URL (and the network)."
+            )
+        if isinstance(cause, ConnectionRefusedError) or "Connection refused" in str(cause):
+            return f"{at} refused the connection: is the server running on {at}?"
+    return None
+
+
+def error_event(
+    exc: BaseException,
+    *,
+    show_body: bool = True,
+    base_url: str | None = None,
+    first_byte_s: float | None = None,
+) -> StreamError:
     """Map an SDK or transport exception to a StreamError with a stable code.
 
-    ``show_body=False`` (a visitor's endpoint) keeps the server's words out of the message.
+    ``show_body=False`` (a visitor's endpoint) keeps the server's words out of the message;
+    ``base_url`` is named in the message (where to look), never with credentials.
     """
+    at = where(base_url)
     if (refused := refused_cause(exc)) is not None:
         return StreamError("connection", str(refused), False)
     if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
         return StreamError(
             "auth",
-            f"The API key was rejected ({exc.status_code}). Check OPENAI_API_KEY "
+            f"{at} rejected the API key ({exc.status_code}). Check OPENAI_API_KEY "
             "or the key in the sidebar.",
             False,
         )
@@ -65,22 +105,44 @@ def error_event(exc: BaseException, *, show_body: bool = True) -> StreamError:
             )
         return StreamError(
             "rate_limit",
-            "Rate limited by the model provider (429). Wait a moment, then retry.",
+            f"{at} is rate limiting requests (429). Wait a moment, then Retry to try again.",
             True,
         )
     if isinstance(exc, openai.APITimeoutError | httpx.TimeoutException):
-        return StreamError("timeout", "The model took too long to answer. Retry.", True)
-    if isinstance(exc, openai.APIConnectionError | httpx.TransportError):
+        if any(isinstance(c, httpx.ConnectTimeout) for c in _causes(exc)):
+            return StreamError(
+                "timeout",
+                f"{at} did not accept a connection: check the address and that the server "
+                "is up, then Retry to try again.",
+                True,
+            )
+        waited = f" in {first_byte_s:g} s" if first_byte_s else ""
         return StreamError(
-            "connection", "The connection to the model server failed or was cut. Retry.", True
+            "timeout",
+            f"No response from {at}{waited}: check that the server is up and its model is "
+            "loaded (CHAT_FIRST_BYTE_TIMEOUT_S sets the wait). Retry to try again.",
+            True,
+        )
+    if isinstance(exc, openai.APIConnectionError | httpx.TransportError):
+        named = connect_failure(exc, base_url)
+        if named is not None:
+            return StreamError("connection", f"{named} Retry to try again.", True)
+        return StreamError(
+            "connection",
+            f"The connection to {at} failed or was cut. Retry to try again.",
+            True,
         )
     if isinstance(exc, openai.APIStatusError):
         if exc.status_code >= 500:
             return StreamError(
-                "server", f"The model server failed ({exc.status_code}). Retry in a moment.", True
+                "server",
+                f"The model server at {at} failed ({exc.status_code}). Retry in a moment.",
+                True,
             )
         if exc.status_code == 408:
-            return StreamError("timeout", "The model server timed out (408). Retry.", True)
+            return StreamError("timeout", f"{at} timed out (408). Retry to try again.", True)
+        if exc.status_code == 404:
+            return _not_found(exc, base_url, show_body)
         detail = f": {api_message(exc)}" if show_body else "."
         return StreamError(
             "bad_request", f"The request was refused ({exc.status_code}){detail}", False
@@ -89,3 +151,25 @@ def error_event(exc: BaseException, *, show_body: bool = True) -> StreamError:
         detail = f": {api_message(exc)}" if show_body else "."
         return StreamError("server", f"The model server reported an error{detail}", True)
     return StreamError("internal", "Unexpected error while streaming; see the server log.", False)
+
+
+def _not_found(exc: openai.APIStatusError, base_url: str | None, show_body: bool) -> StreamError:
+    at = where(base_url)
+    said = api_message(exc)
+    if "model" in said.lower():  # Ollama: 'model "x" not found, try pulling it first'
+        detail = f" ({said})" if show_body else ""
+        return StreamError(
+            "bad_request",
+            f"{at} does not serve that model{detail}: pick one it lists in the Model field.",
+            False,
+        )
+    if lacks_v1(base_url):
+        return StreamError(
+            "bad_request",
+            f"{at} answered 404 (not found): OpenAI-compatible servers usually end in /v1; "
+            f"try {with_v1(base_url or '')} as the Base URL.",
+            False,
+        )
+    return StreamError(
+        "bad_request", f"{at} answered 404 (not found): check the Base URL's path.", False
+    )

@@ -16,6 +16,7 @@ from typing import Any, Literal, Protocol
 
 import httpx
 
+from chat_core.backends.endpoints import where
 from chat_core.errors import BackendError
 from chat_core.events import Done, StreamError, StreamEvent
 from chat_core.messages import Conversation, GenerationParams
@@ -261,14 +262,22 @@ class RemoteSession:
         elif self.received:
             message = "The connection to the remote server was lost; the text so far is kept."
         elif timed_out:
-            return [
-                StreamError("timeout", "The remote server did not answer in time.", True),
-                Done("error"),
-            ]
+            at = where(self.endpoint.url)
+            message = (
+                f"No response from the remote server at {at}: check that it is up, "
+                "then Retry to try again."
+            )
+            return [StreamError("timeout", message, True), Done("error")]
+        elif self.last_reason == "connection refused":
+            at = where(self.endpoint.url)
+            message = (
+                f"{at} refused the connection: is the server running on {at}? "
+                "Check CHAT_REMOTE_URL, then Retry to try again."
+            )
         else:
             why = self.last_reason or "no answer"
             message = (
-                f"Could not reach the remote server at {self.endpoint.url} ({why}). "
-                "Check CHAT_REMOTE_URL and retry."
+                f"Could not reach the remote server at {where(self.endpoint.url)} ({why}). "
+                "Check CHAT_REMOTE_URL, then Retry to try again."
             )
         return [StreamError("connection", message, True), Done("error")]

@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import socket
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, cast
 
 import anyio
 import httpcore
 import httpx
+import openai
 
 from chat_core.backends.address_guard import IPAddress, check_addresses
 from chat_core.backends.address_guard import parse_address as _parse
@@ -204,3 +206,26 @@ def check_endpoint(url: str, policy: VisitorEndpoints, resolve: Resolver = syste
         if not resolved:
             return  # an unknown name reaches nothing; the connection reports it
     checked_addresses(host, resolved)
+
+
+def env_free_headers(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``default_headers`` that omit every header the SDK would take from the environment.
+
+    openai-python (``_client.py``) adds ``OpenAI-Organization`` from ``OPENAI_ORG_ID``,
+    ``OpenAI-Project`` from ``OPENAI_PROJECT_ID`` and each ``Name: value`` line of
+    ``OPENAI_CUSTOM_HEADERS``; an ``Omit`` under the same name removes each one.
+    """
+    env = os.environ if env is None else env
+    names = ["OpenAI-Organization", "OpenAI-Project"]
+    for line in env.get("OPENAI_CUSTOM_HEADERS", "").split("\n"):
+        if (colon := line.find(":")) >= 0:
+            names.append(line[:colon].strip())  # parsed exactly as the SDK parses it
+    return cast(dict[str, str], dict.fromkeys(names, openai.Omit()))
+
+
+def env_free(client: Any) -> Any:
+    """A visitor's SDK client, without the admin key the SDK read from the environment."""
+    # The key was passed; the admin key is only ever sent to admin endpoints, but the
+    # SDK read it from OPENAI_ADMIN_KEY, so a visitor's client drops it all the same.
+    client.admin_api_key = None
+    return client

@@ -3,7 +3,8 @@
 backend_cache   the page's back end, built once per settings
 chrome    what the page says around answers: setting sources, dates, starters
 live      answers streaming in this process, by message id (re-attaching)
-session   ``ChatSession``: a session's state plus what users do (send, retry, edit, stop)
+session   ``ChatSession``: a session's state plus what users do (send, retry, edit, stop,
+          switch versions, fork)
 session_state  ``SessionState``: the fields, the answer's phase, the stored conversation shown
 answering how an answer starts (run, stored row, finish callback) and ends as a turn
 saving    saves while the database fails: backoff, retries, the "Not saved" notices
@@ -33,6 +34,7 @@ from chat_core.chat.chrome import (
     name_the_source,
     relative_age,
 )
+from chat_core.chat.history_window import HISTORY_WINDOW, earlier_label, history_start
 from chat_core.chat.identity import (
     COOKIE_MAX_AGE_S,
     COOKIE_NAME,
@@ -69,6 +71,7 @@ from chat_core.chat.visitor import EndpointFields, endpoint_fields, with_listeni
 __all__ = [
     "COOKIE_MAX_AGE_S",
     "COOKIE_NAME",
+    "HISTORY_WINDOW",
     "NEW_BLOCK",
     "SEARCH_FROM",
     "STARTERS",
@@ -92,10 +95,12 @@ __all__ = [
     "check_budget",
     "choose_identity",
     "default_price_table",
+    "earlier_label",
     "endpoint_fields",
     "estimate_cost",
     "finish_note",
     "format_cost",
+    "history_start",
     "matching_titles",
     "model_caption",
     "name_the_source",

@@ -17,7 +17,7 @@ database even when no page is watching (a closed tab, a switch of chats).
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal
 
 from chat_core.backends.base import Backend
 from chat_core.chat.live import LiveAnswer, LiveAnswers, RunKind
@@ -42,13 +42,15 @@ def start_answer(
     owner: str,
     conversation_id: str | None,
     registry: LiveAnswers,
+    parent_id: int | None = None,
     final_save_delays_s: tuple[float, ...] = FINAL_SAVE_DELAYS_S,
     unsaved: UnsavedAnswers = UNSAVED,
 ) -> LiveAnswer:
-    """Start the run for an answer (going on from ``continued``), stored through ``store``."""
+    """Start the run for an answer (going on from ``continued``), stored through ``store``
+    under the prompt ``parent_id`` (None: after the conversation's active leaf)."""
     prefix = continued.content if continued else ""
     earlier_reasoning = continued.reasoning if continued else ""
-    message_id = _stored_answer_id(store, owner, conversation_id, continued, params)
+    message_id = _stored_answer_id(store, owner, conversation_id, continued, params, parent_id)
     run = start_run(lambda: backend.astream(conversation, params))
     log_stream_start("chat", run.id, backend=backend.name, prompt=conversation.prompt)
     live = LiveAnswer(run, message_id, kind, prefix, params.model, earlier_reasoning)
@@ -104,6 +106,7 @@ def _stored_answer_id(
     conversation_id: str | None,
     continued: ChatTurn | None,
     params: GenerationParams,
+    parent_id: int | None,
 ) -> int | None:
     if store is None or conversation_id is None:
         return None
@@ -116,7 +119,10 @@ def _stored_answer_id(
     }
     if params.system:
         settings["system"] = params.system
-    return store.start_answer(owner, conversation_id, model=params.model, params=settings).id
+    parent: int | Literal["leaf"] = "leaf" if parent_id is None else parent_id
+    return store.start_answer(
+        owner, conversation_id, model=params.model, params=settings, parent_id=parent
+    ).id
 
 
 def finished_turn(live: LiveAnswer, metrics: StreamMetrics) -> ChatTurn:

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from chat_core.backends.endpoints import host_name
+
 # setting name -> the sidebar field that sets it for this session
 SIDEBAR_FIELDS: dict[str, str] = {
     "CHAT_BACKEND": "Back end",
@@ -89,3 +91,30 @@ def model_caption(backend: str, model: str | None, via: str | None = None) -> st
         where = f" at {via}" if via else ""
         return f"Back end **remote**{where} · the server chooses the model"
     return f"Back end **{backend}** · model `{model}`"
+
+
+def serving_host(backend: object) -> str | None:
+    """The host a back end asks (None for the offline model), through wrappers like budgets."""
+    inner = getattr(backend, "inner", backend)
+    name = getattr(inner, "name", None)
+    if name == "openai":
+        return host_name(getattr(inner, "base_url", None))
+    if name == "remote":
+        return host_name(getattr(inner, "url", None))
+    return None
+
+
+def waiting_line(seconds: float | None, backend: object) -> str | None:
+    """What the status line says while no text comes: the host and any retry, or None.
+
+    'No response from 127.0.0.1 yet (12 s) · retrying, 2 of 3'. None when the page's
+    own words apply (an answer flowing, or the offline model, which has no host).
+    """
+    host = serving_host(backend)
+    if seconds is None or host is None:
+        return None
+    line = f"No response from {host} yet ({int(seconds)} s)"
+    retrying = getattr(getattr(backend, "inner", backend), "retrying", None)
+    if isinstance(retrying, tuple) and len(retrying) == 2:
+        line += f" · retrying, {retrying[0]} of {retrying[1]}"
+    return line

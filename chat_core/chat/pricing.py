@@ -5,6 +5,12 @@ defaults below are examples to edit, not a promise of what a provider bills:
 check the provider's price page. A cost is estimated only for a model that is
 in the table (exact name), otherwise it is None and the page shows no cost.
 
+Which table applies depends on where answers come from (``applicable_prices``):
+the defaults are OpenAI's prices, so they apply on OpenAI's own endpoint only; a
+local or other server is free unless a price was entered for it (``CHAT_PRICES``
+by the owner, or a row added or changed in the session's table). A local model
+named ``gpt-4o-mini`` is not billed at OpenAI's rates.
+
     table = default_price_table()                        # a fresh dict per session, editable
     rows = edited = st.data_editor(price_rows(table), num_rows="dynamic")
     table = parse_price_rows(edited)                     # ValidationError naming the row
@@ -24,8 +30,10 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Protocol, TypeGuard
 
+from chat_core.backends.openai_params import is_openai_endpoint
 from chat_core.errors import ValidationError
 from chat_core.messages import MAX_MODEL_CHARS
+from chat_core.settings import Settings
 
 MAX_PRICE_USD_PER_MTOK = 10_000.0
 MAX_PRICE_ROWS = 100
@@ -56,6 +64,19 @@ DEFAULT_PRICES: Mapping[str, ModelPrice] = MappingProxyType(
 def default_price_table() -> dict[str, ModelPrice]:
     """A fresh copy of the defaults, for one session to edit."""
     return dict(DEFAULT_PRICES)
+
+
+def applicable_prices(table: Mapping[str, ModelPrice], settings: Settings) -> dict[str, ModelPrice]:
+    """The prices for answers from ``settings``' endpoint: the table's on its provider's only."""
+    owner = {
+        p.model: ModelPrice(p.input_usd_per_mtok, p.output_usd_per_mtok) for p in settings.prices
+    }
+    name, visitor = settings.resolved_backend, settings.visitor
+    base_url = visitor.openai_base_url or settings.openai_base_url
+    if name == "openai" and is_openai_endpoint(base_url):
+        return {**table, **owner}
+    entered = {m: p for m, p in table.items() if DEFAULT_PRICES.get(m) != p}
+    return {**entered, **owner}
 
 
 def estimate_cost(

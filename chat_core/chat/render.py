@@ -4,12 +4,10 @@
 answer costs O(n^2) bytes on the websocket (45.8 MB for 4,000 tokens, docs/benchmarks.md).
 Two fixes, both pure here:
 
-- coalescing: text is sent at most once per frame interval (the first chunk is
-  never held back);
-- blocks: where a finished markdown block ends, ``NEW_BLOCK`` is yielded.
-  ``st.write_stream`` treats a callable chunk as "flush the current element and
-  call it", so the next text starts a new element and only the growing tail is
-  re-sent.
+- coalescing: text is sent at most once per frame interval, longer when the
+  server falls behind (``pacing.py``; the first chunk is never held back);
+- blocks: where a finished markdown block ends, ``NEW_BLOCK`` is yielded; ``st.write_stream``
+  starts a new element at a callable chunk, so only the growing tail is re-sent.
 
 A boundary is decided by a CommonMark block parser (markdown-it-py, with GFM
 tables and the ``$$`` math and ``:::`` directive fences of Streamlit's renderer),
@@ -20,15 +18,15 @@ Block parsing is forward-only, so each element renders exactly as that part of
 the whole answer does. The one exception is link reference and footnote
 definitions, which act across blocks: ``answer_blocks`` keeps such answers whole.
 
-Model output is shown as markdown without raw HTML (Streamlit's default), and
-images are made inert (``![`` becomes ``!\\[`` outside code blocks) so an answer
-cannot make the browser fetch an outside URL. Inside inline code the escape
-shows, since whether a backtick is ever closed is not known while streaming.
-The stored answer is never changed.
+Model output is shown as markdown without raw HTML (Streamlit's default), and images are
+made inert (``![`` becomes ``!\\[`` outside code blocks) so an answer cannot make the browser
+fetch an outside URL (inside inline code the escape shows: whether a backtick is ever closed
+is not known while streaming). The stored answer is never changed.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Callable, Iterator
@@ -40,10 +38,11 @@ from markdown_it.ruler import RuleOptionsType
 from markdown_it.rules_block import make_fence_rule
 from markdown_it.token import Token
 
+from chat_core.chat.pacing import FramePacer
 from chat_core.events import Done, StreamEvent, TextDelta
 from chat_core.runs import Run
 
-FRAME_S = 0.04
+FRAME_S = 0.1  # 10 frames a second while the server keeps up, fewer under load (pacing.py)
 # Tokens whose text is shown verbatim, so ``![`` inside them is not an image.
 _VERBATIM = frozenset({"fence", "math_block", "code_block", "html_block"})
 _LIST_OPEN = frozenset({"bullet_list_open", "ordered_list_open"})
@@ -176,9 +175,15 @@ def answer_blocks(text: str, max_bytes: int = 12_000) -> list[str]:
     A single larger block stays whole. An answer with link reference or footnote
     definitions is one piece: they act across blocks.
     """
+    return list(_answer_blocks(text, max_bytes))
+
+
+# Every rerun shows the answers again; pieces depend on the text alone: parsed once a process.
+@functools.lru_cache(maxsize=1024)
+def _answer_blocks(text: str, max_bytes: int) -> tuple[str, ...]:
     pieces = BlockStream().feed(text)
     if _has_definitions(text):
-        return ["".join(p for p in pieces if isinstance(p, str))]
+        return ("".join(p for p in pieces if isinstance(p, str)),)
     out: list[str] = []
     current, size = "", 0
     for piece in pieces:
@@ -191,7 +196,7 @@ def answer_blocks(text: str, max_bytes: int = 12_000) -> list[str]:
         current, size = current + piece, size + n
     if current:
         out.append(current)
-    return out
+    return tuple(out)
 
 
 def safe_markdown(text: str) -> str:
@@ -218,7 +223,7 @@ def render_run(
 
     Args:
         run: the run to show, from seq ``after``.
-        frame_s: at most one text update per this interval (the first is immediate).
+        frame_s: the frame interval while the server keeps up (the first is immediate).
         idle_s: how often ``on_idle`` is called while nothing arrives.
         on_idle: called while waiting (Streamlit passes a yield point, so clicks are seen).
         on_event: called with every ``(seq, event)``, for metrics and logs.
@@ -257,12 +262,18 @@ def coalesced_frames(
     on_event: Callable[[int, StreamEvent], Any] | None,
     clock: Callable[[], float],
 ) -> Iterator[RenderChunk]:
-    """The one render loop: text that ``take`` picks, coalesced per frame, split at blocks."""
+    """The one render loop: text that ``take`` picks, coalesced per frame, split at blocks.
+
+    Frames are paced by ``FramePacer``: ``frame_s`` apart while the server keeps up,
+    further apart when frames leave late or take long to hand over.
+    """
     blocks = BlockStream()
+    pacer = FramePacer(frame_s)
     pending = ""
     due = -math.inf  # when the next text may be sent: at once for the first
     while True:
-        wait = due - clock() if pending else idle_s
+        held = bool(pending)  # text waiting for its frame (else it goes out when it arrives)
+        wait = due - clock() if held else idle_s
         batch = run.read(position.seq, max(0.0, wait))
         if not batch and on_idle is not None:
             on_idle()
@@ -282,6 +293,7 @@ def coalesced_frames(
         now = clock()
         if pending and (finished or now >= due):
             yield from blocks.feed(pending)
-            pending, due = "", now + frame_s
+            pending = ""
+            due = pacer.sent(due=due if held else -math.inf, started=now, handed_over=clock())
         if finished:
             return

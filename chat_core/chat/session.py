@@ -47,7 +47,8 @@ __all__ = ["CONTINUE_PROMPT", "ChatSession", "Phase", "RunKind"]
 
 @dataclass
 class ChatSession(SessionState):
-    """A session's state (``SessionState``) and what users do: send, retry, edit, stop, clear."""
+    """A session's state (``SessionState``) and what users do: send, retry, edit, stop, clear,
+    switch versions, fork."""
 
     # -- the conversation ----------------------------------------------------------------------
     def delete_conversation(self, *, expected: int | None = None) -> None:
@@ -98,21 +99,44 @@ class ChatSession(SessionState):
             self.turns.pop()
             if self.store is not None and stored is not None:
                 with contextlib.suppress(StoreError):  # else it stays, a prompt with no answer
-                    self.store.truncate_after(
-                        self.owner, stored.conversation_id, stored.position - 1
-                    )
+                    self.store.delete_version(self.owner, stored.id)
             raise _not_sent(exc) from exc
 
     def retry(
         self, backend: Backend, params: GenerationParams, *, expected: int | None = None
     ) -> Run | None:
-        """Answer the last prompt again, replacing the last answer (also: regenerate)."""
+        """Answer the last prompt again (Regenerate: a new version beside the earlier ones;
+        Retry of an errored, stopped or interrupted answer: in that version's place)."""
         turns = self.turns[:-1] if self.turns and self.turns[-1].role == "assistant" else self.turns
         if not self.may_start(expected) or not turns or turns[-1].role != "user":
             return None
         conversation = build_conversation(turns[-1].content, self.model_history(turns[:-1]))
-        self._truncate_after(len(turns) - 1)
-        return self._start(backend, conversation, params, "retry")
+        replaced = self.turns[-1] if len(self.turns) > len(turns) else None
+        if replaced is not None and replaced.resumable and replaced.message_id is not None:
+            self._delete_version(replaced.message_id)
+        elif replaced is not None and self.store is None:
+            del self.turns[-1]  # without a store there are no versions: the answer is replaced
+        return self.answer_again(len(turns) - 1, backend, params, conversation)
+
+    def answer_again(
+        self,
+        index: int,
+        backend: Backend,
+        params: GenerationParams,
+        conversation: Conversation | None = None,
+    ) -> Run:
+        """A new answer to the prompt at ``index``, a sibling of its earlier answers (what
+        Regenerate does; Compare adds its lanes this way, one per answer)."""
+        prompt = self.turns[index]
+        if conversation is None:
+            history = self.model_history(self.turns[:index])
+            conversation = build_conversation(prompt.content, history)
+        del self.turns[index + 1 :]
+        try:
+            return self._start(backend, conversation, params, "retry", parent_id=prompt.message_id)
+        except BaseException:
+            self._signature = ()  # refused (e.g. too many versions): show the store's path again
+            raise
 
     def edit(
         self,
@@ -123,18 +147,63 @@ class ChatSession(SessionState):
         *,
         expected: int | None = None,
     ) -> Run | None:
-        """Replace a user message and resend it; every later turn is dropped."""
+        """Send a new version of a user message (a new branch); the old one, with every
+        later turn, stays a version to switch back to."""
         if not self.may_start(expected) or not 0 <= index < len(self.turns):
             return None
         turn = self.turns[index]
         if turn.role != "user":
             return None
         conversation = build_conversation(text, self.model_history(self.turns[:index]))
-        if self.store is not None and turn.message_id is not None:
-            self.store.edit_message(self.owner, turn.message_id, text)
-        turn.content = text
-        self._truncate_after(index)
+        message_id = None
+        if self.store is not None and self.conversation_id is not None:
+            parent = self.turns[index - 1].message_id if index else None
+            message_id = self.store.add_message(
+                self.owner, self.conversation_id, "user", text, parent_id=parent
+            ).id
+        # its versions show at once: a switch back needs no wait for the answer to end
+        before = turn.siblings or tuple(i for i in (turn.message_id,) if i is not None)
+        versions = (*before, message_id) if message_id is not None else ()
+        del self.turns[index:]
+        self.turns.append(ChatTurn("user", text, message_id=message_id, siblings=versions))
         return self._start(backend, conversation, params, "retry")
+
+    # -- versions and branches -----------------------------------------------------------------
+    def switch_version(self, message_id: int, *, expected: int | None = None) -> bool:
+        """Show the branch through ``message_id`` (a version of a shown message), even while an
+        answer streams: that answer goes on in its branch, and showing it again re-attaches.
+        An unknown or foreign id raises NotFoundError and changes nothing."""
+        if expected is not None and expected != self.version:
+            return False
+        if self.store is None or self.conversation_id is None:
+            return False
+        self.store.switch_version(self.owner, message_id)
+        self._detach()
+        self._signature = ()
+        return self.sync()
+
+    def fork(self, message_id: int) -> str | None:
+        """Branch in new chat: the path down to ``message_id`` as a new conversation, shown."""
+        if self.store is None:
+            return None
+        forked = self.store.fork(self.owner, message_id)
+        self.open(forked.id)
+        return forked.id
+
+    def delete_version(self, message_id: int, *, expected: int | None = None) -> bool:
+        """Delete one version of a message and everything after it on its branch (its subtree
+        only); the branch beside it is shown. Not while an answer streams."""
+        if not self.may_start(expected) or self.store is None:
+            return False
+        self.store.delete_version(self.owner, message_id)
+        self._signature = ()
+        self.sync()
+        return True
+
+    def _delete_version(self, message_id: int) -> None:
+        if self.store is not None:
+            self.store.delete_version(self.owner, message_id)
+        del self.turns[-1]
 
     def continue_answer(
         self, backend: Backend, params: GenerationParams, *, expected: int | None = None
@@ -156,18 +225,14 @@ class ChatSession(SessionState):
             self.store.update_message(self.owner, turn.message_id, feedback=value)
         turn.feedback = value  # after the write: a failed one (StoreError) changes nothing
 
-    def _truncate_after(self, index: int) -> None:
-        if self.store is not None and self.conversation_id is not None:
-            message_id = self.turns[index].message_id
-            stored = (
-                self.store.get_message(self.owner, message_id) if message_id is not None else None
-            )
-            if stored is not None:
-                self.store.truncate_after(self.owner, self.conversation_id, stored.position)
-        del self.turns[index + 1 :]
-
     def _start(
-        self, backend: Backend, conversation: Conversation, params: GenerationParams, kind: RunKind
+        self,
+        backend: Backend,
+        conversation: Conversation,
+        params: GenerationParams,
+        kind: RunKind,
+        *,
+        parent_id: int | None = None,
     ) -> Run:
         # A continued answer leaves the turns while it streams: the live answer shows it
         # whole, once (issue: it was shown twice).
@@ -183,6 +248,7 @@ class ChatSession(SessionState):
                 owner=self.owner,
                 conversation_id=self.conversation_id,
                 registry=self.live_answers,
+                parent_id=parent_id,
                 final_save_delays_s=self.final_save_delays_s,
                 unsaved=self.unsaved,
             )

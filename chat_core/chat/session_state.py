@@ -10,7 +10,7 @@ as interrupted. Nothing here starts or stops a run.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -21,7 +21,7 @@ from chat_core.chat.turns import ChatTurn
 from chat_core.messages import ChatMessage
 from chat_core.metrics import SessionStats
 from chat_core.runs import Run
-from chat_core.storage.records import StoredMessage
+from chat_core.storage.records import StoredConversation
 from chat_core.storage.store import ChatStore
 
 Phase = Literal["idle", "streaming", "finished"]
@@ -34,8 +34,12 @@ class _Answer:
     metrics: Mapping[str, Any]
 
 
-def _signature(messages: Sequence[StoredMessage]) -> tuple[Any, ...]:
-    return tuple((m.id, m.status, len(m.content), m.content[-32:], m.feedback) for m in messages)
+def _signature(stored: StoredConversation) -> tuple[Any, ...]:
+    shown = tuple(
+        (m.id, m.status, len(m.content), m.content[-32:], m.feedback, m.model)
+        for m in stored.messages
+    )
+    return shown, tuple(sorted(stored.siblings.items())), stored.total_messages
 
 
 @dataclass
@@ -54,7 +58,10 @@ class SessionState:
     _save_backoff: Backoff = field(default_factory=Backoff, repr=False)  # after failed saves
     unsaved: UnsavedAnswers = field(default=UNSAVED, repr=False)
     final_save_delays_s: tuple[float, ...] = field(default=FINAL_SAVE_DELAYS_S, repr=False)
-    _signature: tuple[Any, ...] = ()
+    _signature: tuple[Any, ...] = ()  # () forces the next sync to read the path again
+    _stamp: tuple[Any, ...] | None = None  # the store's conversation_stamp at the last read
+    shown: StoredConversation | None = None  # the stored conversation last read (the sidebar's)
+    _usage: tuple[int, list[_Answer]] | None = None  # (version, every version's answers)
 
     # -- the answer's phase --------------------------------------------------------------------
     @property
@@ -89,36 +96,50 @@ class SessionState:
         return [ChatMessage(t.role, t.content) for t in chosen if t.content]
 
     def usage(self, prices: Mapping[str, ModelPrice]) -> UsageSummary:
-        """Tokens and estimated cost over this conversation's answers."""
-        return conversation_usage(
-            [_Answer(t.role, t.model, t.metrics_dict) for t in self.turns], prices
-        )
+        """Tokens and estimated cost over this conversation's answers, every version counted
+        (they were paid for); read from the store once per change of what is shown."""
+        answers = [_Answer(t.role, t.model, t.metrics_dict) for t in self.turns]
+        if self.store is not None and self.conversation_id is not None:
+            if self._usage is None or self._usage[0] != self.version:
+                stored = self.store.answer_metrics(self.owner, self.conversation_id)
+                self._usage = (self.version, [_Answer("assistant", *a) for a in stored])
+            answers = self._usage[1]
+        return conversation_usage(answers, prices)
 
     # -- the conversation shown ----------------------------------------------------------------
     def open(self, conversation_id: str) -> bool:
         """Show a stored conversation, re-attached to its live answer if one is streaming."""
-        messages = self._read(conversation_id)
-        if messages is None:
+        stored = self._read(conversation_id)
+        if stored is None:
             return False
         self._detach()
         self.conversation_id = conversation_id
-        self._load(messages)
+        self._stamp = None
+        self._load(stored)
         return True
 
     def sync(self) -> bool:
         """Catch up with the store while idle (another tab's turns); True if anything changed.
 
+        Every rerun calls it: one small query says whether anything shown moved, and only
+        then is the path read again (a long chat's path is most of a rerun's database time).
+
         Raises StoreError when the database is away; the turns shown stay as they are.
         """
         if self.live is not None or self.store is None or self.conversation_id is None:
             return False
-        messages = self._read(self.conversation_id)
-        if messages is None:  # deleted elsewhere
+        stamp = self.store.conversation_stamp(self.owner, self.conversation_id)
+        if stamp is not None and stamp == self._stamp and self._signature:
+            return False
+        stored = self._read(self.conversation_id)
+        if stored is None:  # deleted elsewhere
             self.new_conversation()
             return True
-        return self._load(messages)
+        self._stamp = stamp  # taken before the read: a change in between shows next time
+        return self._load(stored)
 
-    def _read(self, conversation_id: str) -> Sequence[StoredMessage] | None:
+    def _read(self, conversation_id: str) -> StoredConversation | None:
+        """The conversation's active path (not its whole tree: this runs on every rerun)."""
         if self.store is None:
             return None
         stored = self.store.get_conversation(self.owner, conversation_id)
@@ -131,13 +152,15 @@ class SessionState:
             stored = (
                 self.store.get_conversation(self.owner, conversation_id) if self.store else None
             )
-        return stored.messages if stored is not None else None
+        return stored
 
-    def _load(self, messages: Sequence[StoredMessage]) -> bool:
-        signature = _signature(messages)
+    def _load(self, stored: StoredConversation) -> bool:
+        self.shown = stored
+        signature = _signature(stored)
         if signature == self._signature and self.live is None:
             return False
-        turns = [ChatTurn.from_stored(m) for m in messages]
+        messages = stored.messages
+        turns = [ChatTurn.from_stored(m, stored.siblings.get(m.id, ())) for m in messages]
         last = messages[-1] if messages else None
         if last is not None and last.status == "streaming":
             live = self.live_answers.get(last.id)
@@ -156,6 +179,7 @@ class SessionState:
         self._detach()
         self.conversation_id = None
         self.turns = []
+        self.shown = None
         self._signature = ()
         self._bump()
 

@@ -13,6 +13,7 @@ from chat_core.events import StreamError
 from chat_core.messages import Role
 from chat_core.metrics import AnswerStatus, StreamMetrics
 from chat_core.storage.records import StoredMessage
+from chat_core.tree import Versions, versions
 
 
 @dataclass
@@ -32,6 +33,14 @@ class ChatTurn:
     feedback: int = 0
     reasoning: str = ""
     tool_names: tuple[str, ...] = ()
+    # every version of this message (itself included, oldest first) when it has others
+    siblings: tuple[int, ...] = ()
+
+    def versions(self) -> Versions | None:
+        """Where this message sits among its versions (``‹ 2/3 ›``), when it has others."""
+        if len(self.siblings) < 2 or self.message_id not in self.siblings:
+            return None
+        return versions(self.siblings, self.message_id)
 
     @property
     def finish_reason(self) -> str | None:
@@ -90,7 +99,7 @@ class ChatTurn:
         return estimate_cost(self.model, prompt, completion, prices)
 
     @classmethod
-    def from_stored(cls, message: StoredMessage) -> ChatTurn:
+    def from_stored(cls, message: StoredMessage, siblings: tuple[int, ...] = ()) -> ChatTurn:
         metrics = StreamMetrics.from_dict(message.metrics) if message.metrics else None
         error = None
         if message.metrics.get("error_code") and message.status in ("error", "interrupted"):
@@ -110,6 +119,7 @@ class ChatTurn:
             message.feedback,
             reasoning=message.reasoning,
             tool_names=_stored_tools(message.metrics),
+            siblings=siblings,
         )
 
 

@@ -1,6 +1,8 @@
 """An OpenAI-compatible server over the offline model, for tests, benchmarks and demos.
 
     python -m chat_core.openai_stub --port 8001
+    python -m chat_core.openai_stub --model llama3.2:1b   # only that one; 404 for others
+    python -m chat_core.openai_stub --silent              # accepts, never answers
     OPENAI_BASE_URL=http://127.0.0.1:8001/v1 OPENAI_API_KEY=anything ...
 
 Directives in the last user message become real OpenAI-shaped failures: an

@@ -26,6 +26,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8001, help="port (default 8001)")
     parser.add_argument("--tps", type=_rate, default=200.0, help="tokens per second (default 200)")
+    parser.add_argument(
+        "--model",
+        action="append",
+        dest="models",
+        help="serve only this model (repeatable); others get 404 'model not found', as Ollama",
+    )
+    parser.add_argument(
+        "--silent", action="store_true", help="accept /v1 requests and never answer them"
+    )
     parser.add_argument("--log-level", default="info", help="uvicorn log level (default info)")
     args = parser.parse_args(argv)
     print(
@@ -35,7 +44,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     # A short graceful shutdown: a stalled non-streaming request must not hold Ctrl-C for minutes.
     uvicorn.run(
-        create_app(tokens_per_second=args.tps),
+        create_app(
+            tokens_per_second=args.tps,
+            models=args.models,
+            strict_models=bool(args.models),
+            silent=args.silent,
+        ),
         host=args.host,
         port=args.port,
         log_level=args.log_level,

@@ -66,16 +66,37 @@ async def _read_json(request: Request) -> object:
         ) from exc
 
 
-def create_app(tokens_per_second: float = 200.0, models: Sequence[str] | None = None) -> Starlette:
+def create_app(
+    tokens_per_second: float = 200.0,
+    models: Sequence[str] | None = None,
+    *,
+    strict_models: bool = False,
+    silent: bool = False,
+) -> Starlette:
     """The stub as an ASGI app; ``tokens_per_second`` is the offline model's rate.
 
-    ``models`` is what ``GET /v1/models`` lists (the offline model's name by default),
-    for example an OpenAI-style list with embedding and audio models in it.
+    Args:
+        tokens_per_second: the offline model's rate.
+        models: what ``GET /v1/models`` lists (the offline model's name by default),
+            for example an OpenAI-style list with embedding and audio models in it.
+        strict_models: refuse a model ``models`` does not list with 404 "model not
+            found", as Ollama does (the dialects then come from the served names only).
+        silent: accept every ``/v1`` request and never answer it: a server that hangs.
     """
     backend = OfflineBackend(tokens_per_second=tokens_per_second)
     model_ids = list(models or ())
     stats = StubStats()
     hide_drop_tracebacks()
+
+    async def refusal(model: str) -> Response | None:
+        """Silence, or Ollama's 404 for a model it does not serve; None to answer."""
+        if silent:
+            await asyncio.Event().wait()  # until the server shuts down
+        if strict_models and model not in (model_ids or backend.list_models()):
+            # Ollama's words and status for a name it has not pulled.
+            message = f'model "{model[:100]}" not found, try pulling it first'
+            return _error(404, message, "api_error")
+        return None
 
     async def chat_completions(request: Request) -> Response:
         stats.requests += 1
@@ -84,9 +105,11 @@ def create_app(tokens_per_second: float = 200.0, models: Sequence[str] | None = 
             parsed = parse_request(body)
         except InvalidRequest as exc:
             return _error(exc.status, exc.message, "invalid_request_error", exc.param, exc.code)
+        if (refused := await refusal(parsed.model)) is not None:
+            return refused
         dialect = dialect_for(parsed.model)
-        if dialect == "strict" and (refusal := strict_refusal(body)):  # type: ignore[arg-type]
-            return _error(400, refusal[0], "invalid_request_error", refusal[1], refusal[2])
+        if dialect == "strict" and (strict := strict_refusal(body)):  # type: ignore[arg-type]
+            return _error(400, strict[0], "invalid_request_error", strict[1], strict[2])
         log.info(
             "chat completion: stream=%s messages=%d",
             parsed.stream,
@@ -133,10 +156,12 @@ def create_app(tokens_per_second: float = 200.0, models: Sequence[str] | None = 
             parsed = parse_responses_request(body)
         except InvalidRequest as exc:
             return _error(exc.status, exc.message, "invalid_request_error", exc.param, exc.code)
+        if (refused := await refusal(parsed.model)) is not None:
+            return refused
         dialect = dialect_for(parsed.model)
-        refusal = strict_refusal(body, responses=True) if dialect == "strict" else None  # type: ignore[arg-type]
-        if refusal:
-            return _error(400, refusal[0], "invalid_request_error", refusal[1], refusal[2])
+        strict = strict_refusal(body, responses=True) if dialect == "strict" else None  # type: ignore[arg-type]
+        if strict:
+            return _error(400, strict[0], "invalid_request_error", strict[1], strict[2])
         log.info("response: messages=%d", len(parsed.conversation.messages))
         plan = reshape(
             dialect,
@@ -152,6 +177,8 @@ def create_app(tokens_per_second: float = 200.0, models: Sequence[str] | None = 
         return PlanStream(play(plan, shaper, drop_after=drop_after, stats=stats))
 
     async def list_models(request: Request) -> Response:
+        if silent:
+            await asyncio.Event().wait()
         return JSONResponse(model_list(model_ids or backend.list_models()))
 
     async def healthz(request: Request) -> Response:

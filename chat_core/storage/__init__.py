@@ -6,8 +6,10 @@
     base.py           opening, recovery of stale answers, owner-scoped lookups
     ledger.py         the usage ledger (visitor budget) and per-owner preferences
     conversations.py  whole conversations: create, list, read, rename, delete, import
+    branches.py       the tree: active path, versions, switch, fork, delete a version
     store.py          ChatStore: those, plus messages, every call scoped to an owner
     transfer.py       export to Markdown / JSON, strict all-or-nothing JSON import
+    tree_file.py      a JSON export's tree, checked before anything is written
 
 Storage imports neither runs nor chat (a test checks it).
 """

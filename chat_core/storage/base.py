@@ -143,11 +143,19 @@ class StoreBase:
         return message_from_row(row, stale_before or self._stale_before())
 
     def _insert(
-        self, conn: Connection, conversation_id: str, new: NewMessage, now: str, prefix: str
+        self,
+        conn: Connection,
+        conversation_id: str,
+        new: NewMessage,
+        now: str,
+        prefix: str,
+        parent_id: int | None = None,
     ) -> int:
+        """Write one message under ``parent_id`` (the caller checked it is in this chat)."""
         role = check_role(new.role, f"{prefix}role")
         values = {
             "conversation_id": conversation_id,
+            "parent_id": parent_id,
             "role": role,
             "content": check_content(role, new.content, f"{prefix}content"),
             "reasoning": check_content("assistant", new.reasoning, f"{prefix}reasoning"),

@@ -22,7 +22,7 @@ import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from chat_core.backends.directives import parse_directives
 from chat_core.errors import LimitError, ValidationError
@@ -50,7 +50,7 @@ DEFAULT_TITLE = "New chat"
 MAX_TITLE_CHARS = 200
 AUTO_TITLE_CHARS = 48
 MAX_ANSWER_CHARS = MAX_TOKENS_LIMIT * 8  # an answer may be max_tokens long; ~4 chars a token, x2
-MAX_MESSAGES_PER_CONVERSATION = 1000
+MAX_MESSAGES_PER_CONVERSATION = 5000  # every version of every message (a tree), not one path
 MAX_FIELD_KEYS = 64  # params / metrics: flat objects of JSON scalars
 MAX_FIELD_STRING_CHARS = 2000
 _TIME_PATTERN = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
@@ -78,6 +78,7 @@ class StoredMessage:
     feedback: int  # -1 thumbs down, 0 none, 1 thumbs up
     created_at: str
     reasoning: str = ""  # the model's reasoning summary, kept apart from the answer
+    parent_id: int | None = None  # the message before it on its branch; None: a first prompt
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,13 +94,21 @@ class ConversationSummary:
 
 @dataclass(frozen=True, slots=True)
 class StoredConversation:
-    """A conversation with its messages, oldest first."""
+    """A conversation's active path (root -> leaf); ``siblings``: each path message with other
+    versions -> all of them, oldest first; ``tree``: every message, when asked for."""
 
     id: str
     title: str
     created_at: str
     updated_at: str
     messages: tuple[StoredMessage, ...]
+    siblings: Mapping[int, tuple[int, ...]] = field(default_factory=dict)
+    message_count: int = -1  # -1: the path is all there is
+    tree: tuple[StoredMessage, ...] = ()
+
+    @property
+    def total_messages(self) -> int:
+        return len(self.messages) if self.message_count < 0 else self.message_count
 
     def history(self) -> list[ChatMessage]:
         """The messages to send back to a model: every non-empty text, without status notes."""
@@ -119,6 +128,8 @@ class NewMessage:
     feedback: int = 0
     created_at: str | None = None
     reasoning: str = ""
+    # an import's tree: its parent's index in the list; None: a first prompt; default: a chain
+    parent: int | Literal["previous"] | None = "previous"
 
 
 # -- validation (shared by store.py and transfer.py) ---------------------------------------
@@ -284,4 +295,5 @@ def message_from_row(row: Mapping[Any, Any], stale_before: str) -> StoredMessage
         feedback=row["feedback"],
         created_at=row["created_at"],
         reasoning=row["reasoning"],
+        parent_id=row["parent_id"],
     )

@@ -13,6 +13,11 @@ and no owners. ``_from_sqlite_v2`` copies them into the current tables: every
 chat is kept, under the reserved owner ``LEGACY_OWNER`` (no visitor can be
 it, so an upgraded public app shows old chats to nobody), with a new
 unguessable id; message ids, positions, texts and times are kept.
+
+Version 4 makes conversations trees (versions and branches, see ``chat_core.tree``):
+``messages.parent_id``, ``conversations.active_leaf`` and ``branch_choices`` (per
+fork point, the child last viewed). ``_link_chains`` turns every linear chat into
+a chain, each message the child of the one before it, its last message the leaf.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from sqlalchemy import (
     insert,
     inspect,
     select,
+    update,
 )
 
 from chat_core.errors import StoreError
@@ -47,7 +53,7 @@ from chat_core.storage.records import (
     new_conversation_id,
 )
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 _TIME = String(27)  # 2025-01-31T12:00:00.000000Z: text, so every export shows the stored bytes
 _ID = String(MAX_CONVERSATION_ID_CHARS)
 _OWNER = String(MAX_OWNER_CHARS)
@@ -64,6 +70,7 @@ conversations = Table(
     Column("id", _ID, primary_key=True),  # random: a URL names one chat and guesses none
     Column("owner", _OWNER, nullable=False),
     Column("title", Text),  # NULL until the first prompt names it
+    Column("active_leaf", Integer),  # the message the shown path ends at; NULL when empty
     Column("created_at", _TIME, nullable=False),
     Column("updated_at", _TIME, nullable=False),
 )
@@ -79,7 +86,10 @@ messages = Table(
         ForeignKey("conversations.id", ondelete="CASCADE"),
         nullable=False,
     ),
-    Column("position", Integer, nullable=False),
+    Column("position", Integer, nullable=False),  # creation order, so siblings sort by it
+    # No foreign key: a cascade down a 2,000-message chain passes SQLite's trigger depth
+    # limit; the store checks a parent is in the same conversation when it writes one.
+    Column("parent_id", Integer),
     Column("role", String(16), nullable=False),
     Column("content", Text, nullable=False),
     Column("reasoning", Text, nullable=False, server_default=""),
@@ -104,6 +114,22 @@ Index(
     postgresql_where=messages.c.status == "streaming",
 )
 
+messages_by_parent = Index("messages_by_parent", messages.c.conversation_id, messages.c.parent_id)
+
+branch_choices = Table(  # per fork point, the child last viewed (parent 0: the first prompt)
+    "branch_choices",
+    metadata,
+    Column(
+        "conversation_id",
+        _ID,
+        ForeignKey("conversations.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("parent_id", Integer, nullable=False),
+    Column("child_id", Integer, nullable=False),
+    PrimaryKeyConstraint("conversation_id", "parent_id"),
+)
+
 prefs = Table(
     "prefs",
     metadata,
@@ -124,9 +150,43 @@ usage = Table(  # the visitor budget's ledger: one row per answer, summed over a
 )
 Index("usage_by_identity", usage.c.identity, usage.c.at)
 
+
 # MIGRATIONS[v] takes a database from v to v + 1 (v >= SCHEMA_VERSION when added); the same
 # step runs on every dialect, so write it with SQLAlchemy constructs, not dialect SQL.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
+def _to_trees(conn: Connection) -> None:
+    """v3 -> v4: parents, active leaves and fork choices; every linear chat becomes a chain."""
+    conn.exec_driver_sql("ALTER TABLE messages ADD COLUMN parent_id INTEGER")
+    conn.exec_driver_sql("ALTER TABLE conversations ADD COLUMN active_leaf INTEGER")
+    messages_by_parent.create(conn)
+    branch_choices.create(conn)
+    _link_chains(conn)
+
+
+def _link_chains(conn: Connection) -> None:
+    """Each message the child of the one before it (by position); the last one the leaf."""
+    before = messages.alias("before")
+    previous = (
+        select(before.c.id)
+        .where(
+            before.c.conversation_id == messages.c.conversation_id,
+            before.c.position < messages.c.position,
+        )
+        .order_by(before.c.position.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    conn.execute(update(messages).values(parent_id=previous))
+    last = (
+        select(messages.c.id)
+        .where(messages.c.conversation_id == conversations.c.id)
+        .order_by(messages.c.position.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    conn.execute(update(conversations).values(active_leaf=last))
+
+
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {3: _to_trees}
 
 
 def current_version(conn: Connection) -> int:
@@ -151,11 +211,14 @@ def migrate(conn: Connection) -> int:
         )
     if found == SCHEMA_VERSION:
         return found
+    steps_from = found
     if found == 0:
         metadata.create_all(conn, checkfirst=False)  # a foreign table of the same name fails
+        steps_from = SCHEMA_VERSION
     elif found < 3:
-        _from_sqlite_v2(conn, found)
-    for version in range(max(found, 3), SCHEMA_VERSION):
+        _from_sqlite_v2(conn, found)  # creates today's tables: no step below applies
+        steps_from = SCHEMA_VERSION
+    for version in range(steps_from, SCHEMA_VERSION):
         MIGRATIONS[version](conn)
     conn.execute(schema_version.delete())
     conn.execute(insert(schema_version).values(version=SCHEMA_VERSION))
@@ -204,6 +267,7 @@ def _from_sqlite_v2(conn: Connection, found: int) -> None:
             f" SELECT '{LEGACY_OWNER}', key, value FROM v2_prefs"
         )
         sql("DROP TABLE v2_prefs")
+    _link_chains(conn)
     sql("DROP TABLE v2_messages")
     sql("DROP TABLE v2_conversations")
     sql("PRAGMA user_version = 0")  # the version table speaks from now on

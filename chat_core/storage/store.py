@@ -28,6 +28,7 @@ from sqlalchemy import select, update
 
 from chat_core.errors import NotFoundError, StoreError, ValidationError
 from chat_core.settings import Settings, load_settings
+from chat_core.storage.branches import Parent
 from chat_core.storage.conversations import Conversations
 from chat_core.storage.ledger import Ledger
 from chat_core.storage.records import (
@@ -63,15 +64,20 @@ class ChatStore(Conversations, Ledger):
         params: Mapping[str, Any] | None = None,
         metrics: Mapping[str, Any] | None = None,
         reasoning: str = "",
+        parent_id: Parent = "leaf",
     ) -> StoredMessage:
-        """Append a message; the first user message titles an untitled conversation."""
+        """Add a message under ``parent_id`` (default: after the active leaf; None: a new first
+        prompt) and make it the active leaf; the first prompt titles an untitled chat."""
         new = NewMessage(
             role, content, status, model, params or {}, metrics or {}, reasoning=reasoning
         )
         with self.db.write() as conn:
             conv = self._conversation(conn, owner, conversation_id, lock=True)
+            parent = self._parent_for(conn, conv, parent_id)
+            self._check_room(conn, conv["id"], parent)
             now = self._now()
-            message_id = self._insert(conn, conv["id"], new, now, "")
+            message_id = self._insert(conn, conv["id"], new, now, "", parent)
+            self._make_active(conn, conv["id"], message_id, parent)
             changes: dict[str, Any] = {"updated_at": now}  # a live message moves it to the top
             if conv["title"] is None and role == "user":
                 changes["title"] = title_from_prompt(content)
@@ -87,10 +93,19 @@ class ChatStore(Conversations, Ledger):
         *,
         model: str | None = None,
         params: Mapping[str, Any] | None = None,
+        parent_id: Parent = "leaf",
     ) -> StoredMessage:
-        """An empty assistant message with status ``streaming``, to grow with ``update_partial``."""
+        """An empty assistant message with status ``streaming``, to grow with ``update_partial``
+        (under ``parent_id``: a prompt's next version of its answer)."""
         return self.add_message(
-            owner, conversation_id, "assistant", "", status="streaming", model=model, params=params
+            owner,
+            conversation_id,
+            "assistant",
+            "",
+            status="streaming",
+            model=model,
+            params=params,
+            parent_id=parent_id,
         )
 
     def update_partial(self, owner: str, message_id: int, content: str) -> bool:
@@ -180,6 +195,7 @@ class ChatStore(Conversations, Ledger):
                 .values(content=text, status="complete", updated_at=now)
             )
             self._delete_after(conn, row["conversation_id"], row["position"])
+            self._repair_leaf(conn, row["conversation_id"])
             self._touch(conn, row["conversation_id"], now)
             return self._record(self._message_row(conn, owner, message_id))
 
@@ -191,6 +207,7 @@ class ChatStore(Conversations, Ledger):
             conv = self._conversation(conn, owner, conversation_id, lock=True)
             gone = self._delete_after(conn, conv["id"], position)
             if gone:
+                self._repair_leaf(conn, conv["id"])
                 self._touch(conn, conv["id"], self._now())
         return gone
 

@@ -1,24 +1,27 @@
 """Export a conversation as Markdown or JSON; import a JSON export as a new conversation.
 
-    conv = store.get_conversation(conversation_id)
+    conv = store.get_conversation(owner, conversation_id, whole_tree=True)
     st.download_button("JSON", export_json(conv), export_filename(conv, "json"))
     st.download_button("Markdown", export_markdown(conv), export_filename(conv, "md"))
     summary = import_json(store, owner, uploaded_file.getvalue())   # a new conversation of owner's
 
-The JSON export (format ``streaming-chat/conversation``, version 1)::
+The JSON export (format ``streaming-chat/conversation``, version 2)::
 
-    {"format", "version", "title", "created_at", "updated_at",
-     "messages": [{"role", "content", "reasoning", "status", "model", "params",
-                   "metrics", "feedback", "created_at"}, ...]}
+    {"format", "version", "title", "created_at", "updated_at", "active_leaf",
+     "messages": [{"id", "parent", "role", "content", "reasoning", "status", "model",
+                   "params", "metrics", "feedback", "created_at"}, ...]}
 
-It holds no database ids, and an import keeps its times, so export -> import ->
-export gives the same bytes. An answer still streaming is exported as
-``interrupted``: a file is a snapshot, and an import must not look live.
+It carries the whole tree (every version, oldest first) and the message shown
+last: ``id`` numbers the messages of the file from 1 and ``parent`` names one of
+them (null: a version of the first message). It holds no database ids, and an
+import keeps its times, so export -> import -> export gives the same bytes.
+Version 1 files (one linear chat) import as a chain. An answer still streaming
+is exported as ``interrupted``: a file is a snapshot, and must not look live.
 
 Imports come from anywhere, so they are checked strictly before and while
 writing: the size (``MAX_IMPORT_BYTES``), UTF-8, JSON syntax, nesting depth,
-duplicate keys, unknown keys, types, roles, statuses, the limits of
-``messages.py`` and ``records.py``, and the number of messages. Any failure raises
+duplicate keys, unknown keys, types, roles, statuses, the tree (``tree_file.py``),
+the limits of ``messages.py`` and ``records.py``. Any failure raises
 ``ValidationError`` or ``LimitError`` naming the field (``messages[3].role``),
 and nothing is written: the whole import is one transaction. Only ``format``,
 ``version`` and each message's ``role`` and ``content`` are required.
@@ -29,7 +32,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, NoReturn
 
 from chat_core.errors import LimitError, ValidationError
@@ -50,14 +53,20 @@ from chat_core.storage.records import (
     check_title,
 )
 from chat_core.storage.store import ChatStore
+from chat_core.storage.tree_file import file_tree
 
 EXPORT_FORMAT = "streaming-chat/conversation"
-EXPORT_VERSION = 1
+EXPORT_VERSION = 2
+READ_VERSIONS = (1, 2)
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
 MAX_IMPORT_MESSAGES = MAX_MESSAGES_PER_CONVERSATION
-_TOP_KEYS = frozenset({"format", "version", "title", "created_at", "updated_at", "messages"})
+_TOP_KEYS = frozenset(
+    {"format", "version", "title", "created_at", "updated_at", "active_leaf", "messages"}
+)
 _MESSAGE_KEYS = frozenset(
     {
+        "id",
+        "parent",
         "role",
         "content",
         "reasoning",
@@ -84,15 +93,21 @@ def _exported_status(message: StoredMessage) -> str:
 
 
 def conversation_to_dict(conversation: StoredConversation) -> dict[str, Any]:
-    """The JSON export as a dict, keys in their export order."""
+    """The JSON export as a dict, keys in their export order: the whole tree when the
+    conversation was read with ``whole_tree=True``, else its active path."""
+    every = conversation.tree or conversation.messages
+    number = {m.id: i for i, m in enumerate(every, 1)}
     return {
         "format": EXPORT_FORMAT,
         "version": EXPORT_VERSION,
         "title": conversation.title,
         "created_at": conversation.created_at,
         "updated_at": conversation.updated_at,
+        "active_leaf": number[conversation.messages[-1].id] if conversation.messages else None,
         "messages": [
             {
+                "id": number[m.id],
+                "parent": number.get(m.parent_id),  # type: ignore[arg-type]
                 "role": m.role,
                 "content": m.content,
                 "reasoning": m.reasoning,
@@ -103,7 +118,7 @@ def conversation_to_dict(conversation: StoredConversation) -> dict[str, Any]:
                 "feedback": m.feedback,
                 "created_at": m.created_at,
             }
-            for m in conversation.messages
+            for m in every
         ],
     }
 
@@ -114,14 +129,21 @@ def export_json(conversation: StoredConversation) -> str:
 
 
 def export_markdown(conversation: StoredConversation) -> str:
-    """The conversation as readable Markdown; statuses are notes, not part of the text."""
+    """The active path as Markdown, counting other versions; statuses are notes, not text."""
     count = len(conversation.messages)
+    others = conversation.total_messages - count
     lines = [
         f"# {conversation.title}",
         "",
         f"*{count} message{'s' if count != 1 else ''} · started {conversation.created_at}"
         f" · updated {conversation.updated_at}*",
     ]
+    if others > 0:
+        lines += [
+            "",
+            f"*This is the version shown last; other versions hold {others} more"
+            f" message{'s' if others != 1 else ''} (the JSON export has them all).*",
+        ]
     for m in conversation.messages:
         heading = m.role.capitalize() + (
             f" · {m.model}" if m.role == "assistant" and m.model else ""
@@ -157,6 +179,7 @@ class ConversationImport:
     created_at: str | None
     updated_at: str | None
     messages: tuple[NewMessage, ...]
+    active_leaf: int | None = None  # an index into messages
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -203,9 +226,9 @@ def _object(value: object, field_name: str, allowed: frozenset[str]) -> Mapping[
     return value
 
 
-def _message(item: object, i: int) -> NewMessage:
+def _message(item: object, i: int, version: int) -> NewMessage:
     name = f"messages[{i}]"
-    obj = _object(item, name, _MESSAGE_KEYS)
+    obj = _object(item, name, _MESSAGE_KEYS if version > 1 else _MESSAGE_KEYS - {"id", "parent"})
     for key in ("role", "content"):
         if key not in obj:
             raise ValidationError(f"{name}.{key}", f"{name}.{key} is missing")
@@ -235,16 +258,20 @@ def parse_export(data: bytes | str) -> ConversationImport:
     if top.get("format") != EXPORT_FORMAT:
         raise ValidationError("format", f"format must be {EXPORT_FORMAT!r}: is this an export?")
     version = top.get("version")
-    if isinstance(version, bool) or version != EXPORT_VERSION:
+    if isinstance(version, bool) or version not in READ_VERSIONS:
         shown = repr(version)[:20]
         raise ValidationError(
-            "version", f"version {shown} is not supported (this app reads version 1)"
+            "version", f"version {shown} is not supported (this app reads versions 1 and 2)"
         )
     messages = top.get("messages")
     if not isinstance(messages, list):
         raise ValidationError("messages", "messages must be a list")
+    parents, active = file_tree(messages, top.get("active_leaf")) if version > 1 else ([], None)
     if len(messages) > MAX_IMPORT_MESSAGES:
         raise LimitError("messages", f"more than {MAX_IMPORT_MESSAGES} messages")
+    parsed = [_message(item, i, version) for i, item in enumerate(messages)]
+    if version > 1:
+        parsed = [replace(m, parent=parent) for m, parent in zip(parsed, parents, strict=True)]
     title = top.get("title")
     times = {key: top.get(key) for key in ("created_at", "updated_at")}
     return ConversationImport(
@@ -255,7 +282,8 @@ def parse_export(data: bytes | str) -> ConversationImport:
         updated_at=None
         if times["updated_at"] is None
         else check_time(times["updated_at"], "updated_at"),
-        messages=tuple(_message(item, i) for i, item in enumerate(messages)),
+        messages=tuple(parsed),
+        active_leaf=active,
     )
 
 
@@ -268,4 +296,5 @@ def import_json(store: ChatStore, owner: str, data: bytes | str) -> Conversation
         parsed.messages,
         created_at=parsed.created_at,
         updated_at=parsed.updated_at,
+        active_leaf=parsed.active_leaf,
     )

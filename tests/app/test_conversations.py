@@ -62,22 +62,25 @@ def test_new_chat_switch_and_delete(chat_env):
     assert at.session_state["chat"].conversation_id is None
 
 
-def test_regenerate_replaces_the_last_answer(chat_env):
+def test_regenerate_adds_a_version_of_the_last_answer(chat_env):
     at = new_chat_app()
     ask(at, "/echo one answer")
     at.button(key="regenerate").click().run()
     session = at.session_state["chat"]
     assert [t.role for t in session.turns] == ["user", "assistant"]
-    assert session.turns[1].content == "one answer"
+    assert session.turns[1].content == "one answer" and session.turns[1].versions().label == "2/2"
     stored = session.store.get_conversation(session.owner, session.conversation_id)
     assert [m.role for m in stored.messages] == ["user", "assistant"]
+    assert stored.total_messages == 3  # the first answer is kept, one switch away
 
 
-def test_edit_a_message_and_resend_replaces_later_turns(chat_env):
+def test_edit_a_message_and_resend_shows_a_new_branch(chat_env):
     at = new_chat_app()
     ask(at, "/echo alpha")
     session = ask(at, "/echo beta")
     first_user = session.turns[0]
+    at.session_state[f"edit-0-{session.version}"] = True  # open its Edit popover (drawn lazily)
+    at.run()
     prefix = f"edit-text-{first_user.message_id}-"
     (area,) = [t for t in at.text_area if t.key and t.key.startswith(prefix)]
     area.input("/echo gamma").run()
@@ -86,6 +89,7 @@ def test_edit_a_message_and_resend_replaces_later_turns(chat_env):
     assert [t.content for t in session.turns] == ["/echo gamma", "gamma"]
     stored = session.store.get_conversation(session.owner, session.conversation_id)
     assert [m.content for m in stored.messages] == ["/echo gamma", "gamma"]
+    assert stored.total_messages == 6  # the old branch, all four messages, stays a version
 
 
 def test_reload_returns_to_the_same_conversation(chat_env):
@@ -133,7 +137,7 @@ def test_an_unusable_database_still_chats_without_saving(chat_env, monkeypatch):
     assert session.turns[-1].content == "still here"
 
 
-def test_cost_is_shown_only_for_priced_models(chat_env):
+def test_cost_is_shown_only_for_priced_models(chat_env, monkeypatch):
     at = new_chat_app()
     ask(at, "/echo free")
     assert not [m for m in at.sidebar.metric if m.label == "Estimated cost"]  # offline: no price
@@ -142,7 +146,14 @@ def test_cost_is_shown_only_for_priced_models(chat_env):
     assert [m.value for m in at.sidebar.metric if m.label == "Tokens in this chat"] == [
         f"{expected:,}"
     ]
-    answer.model = "gpt-4o-mini"  # as if OpenAI had answered
+    with sqlite3.connect(chat_env / "chats.sqlite3") as db:  # as if a server had answered
+        db.execute(  # a write as the store makes it: the row's time moves too
+            "UPDATE messages SET model = 'gpt-4o-mini', updated_at = '2999-01-01T00:00:00.000000Z'"
+            " WHERE role = 'assistant'"
+        )
+    at.run()  # a local model by that name is not billed at OpenAI's rates
+    assert not [m for m in at.sidebar.metric if m.label == "Estimated cost"]
+    monkeypatch.setenv("CHAT_PRICES", "gpt-4o-mini=1000/1000")  # the owner's own price
     at.run()
     cost = [m.value for m in at.sidebar.metric if m.label == "Estimated cost"]
     assert cost and cost[0].startswith(("$", "<$"))

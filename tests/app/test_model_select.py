@@ -56,6 +56,24 @@ def test_the_select_still_takes_free_text(stub):
     assert new_chat_app().selectbox(key="model_pick").proto.accept_new_options
 
 
-def test_a_configured_model_the_server_does_not_list_is_still_offered(stub, monkeypatch):
-    monkeypatch.setenv("CHAT_MODEL", "my-deployment")  # Azure names deployments freely
-    assert new_chat_app().selectbox(key="model_pick").value == "my-deployment"
+def test_a_configured_model_the_server_does_not_list_gives_way_and_says_so(stub, monkeypatch):
+    monkeypatch.setenv("CHAT_MODEL", "my-model")
+    at = new_chat_app()
+    assert at.selectbox(key="model_pick").value == "gpt-4o-mini"  # listed, and the default
+    assert "my-model" not in at.selectbox(key="model_pick").options
+    note = [c.value for c in at.caption if "does not serve `my-model`" in c.value]
+    assert note and "gpt-4o-mini" in note[0] and "127.0.0.1:" in note[0]
+    at.chat_input[0].set_value("Hello there").run()
+    assert at.session_state["chat"].turns[-1].model == "gpt-4o-mini"
+
+
+def test_on_azure_a_configured_deployment_is_kept(chat_env, monkeypatch):
+    # Azure lists base models; its requests name deployments, which it does not list.
+    from chat_core import Settings, choose_model
+    from chat_core.backends.model_list import ModelList
+
+    settings = Settings(
+        openai_base_url="https://x.openai.azure.com/openai/v1", model="my-deployment"
+    )
+    choice = choose_model(settings, ModelList(("gpt-4o",)))
+    assert choice.pick.name == "my-deployment" and choice.caption is None

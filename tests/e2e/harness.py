@@ -90,11 +90,14 @@ def gateway(workdir: Path, tokens_per_second: float = FAST_TPS) -> Iterator[Serv
 
 
 @contextlib.contextmanager
-def openai_stub(workdir: Path, tokens_per_second: float = FAST_TPS) -> Iterator[Server]:
-    """``python -m chat_core.openai_stub`` on a free port (``GET /_stub/stats`` counts requests)."""
+def openai_stub(
+    workdir: Path, tokens_per_second: float = FAST_TPS, *options: str
+) -> Iterator[Server]:
+    """``python -m chat_core.openai_stub`` on a free port (``GET /_stub/stats`` counts requests);
+    ``options`` such as ``--model NAME`` (serve only it) or ``--silent`` (never answer)."""
     workdir.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "chat_core.openai_stub", "--port", "{port}"]
-    cmd += ["--tps", str(tokens_per_second), "--log-level", "warning"]
+    cmd += ["--tps", str(tokens_per_second), "--log-level", "warning", *options]
     with run_server(cmd, cwd=workdir, env=clean_env(), health_path="/healthz") as server:
         yield server
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 import random
 import re
 import string
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from chat_core import GenerationParams, OfflineBackend, TextDelta, build_conversation
 from tests.e2e.harness import ChatPage, Server
 
 pytestmark = pytest.mark.e2e
@@ -102,7 +104,7 @@ def test_only_the_streaming_answers_controls_exist_while_it_streams(chat: ChatPa
     expect(chat.page.locator(ERROR_ALERT)).to_have_count(0)
     for key in ("retry", "continue", "regenerate"):
         expect(chat.button(key)).to_have_count(0)
-    expect(main.locator("button[data-copy-text]")).to_have_count(0)
+    expect(main.locator("button[data-copy-from]")).to_have_count(0)
     expect(main.get_by_test_id("stFeedback")).to_have_count(0)
     expect(main.get_by_role("button", name="Edit")).to_have_count(0)
     expect(chat.button("stop")).to_be_visible()
@@ -280,15 +282,45 @@ def test_clear_asks_first(chat: ChatPage) -> None:
     expect(chat.user_messages).to_have_count(0)
 
 
+def test_export_is_made_on_click(chat: ChatPage) -> None:
+    chat.send("/echo exported words")
+    chat.wait_idle(answers=1)
+    chat.sidebar().get_by_role("button", name="This chat").click()
+    popover = chat.page.get_by_test_id("stPopoverBody")
+    with chat.page.expect_download() as download:
+        popover.get_by_role("button", name="Markdown").click()
+    path = download.value.path()
+    text = Path(path).read_text()
+    assert "/echo exported words" in text
+    assert "exported words" in text.split("/echo exported words", 1)[1]
+
+
 def test_copy_is_one_click_with_feedback(chat: ChatPage) -> None:
     chat.send("/echo **bold** and `code`")
     chat.wait_idle(answers=1)
-    copy = chat.answers.last.locator("button[data-copy-text]")
+    copy = chat.answers.last.locator("button[data-copy-from]")
 
     copy.click()
 
     expect(copy).to_have_text("✓ Copied")
     assert chat.page.evaluate("navigator.clipboard.readText()") == "**bold** and `code`"
+
+
+def test_copy_of_a_long_answer_is_its_whole_markdown_without_a_second_copy_in_the_page(
+    chat: ChatPage,
+) -> None:
+    # Shown in two pieces of whole blocks (answer_blocks): Copy joins what the page shows.
+    plan = OfflineBackend(400).plan(build_conversation("/lorem 3000", []), GenerationParams())
+    text = "".join(e.text for _, e in plan if isinstance(e, TextDelta))
+    chat.send("/lorem 3000")
+    chat.wait_idle(answers=1)
+    copy = chat.answers.last.locator("button[data-copy-from]")
+    assert len(copy.evaluate("b => b.outerHTML")) < 200  # the text is not in the button
+
+    copy.click()
+
+    expect(copy).to_have_text("✓ Copied")
+    assert chat.page.evaluate("navigator.clipboard.readText()") == text.strip()
 
 
 # -- 12. two tabs ------------------------------------------------------------------------------
@@ -320,7 +352,7 @@ def test_a_second_tab_on_the_chat_shows_the_other_tabs_turns(
 
 
 # -- 13. honest chrome -------------------------------------------------------------------------
-def test_a_refused_connection_names_the_url_and_the_refusal(chat: ChatPage) -> None:
+def test_a_refused_connection_names_the_server_and_asks_if_it_runs(chat: ChatPage) -> None:
     settings = chat.open_settings()
     url = "http://127.0.0.1:9/api/chat/stream"  # the discard port: nothing listens
     settings.get_by_label("Remote SSE URL").fill(url)
@@ -331,8 +363,7 @@ def test_a_refused_connection_names_the_url_and_the_refusal(chat: ChatPage) -> N
 
     chat.wait_idle(answers=1)
     alert = chat.page.locator(ERROR_ALERT)
-    expect(alert).to_contain_text(url)
-    expect(alert).to_contain_text("refused")
+    expect(alert).to_contain_text("is the server running on 127.0.0.1:9?")  # named, with the fix
     caption = chat.answers.last.locator('[data-testid="stCaptionContainer"]')
     expect(caption).to_contain_text("failed")
     expect(caption).not_to_contain_text("interrupted")

@@ -182,7 +182,9 @@ def test_reset_mid_stream_is_a_connection_error(stub_url: str, collect: Collect)
 
 
 def test_stall_longer_than_the_read_timeout(stub_url: str, collect: Collect) -> None:
-    backend = make_backend(stub_url, max_retries=0, timeout=httpx.Timeout(1.0, connect=5.0))
+    backend = make_backend(
+        stub_url, max_retries=0, timeout=httpx.Timeout(1.0, connect=5.0), quiet_s=1.0
+    )
     events = collect(backend, "/stall 30 after 3\n/lorem 10")
     assert [type(e) for e in events] == [TextDelta] * 3 + [StreamError, Done]
     assert events[3].code == "timeout"  # type: ignore[union-attr]

@@ -346,9 +346,11 @@ def test_malformed_events_and_non_streams_are_server_errors() -> None:
     assert events[0].code == "server" and "event stream" in events[0].message
 
 
-def test_an_unreachable_server_is_a_connection_error() -> None:
-    events = acollect(RemoteBackend(f"http://127.0.0.1:{free_port()}"), "q")
-    assert events[0].code == "connection" and "reach" in events[0].message
+def test_an_unreachable_server_is_a_connection_error_naming_it() -> None:
+    port = free_port()
+    events = acollect(RemoteBackend(f"http://127.0.0.1:{port}"), "q")
+    assert events[0].code == "connection"
+    assert f"is the server running on 127.0.0.1:{port}?" in events[0].message
     assert events[1:] == [Done("error")]
 
 

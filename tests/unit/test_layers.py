@@ -14,7 +14,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-FOUNDATIONS = {"events", "errors", "messages", "settings", "settings_sources", "metrics", "logs"}
+FOUNDATIONS = {
+    "events",
+    "errors",
+    "messages",
+    "settings",
+    "settings_sources",
+    "metrics",
+    "logs",
+    "tree",
+}
 # layer -> the layers it may import (itself always allowed)
 ALLOWED: dict[str, set[str]] = {
     "foundations": set(),

@@ -155,3 +155,38 @@ def test_conversation_usage_sums_answers_and_prices_known_models() -> None:
     assert exact.estimated is False and exact.unpriced_answers == 0
     none = conversation_usage(messages[3:], table)
     assert none.cost_usd is None and none.unpriced_answers == 1
+
+
+# -- which prices apply where --------------------------------------------------------------------
+def test_the_table_applies_on_openai_s_endpoint_only() -> None:
+    from chat_core.chat.pricing import applicable_prices
+    from chat_core.settings import Settings, VisitorInput
+
+    table = default_price_table()
+    assert applicable_prices(table, Settings(openai_api_key="sk-x"))["gpt-4o-mini"]
+    local = Settings(openai_base_url="http://127.0.0.1:11434/v1")
+    assert applicable_prices(table, local) == {}  # a local server is free
+    typed = Settings(visitor=VisitorInput(openai_base_url="http://127.0.0.1:8931/v1"))
+    assert applicable_prices(table, typed) == {}
+    assert applicable_prices(table, Settings(backend="offline")) == {}
+
+
+def test_prices_entered_by_the_owner_or_the_person_apply_anywhere() -> None:
+    from chat_core.chat.pricing import applicable_prices
+    from chat_core.settings import Settings, load_settings
+
+    local = load_settings(
+        env={"OPENAI_BASE_URL": "http://127.0.0.1:11434/v1", "CHAT_PRICES": "llama3.2=0.1/0.2"},
+        dotenv_path=None,
+        secrets={},
+    )
+    assert applicable_prices({}, local) == {"llama3.2": ModelPrice(0.1, 0.2)}
+    edited = {
+        **default_price_table(),
+        "gpt-4o-mini": ModelPrice(9.0, 9.0),
+        "mine": ModelPrice(1, 2),
+    }
+    assert applicable_prices(edited, Settings(backend="offline")) == {
+        "gpt-4o-mini": ModelPrice(9.0, 9.0),
+        "mine": ModelPrice(1, 2),
+    }

@@ -184,3 +184,20 @@ def test_openai_api_comes_from_the_environment_and_is_checked() -> None:
     assert s.openai_api == "chat"
     with pytest.raises(ConfigError, match="CHAT_OPENAI_API"):
         Settings(openai_api="completions")
+
+
+def test_first_byte_timeout_and_owner_prices_are_read_and_checked() -> None:
+    from chat_core.errors import ConfigError
+    from chat_core.settings import OwnerPrice, load_settings
+
+    read = load_settings(
+        env={"CHAT_FIRST_BYTE_TIMEOUT_S": "12", "CHAT_PRICES": "a=1/2; b:7b=0/0"},
+        dotenv_path=None,
+        secrets={},
+    )
+    assert read.first_byte_timeout_s == 12.0
+    assert read.prices == (OwnerPrice("a", 1.0, 2.0), OwnerPrice("b:7b", 0.0, 0.0))
+    assert load_settings(env={}, dotenv_path=None, secrets={}).first_byte_timeout_s == 30.0
+    for name, bad in (("CHAT_FIRST_BYTE_TIMEOUT_S", "0"), ("CHAT_PRICES", "a=free")):
+        with pytest.raises(ConfigError, match=name):
+            load_settings(env={name: bad}, dotenv_path=None, secrets={})

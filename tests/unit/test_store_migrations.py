@@ -1,4 +1,5 @@
-"""Migrations: pre-owner SQLite files (v1, v2) keep every chat, under the reserved legacy owner."""
+"""Migrations: pre-owner SQLite files (v1, v2) keep every chat, under the reserved legacy owner;
+v3 databases (SQLite and PostgreSQL) turn every linear chat into a chain of versions."""
 
 from __future__ import annotations
 
@@ -6,7 +7,21 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    insert,
+)
 
 from chat_core.errors import StoreError
 from chat_core.storage.records import LEGACY_OWNER, SHARED_OWNER
@@ -146,3 +161,146 @@ def test_refuses_a_newer_schema_on_either_database(store_url: str) -> None:
         conn.execute(insert(schema_version).values(version=SCHEMA_VERSION + 1))
     with pytest.raises(StoreError, match="newer than this app"):
         ChatStore(store_url)
+
+
+# -- v3 -> v4: linear chats become chains ------------------------------------------------------
+def v3_metadata() -> MetaData:
+    """Today's v3 tables, frozen here: the migration must read databases made by exactly this."""
+    md = MetaData()
+    Table("schema_version", md, Column("version", Integer, nullable=False))
+    Table(
+        "conversations",
+        md,
+        Column("id", String(32), primary_key=True),
+        Column("owner", String(200), nullable=False),
+        Column("title", Text),
+        Column("created_at", String(27), nullable=False),
+        Column("updated_at", String(27), nullable=False),
+    )
+    Table(
+        "messages",
+        md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column(
+            "conversation_id",
+            String(32),
+            ForeignKey("conversations.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
+        Column("position", Integer, nullable=False),
+        Column("role", String(16), nullable=False),
+        Column("content", Text, nullable=False),
+        Column("reasoning", Text, nullable=False, server_default=""),
+        Column("status", String(16), nullable=False),
+        Column("model", Text),
+        Column("params", Text, nullable=False, server_default="{}"),
+        Column("metrics", Text, nullable=False, server_default="{}"),
+        Column("feedback", Integer, nullable=False, server_default="0"),
+        Column("created_at", String(27), nullable=False),
+        Column("updated_at", String(27), nullable=False),
+        UniqueConstraint("conversation_id", "position", name="messages_position"),
+        CheckConstraint("role IN ('system', 'user', 'assistant')", name="messages_role"),
+        CheckConstraint(
+            "status IN ('streaming', 'complete', 'stopped', 'interrupted', 'error', 'refused')",
+            name="messages_status",
+        ),
+        CheckConstraint("feedback IN (-1, 0, 1)", name="messages_feedback"),
+        sqlite_autoincrement=True,
+    )
+    m, c = md.tables["messages"], md.tables["conversations"]
+    Index("conversations_by_owner", c.c.owner, c.c.updated_at)
+    Index(
+        "messages_streaming",
+        m.c.updated_at,
+        sqlite_where=m.c.status == "streaming",
+        postgresql_where=m.c.status == "streaming",
+    )
+    Table(
+        "prefs",
+        md,
+        Column("owner", String(200), nullable=False),
+        Column("key", String(100), nullable=False),
+        Column("value", Text, nullable=False),
+        PrimaryKeyConstraint("owner", "key"),
+    )
+    Table(
+        "usage_ledger",
+        md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("identity", String(200), nullable=False),
+        Column("at", String(27), nullable=False),
+        Column("requests", Integer, nullable=False),
+        Column("tokens", Integer, nullable=False),
+    )
+    Index("usage_by_identity", md.tables["usage_ledger"].c.identity, md.tables["usage_ledger"].c.at)
+    return md
+
+
+def make_v3_database(url: str) -> None:
+    """A v3 database with two linear chats (positions with a gap, as a truncate leaves them)
+    and an empty one."""
+    if url.startswith("sqlite"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url)
+    md = v3_metadata()
+    try:
+        with engine.begin() as conn:
+            md.create_all(conn)
+            t = md.tables
+            conn.execute(insert(t["schema_version"]).values(version=3))
+            for cid in ("chat-a", "chat-b", "chat-empty"):
+                conn.execute(
+                    insert(t["conversations"]).values(
+                        id=cid, owner="browser:me", title=cid, created_at=T, updated_at=T
+                    )
+                )
+            rows = [
+                (1, "chat-a", 0, "user", "q1"),
+                (2, "chat-a", 1, "assistant", "a1"),
+                (3, "chat-b", 0, "user", "other"),
+                (4, "chat-a", 2, "user", "q2"),
+                (6, "chat-a", 5, "assistant", "a2"),
+            ]
+            for mid, cid, position, role, content in rows:
+                conn.execute(
+                    insert(t["messages"]).values(
+                        id=mid,
+                        conversation_id=cid,
+                        position=position,
+                        role=role,
+                        content=content,
+                        status="complete",
+                        created_at=T,
+                        updated_at=T,
+                    )
+                )
+            if conn.dialect.name == "postgresql":  # as the app's own inserts leave the sequence
+                conn.exec_driver_sql("SELECT setval(pg_get_serial_sequence('messages', 'id'), 6)")
+    finally:
+        engine.dispose()
+
+
+def test_v3_linear_chats_become_chains_on_either_database(store_url: str) -> None:
+    make_v3_database(store_url)
+    with ChatStore(store_url) as store:
+        assert store.migrated_from == 3
+        a = store.get_conversation("browser:me", "chat-a")
+        assert a is not None
+        assert [(m.id, m.parent_id, m.content) for m in a.messages] == [
+            (1, None, "q1"),
+            (2, 1, "a1"),
+            (4, 2, "q2"),
+            (6, 4, "a2"),
+        ]
+        assert a.siblings == {} and a.total_messages == 4
+        b = store.get_conversation("browser:me", "chat-b")
+        assert b is not None and [m.content for m in b.messages] == ["other"]
+        empty = store.get_conversation("browser:me", "chat-empty")
+        assert empty is not None and empty.messages == ()
+        # the migrated chat grows as a tree: a regenerated answer is a sibling
+        added = store.add_message("browser:me", "chat-a", "assistant", "a2'", parent_id=4)
+        after = store.get_conversation("browser:me", "chat-a")
+        assert after is not None and after.siblings[added.id] == (6, added.id)
+        assert store.add_message("browser:me", "chat-empty", "user", "hi").parent_id is None
+    with ChatStore(store_url) as again:
+        assert again.migrated_from == SCHEMA_VERSION

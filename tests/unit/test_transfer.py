@@ -78,16 +78,19 @@ def test_json_round_trip_is_byte_stable(store: ChatStore) -> None:
 def test_json_export_content(store: ChatStore) -> None:
     conv = sample(store)
     data = json.loads(export_json(conv))
-    assert (data["format"], data["version"], data["title"]) == (EXPORT_FORMAT, 1, conv.title)
+    assert (data["format"], data["version"], data["title"]) == (EXPORT_FORMAT, 2, conv.title)
     assert data["created_at"] == conv.created_at
     messages = data["messages"]
     assert len(messages) == len(conv.messages) == 9
     assert all(
         set(m)
         == {"role", "content", "reasoning", "status", "model", "params", "metrics", "feedback"}
-        | {"created_at"}
+        | {"created_at", "id", "parent"}
         for m in messages
-    )  # no database ids
+    )
+    # the file's own numbering, not database ids: a chain from 1, the last one shown
+    assert [(m["id"], m["parent"]) for m in messages[:3]] == [(1, None), (2, 1), (3, 2)]
+    assert data["active_leaf"] == 9
     assert messages[2]["reasoning"] == "They want code.\n\nPython, then."
     assert messages[4]["reasoning"] == ""
     assert messages[2]["metrics"]["first_token_s"] == 0.1 + 0.2
@@ -218,7 +221,7 @@ HOSTILE: list[tuple[str, bytes | str, type[Exception], str]] = [
     ("duplicate key", b'{"format": "x", "format": "y"}', ValidationError, "file"),
     ("unknown top key", edited("extra", 1), ValidationError, "file"),
     ("wrong format", edited("format", "chatgpt"), ValidationError, "format"),
-    ("newer version", edited("version", 2), ValidationError, "version"),
+    ("newer version", edited("version", 3), ValidationError, "version"),
     ("version true", edited("version", True), ValidationError, "version"),
     ("title a number", edited("title", 5), ValidationError, "title"),
     ("huge title", edited("title", "t" * 10_000), LimitError, "title"),

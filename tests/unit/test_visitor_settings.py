@@ -7,8 +7,9 @@ import pytest
 
 from chat_core import VisitorInput, endpoint_fields, with_listening_address
 from chat_core.backends import make_backend, spends_owner_credentials
-from chat_core.backends.openai import OpenAIBackend, env_free_headers
+from chat_core.backends.openai import OpenAIBackend
 from chat_core.backends.remote import RemoteBackend
+from chat_core.backends.visitor_http import env_free_headers
 from chat_core.errors import EndpointRefusedError
 from chat_core.settings import Settings
 
