@@ -18,9 +18,10 @@ from app_pages.identity import (
     current_identity,
     keep_browser_token,
 )
-from app_pages.live_answer import prompt_input, stream_answer
+from app_pages.live_answer import give_back, prompt_input, stream_answer
 from app_pages.login import login_gate, login_notices, sidebar_account
 from app_pages.settings_panel import sidebar_settings
+from app_pages.store_errors import store_trouble
 from chat_core import (
     ChatError,
     ChatSession,
@@ -92,12 +93,14 @@ identity = current_identity(base)  # whose chats: the logged-in user, else this 
 if not login_gate(base, store, identity):  # CHAT_REQUIRE_LOGIN: anonymous visitors only log in
     st.stop()
 session = chat_session(store, identity)
-restore_from_url(session)
-session.sync()  # another tab's turns; an answer that went on or finished elsewhere
+with store_trouble("This chat may be out of date"):  # the database away: chat on from memory
+    restore_from_url(session)
+    session.sync()  # another tab's turns; an answer that went on or finished elsewhere
 install_behaviour()
 with st.sidebar:
     sidebar_account(store, identity)
-    sidebar_chats(store, session)
+    with store_trouble("The chat list is unavailable"):
+        sidebar_chats(store, session)
 settings, backend, params, problem = sidebar_settings(base)
 backend = budgeted(backend, base, settings, store, identity)
 prices = sidebar_usage(session, settings or base)
@@ -119,18 +122,21 @@ drawn = st.session_state.get("messages_drawn", 0)
 with chat_area:
     shown = show_history(ChatView(session, backend, params, prices))
 st.session_state["messages_drawn"] = max(shown, 1)
+if session.live is None and (notice := session.unsaved_notice()):
+    st.warning(notice, icon=":material/database_off:")
+if error := st.session_state.pop("prompt_error", None):  # just above the prompt it was about
+    st.error(error, icon=":material/block:")
 
 prompt = prompt_input(session, can_answer=backend is not None)
 if prompt and backend is not None:
-    if refusal := budget_refusal(backend):  # nothing is stored or sent past the budget
-        st.warning(refusal, icon=":material/hourglass_bottom:")
-    else:
-        try:
-            session.submit(prompt, backend, params)
-        except ChatError as exc:
-            st.error(str(exc), icon=":material/block:")
+    try:
+        if refusal := budget_refusal(backend):  # nothing is stored or sent past the budget
+            st.warning(refusal, icon=":material/hourglass_bottom:")
         else:
+            session.submit(prompt, backend, params)
             st.rerun()
+    except ChatError as exc:  # nothing was sent: the prompt goes back into the input
+        give_back(prompt, str(exc))
 
 if session.live is not None:
     with chat_area:

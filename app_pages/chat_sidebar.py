@@ -45,8 +45,10 @@ def sidebar_chats(store: ChatStore, session: ChatSession) -> None:
     """New chat and this chat's actions side by side, the chat list (searchable), import."""
     stored = session.shown  # read by this rerun's sync; while an answer streams, read again
     if session.conversation_id and (stored is None or session.live is not None):
-        stored = store.get_conversation(session.owner, session.conversation_id)
-    summaries = store.list_conversations(session.owner, limit=200)
+        try:
+            stored = store.get_conversation(session.owner, session.conversation_id)
+        except ChatError:  # the database away: New chat still works, the list below says why
+            stored = None
     with st.container(horizontal=True, vertical_alignment="center"):
         st.button(
             "New chat",
@@ -56,6 +58,7 @@ def sidebar_chats(store: ChatStore, session: ChatSession) -> None:
         )
         if stored is not None:
             chat_actions(store, session, stored)
+    summaries = store.list_conversations(session.owner, limit=200)
     if len(summaries) >= SEARCH_FROM:
         query = st.text_input("Search chats", placeholder="Search titles", key="chat_search")
         summaries = [summaries[i] for i in matching_titles([s.title for s in summaries], query)]
@@ -114,8 +117,12 @@ def chat_actions(store: ChatStore, session: ChatSession, stored) -> None:
     ):
         typed = st.text_input("Title", value=title, max_chars=200, key=f"title-{conversation_id}")
         if typed.strip() and typed != title:
-            store.rename(session.owner, conversation_id, typed)
-            st.rerun()
+            try:
+                store.rename(session.owner, conversation_id, typed)
+            except ChatError as exc:
+                st.warning(f"Not renamed: {exc}", icon=":material/database_off:")
+            else:
+                st.rerun()
         with st.container(horizontal=True):
             for label, kind, mime in (
                 ("Markdown", "md", "text/markdown"),

@@ -178,7 +178,10 @@ def show_answer_chrome(view: ChatView, index: int, turn: ChatTurn, last: bool) -
 
 def on_feedback(session: ChatSession, index: int, key: str) -> None:
     thumbs = st.session_state.get(key)  # st.feedback: 0 down, 1 up, None cleared
-    session.set_feedback(index, 0 if thumbs is None else (1 if thumbs == 1 else -1))
+    try:
+        session.set_feedback(index, 0 if thumbs is None else (1 if thumbs == 1 else -1))
+    except ChatError as exc:  # the database away: say so, the chat stays usable
+        st.toast(f"Feedback not saved: {exc}", icon=":material/database_off:")
 
 
 def on_edit(view: ChatView, index: int, key: str, expected: int) -> None:

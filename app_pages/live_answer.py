@@ -23,8 +23,14 @@ from chat_core import (
 
 def prompt_input(session: ChatSession, can_answer: bool) -> str | None:
     """The input pinned at the bottom, and Stop beside it while an answer streams."""
+    if (back := st.session_state.pop("prompt_back", None)) is not None:
+        # A chat input's text can be set through its key before it is drawn (st.chat_input,
+        # "Programmatically set the text via session state"); it is not submitted by this.
+        st.session_state["prompt"] = back
     with st.bottom, st.container(horizontal=True, vertical_alignment="bottom"):
-        prompt = st.chat_input("Ask anything", disabled=session.streaming or not can_answer)
+        prompt = st.chat_input(
+            "Ask anything", key="prompt", disabled=session.streaming or not can_answer
+        )
         if session.streaming:
             st.button(
                 "Stop",
@@ -34,6 +40,13 @@ def prompt_input(session: ChatSession, can_answer: bool) -> str | None:
                 on_click=session.stop,
             )
     return prompt or st.session_state.pop("starter_prompt", None)
+
+
+def give_back(prompt: str, reason: str) -> None:
+    """A prompt that was not sent goes back into the input, with the reason above it."""
+    st.session_state["prompt_back"] = prompt
+    st.session_state["prompt_error"] = reason
+    st.rerun()
 
 
 def yield_point() -> None:
@@ -56,14 +69,18 @@ def stream_answer(session: ChatSession, leftovers: int, backend=None) -> None:
         body = st.container(key="streaming-answer")
         status = st.container(key="answer-status").empty()
         st.html('<div class="answer-row-placeholder"></div>')  # where the actions will be
-        shown = [""]
+        shown: list[tuple[str, str | None] | None] = [None]
 
         def show_status() -> None:
             seconds = waiting_seconds(live.run)  # the host named, and any retry
             label = waiting_line(seconds, backend) or waiting_label(seconds)
-            if label != shown[0]:  # a websocket message only when the words change
-                shown[0] = label
-                status.caption(label)
+            notice = session.unsaved_notice()  # the database away: the answer goes on
+            if (label, notice) != shown[0]:  # a websocket message only when the words change
+                shown[0] = (label, notice)
+                with status.container():
+                    st.caption(label)
+                    if notice:
+                        st.warning(notice, icon=":material/database_off:")
 
         def on_idle() -> None:
             yield_point()

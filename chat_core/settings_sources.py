@@ -49,6 +49,7 @@ GATEWAY_SETTING_NAMES: tuple[str, ...] = (
     "CHAT_GATEWAY_REQUEST_TIMEOUT_S",
     "CHAT_GATEWAY_MODELS",
     "CHAT_GATEWAY_MAX_TOKENS",
+    "CHAT_GATEWAY_ORPHAN_S",
 )
 # Every name this project reads: tests and benchmarks scrub the environment with it.
 SETTING_NAMES: tuple[str, ...] = (*FIELD_NAMES.values(), *GATEWAY_SETTING_NAMES)

@@ -7,6 +7,7 @@ session   ``ChatSession``: a session's state plus what users do (send, retry, ed
           switch versions, fork)
 session_state  ``SessionState``: the fields, the answer's phase, the stored conversation shown
 answering how an answer starts (run, stored row, finish callback) and ends as a turn
+saving    saves while the database fails: backoff, retries, the "Not saved" notices
 turns     ``ChatTurn``: one message as shown, text and chrome apart
 render    a run as frames of markdown for ``st.write_stream``; inert markdown
 thinking  a run's reasoning, live, under the same render rules, until the answer begins
@@ -54,6 +55,7 @@ from chat_core.chat.pricing import (
     price_rows,
 )
 from chat_core.chat.render import NEW_BLOCK, answer_blocks, render_run, safe_markdown, user_markdown
+from chat_core.chat.saving import save_problem
 from chat_core.chat.session import ChatSession
 from chat_core.chat.status import answer_badge, status_badge
 from chat_core.chat.thinking import (
@@ -111,6 +113,7 @@ __all__ = [
     "render_reasoning",
     "render_run",
     "safe_markdown",
+    "save_problem",
     "status_badge",
     "thinking_label",
     "user_markdown",

@@ -5,7 +5,8 @@ these functions do the rest, with no session state of their own:
 
     start_answer    the stored ``streaming`` row (or a continued answer's row), the
                     run, and the run's finish callback, which stores the final answer
-                    and only then leaves the live registry
+                    (retried while the database is away, ``saving``) and only then
+                    leaves the live registry
     finished_turn   the turn a finished run becomes, once the page takes it
     metrics_of      a run's stream metrics
 
@@ -20,6 +21,7 @@ from typing import Any, Literal
 
 from chat_core.backends.base import Backend
 from chat_core.chat.live import LiveAnswer, LiveAnswers, RunKind
+from chat_core.chat.saving import FINAL_SAVE_DELAYS_S, UNSAVED, UnsavedAnswers, save_final
 from chat_core.chat.turns import ChatTurn
 from chat_core.events import Done, reasoning_text
 from chat_core.logs import log_stream_end, log_stream_start
@@ -41,6 +43,8 @@ def start_answer(
     conversation_id: str | None,
     registry: LiveAnswers,
     parent_id: int | None = None,
+    final_save_delays_s: tuple[float, ...] = FINAL_SAVE_DELAYS_S,
+    unsaved: UnsavedAnswers = UNSAVED,
 ) -> LiveAnswer:
     """Start the run for an answer (going on from ``continued``), stored through ``store``
     under the prompt ``parent_id`` (None: after the conversation's active leaf)."""
@@ -55,17 +59,41 @@ def start_answer(
         try:
             metrics = metrics_of(run)
             log_stream_end("chat", run.id, metrics, run.text_bytes)
-            if store is not None and message_id is not None:
-                store.finish_message(
-                    owner,
-                    message_id,
-                    live.text,
-                    status=metrics.status,
-                    metrics=_stored_metrics(metrics, run),
-                    reasoning=_joined(earlier_reasoning, reasoning_text(run.events)),
-                )
-        finally:  # after the write: a page that finds no live run reads the final answer
+        except Exception:
             registry.discard(live)
+            raise
+        if store is None or message_id is None:
+            registry.discard(live)
+            return
+        stored_metrics = _stored_metrics(metrics, run)
+
+        def write() -> None:
+            store.finish_message(
+                owner,
+                message_id,
+                live.text,
+                status=metrics.status,
+                metrics=stored_metrics,
+                reasoning=_joined(earlier_reasoning, reasoning_text(run.events)),
+            )
+
+        def mark_interrupted(reason: str) -> None:
+            # the reason comes back with the row: a reload shows why, beside the partial text
+            failed = {"error_code": "internal", "error_message": reason, "error_retryable": True}
+            store.update_message(
+                owner, message_id, status="interrupted", metrics=stored_metrics | failed
+            )
+
+        # The live entry stays until the write is done or given up: meanwhile a page
+        # that opens this chat shows the answer from memory, not a frozen row.
+        save_final(
+            write,
+            mark_interrupted,
+            lambda: registry.discard(live),
+            message_id=message_id,
+            unsaved=unsaved,
+            delays_s=final_save_delays_s,
+        )
 
     registry.add(live)
     run.add_finish_callback(on_finish)

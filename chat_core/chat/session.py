@@ -26,14 +26,17 @@ ends as a turn is ``answering.py``.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 
 from chat_core.backends.base import Backend
 from chat_core.chat.answering import finished_turn, metrics_of, start_answer
 from chat_core.chat.live import RunKind
+from chat_core.chat.saving import save_problem, streaming_notice
 from chat_core.chat.session_state import Phase, SessionState
 from chat_core.chat.turns import ChatTurn
+from chat_core.errors import StoreError
 from chat_core.messages import CONTINUE_PROMPT, Conversation, GenerationParams, build_conversation
 from chat_core.runs import Run
 
@@ -72,20 +75,32 @@ class ChatSession(SessionState):
 
     # -- sending -------------------------------------------------------------------------------
     def submit(self, prompt: str, backend: Backend, params: GenerationParams) -> Run | None:
-        """Validate and send a prompt; raises ValidationError and changes nothing if bad.
+        """Validate, store and send a prompt; ValidationError if bad, StoreError if not stored.
+
+        Either way nothing is sent and the page can put the prompt back in the input.
 
         None (nothing sent) while another answer is live.
         """
         conversation = build_conversation(prompt, self.model_history())
         if not self.may_start():
             return None
-        message_id = None
+        stored = None
         if self.store is not None:
-            if self.conversation_id is None:
-                self.conversation_id = self.store.create_conversation(self.owner).id
-            message_id = self.store.add_message(self.owner, self.conversation_id, "user", prompt).id
-        self.turns.append(ChatTurn("user", prompt, message_id=message_id))
-        return self._start(backend, conversation, params, "new")
+            try:
+                if self.conversation_id is None:
+                    self.conversation_id = self.store.create_conversation(self.owner).id
+                stored = self.store.add_message(self.owner, self.conversation_id, "user", prompt)
+            except StoreError as exc:  # nothing is sent that could not be stored
+                raise _not_sent(exc) from exc
+        self.turns.append(ChatTurn("user", prompt, message_id=stored.id if stored else None))
+        try:
+            return self._start(backend, conversation, params, "new")
+        except StoreError as exc:  # the answer's row: take the prompt back, to be sent again
+            self.turns.pop()
+            if self.store is not None and stored is not None:
+                with contextlib.suppress(StoreError):  # else it stays, a prompt with no answer
+                    self.store.delete_version(self.owner, stored.id)
+            raise _not_sent(exc) from exc
 
     def retry(
         self, backend: Backend, params: GenerationParams, *, expected: int | None = None
@@ -206,9 +221,9 @@ class ChatSession(SessionState):
         if not 0 <= index < len(self.turns):
             return
         turn = self.turns[index]
-        turn.feedback = value
         if self.store is not None and turn.message_id is not None:
             self.store.update_message(self.owner, turn.message_id, feedback=value)
+        turn.feedback = value  # after the write: a failed one (StoreError) changes nothing
 
     def _start(
         self,
@@ -222,18 +237,25 @@ class ChatSession(SessionState):
         # A continued answer leaves the turns while it streams: the live answer shows it
         # whole, once (issue: it was shown twice).
         continued = self.turns.pop() if kind == "continue" else None
-        live = start_answer(
-            backend,
-            conversation,
-            params,
-            kind,
-            continued=continued,
-            store=self.store,
-            owner=self.owner,
-            conversation_id=self.conversation_id,
-            registry=self.live_answers,
-            parent_id=parent_id,
-        )
+        try:
+            live = start_answer(
+                backend,
+                conversation,
+                params,
+                kind,
+                continued=continued,
+                store=self.store,
+                owner=self.owner,
+                conversation_id=self.conversation_id,
+                registry=self.live_answers,
+                parent_id=parent_id,
+                final_save_delays_s=self.final_save_delays_s,
+                unsaved=self.unsaved,
+            )
+        except StoreError:  # its row could not be written: nothing started, nothing lost
+            if continued is not None:
+                self.turns.append(continued)
+            raise
         self.live = live
         self._bump()
         return live.run
@@ -245,10 +267,18 @@ class ChatSession(SessionState):
         live = self.live
         if self.store is None or live is None or live.message_id is None or live.run.finished:
             return
-        if now - self._last_save < PARTIAL_SAVE_S:
+        if now - self._last_save < PARTIAL_SAVE_S or not self._save_backoff.due(now):
             return
         self._last_save = now
-        self.store.update_partial(self.owner, live.message_id, live.text)  # type: ignore[arg-type]
+        try:
+            self.store.update_partial(self.owner, live.message_id, live.text)  # type: ignore[arg-type]
+        except StoreError as exc:  # the stream goes on; the run keeps the text; try again later
+            self._save_backoff.failed(now)
+            self.unsaved.set(live.message_id, streaming_notice(save_problem(exc)))
+        else:
+            if self._save_backoff.failures:  # back: the notice goes, the text is in
+                self._save_backoff.reset()
+                self.unsaved.clear(live.message_id)
 
     def finish(self) -> ChatTurn | None:
         """Move a finished answer into the turns (back to idle); None while it streams."""
@@ -268,3 +298,7 @@ class ChatSession(SessionState):
         """Cancel the live answer; the partial text is kept, marked stopped. Late: a no-op."""
         if self.live is not None:
             self.live.run.cancel()
+
+
+def _not_sent(exc: StoreError) -> StoreError:
+    return StoreError(f"Not sent: {save_problem(exc)}. Your prompt is back in the input.")

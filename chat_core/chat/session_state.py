@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from chat_core.chat.live import LIVE_ANSWERS, LiveAnswer, LiveAnswers
 from chat_core.chat.pricing import ModelPrice, UsageSummary, conversation_usage
+from chat_core.chat.saving import FINAL_SAVE_DELAYS_S, UNSAVED, Backoff, UnsavedAnswers
 from chat_core.chat.turns import ChatTurn
 from chat_core.messages import ChatMessage
 from chat_core.metrics import SessionStats
@@ -54,6 +55,9 @@ class SessionState:
     version: int = 0  # bumped whenever what the page shows changes: stale clicks compare it
     live_answers: LiveAnswers = field(default=LIVE_ANSWERS, repr=False)
     _last_save: float = 0.0  # when ChatSession.save_partial last wrote the text so far
+    _save_backoff: Backoff = field(default_factory=Backoff, repr=False)  # after failed saves
+    unsaved: UnsavedAnswers = field(default=UNSAVED, repr=False)
+    final_save_delays_s: tuple[float, ...] = field(default=FINAL_SAVE_DELAYS_S, repr=False)
     _signature: tuple[Any, ...] = ()  # () forces the next sync to read the path again
     _stamp: tuple[Any, ...] | None = None  # the store's conversation_stamp at the last read
     shown: StoredConversation | None = None  # the stored conversation last read (the sidebar's)
@@ -78,6 +82,13 @@ class SessionState:
     def may_start(self, expected: int | None = None) -> bool:
         """Whether an action may start an answer now (idle, and the chat is as it was drawn)."""
         return self.live is None and (expected is None or expected == self.version)
+
+    def unsaved_notice(self) -> str | None:
+        """Why the live or last answer is not (yet) in the database, to show beside it."""
+        if self.live is not None:
+            return self.unsaved.get(self.live.message_id)
+        last = self.turns[-1] if self.turns else None
+        return self.unsaved.get(last.message_id) if last is not None else None
 
     def model_history(self, turns: list[ChatTurn] | None = None) -> list[ChatMessage]:
         """What the model is sent: the texts exactly as produced, empty answers left out."""
@@ -112,6 +123,8 @@ class SessionState:
 
         Every rerun calls it: one small query says whether anything shown moved, and only
         then is the path read again (a long chat's path is most of a rerun's database time).
+
+        Raises StoreError when the database is away; the turns shown stay as they are.
         """
         if self.live is not None or self.store is None or self.conversation_id is None:
             return False

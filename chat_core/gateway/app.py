@@ -20,7 +20,7 @@ from chat_core.backends import Backend, make_backend
 from chat_core.errors import ValidationError
 from chat_core.gateway.access import Caller
 from chat_core.gateway.config import GatewayConfig
-from chat_core.gateway.refusals import invalid_response
+from chat_core.gateway.refusals import error_response, invalid_response
 from chat_core.gateway.requests import BODY_SCHEMA, parse_body, parse_query, read_body
 from chat_core.gateway.service import Gateway
 from chat_core.runs import RunStore, make_run_store
@@ -60,6 +60,7 @@ def create_app(
         yield
         if store.active:
             log.info("shutdown: cancelling %d streams", store.active)
+        await gateway.orphans.aclose()
         await store.close()  # close upstream responses, bill no more
         await gateway.backend.aclose()  # its pooled upstream connections
 
@@ -70,6 +71,15 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.gateway = gateway
+
+    @app.exception_handler(Exception)
+    async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        """A bug is a JSON 500 like every other refusal, its details only in the log."""
+        log.error("unexpected error: %s (traceback below)", type(exc).__name__)
+        return error_response(
+            500, "internal", None, "Unexpected error; the request was not served."
+        )
+
     if config.cors_origins:
         # No credentials are ever allowed: the token travels in a header, not a cookie.
         app.add_middleware(

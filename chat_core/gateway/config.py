@@ -6,7 +6,8 @@ Read with the same precedence as the shared ``Settings`` (``settings_sources.set
 address) ``CHAT_GATEWAY_CLIENT_STREAMS`` and ``CHAT_GATEWAY_CLIENT_STARTS`` (per minute;
 0 turns a limit off); ``CHAT_GATEWAY_REQUEST_TIMEOUT_S`` (to receive a request's headers
 and body); ``CHAT_GATEWAY_MODELS`` (comma-separated allow-list) and
-``CHAT_GATEWAY_MAX_TOKENS`` (a cap on ``max_tokens``). See docs/security.md.
+``CHAT_GATEWAY_MAX_TOKENS`` (a cap on ``max_tokens``); ``CHAT_GATEWAY_ORPHAN_S`` (how long a
+run goes on with no client attached; 0: until it finishes). See docs/security.md.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ CLIENT_STREAMS = 20
 CLIENT_STARTS_PER_MINUTE = 60
 REQUEST_TIMEOUT_S = 10.0
 TICKET_TTL_S = 60.0
+# Long enough for a client to resume after a dropped connection (EventSource retries
+# within seconds), short enough that an abandoned answer stops costing tokens.
+ORPHAN_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,7 @@ class GatewayConfig:
     models: tuple[str, ...] = ()  # empty: any model the back end takes
     max_tokens: int | None = None  # None: no cap
     ticket_ttl_s: float = TICKET_TTL_S
+    orphan_s: float = ORPHAN_S  # 0: a run with no client goes on until it finishes
 
     def __post_init__(self) -> None:
         if self.max_streams < 1:
@@ -61,6 +66,8 @@ class GatewayConfig:
             raise ConfigError("CHAT_GATEWAY_REQUEST_TIMEOUT_S must be positive")
         if self.max_tokens is not None and self.max_tokens < 1:
             raise ConfigError("CHAT_GATEWAY_MAX_TOKENS must be at least 1")
+        if self.orphan_s < 0:
+            raise ConfigError("CHAT_GATEWAY_ORPHAN_S must be 0 or more")
         if self.ticket_ttl_s <= 0:
             raise ConfigError("the ticket lifetime must be positive")
 
@@ -71,7 +78,7 @@ class GatewayConfig:
             f"max_streams={self.max_streams}, ttl_s={self.ttl_s}, "
             f"client_streams={self.client_streams}, client_starts={self.client_starts}, "
             f"request_timeout_s={self.request_timeout_s}, models={self.models!r}, "
-            f"max_tokens={self.max_tokens})"
+            f"max_tokens={self.max_tokens}, orphan_s={self.orphan_s})"
         )
 
     @classmethod
@@ -117,6 +124,7 @@ class GatewayConfig:
             ),
             models=models,
             max_tokens=cap or None,
+            orphan_s=_number(read, "CHAT_GATEWAY_ORPHAN_S", float, ORPHAN_S),
         )
 
 

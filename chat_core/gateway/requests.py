@@ -8,6 +8,7 @@ the app turns them into JSON error bodies.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -16,6 +17,10 @@ from chat_core.errors import LimitError, ValidationError
 from chat_core.messages import Conversation, GenerationParams, build_conversation
 
 BODY_FIELDS = ("message", "history", "model", "temperature", "max_tokens", "system")
+# A valid body nests three deep (body, history, message); json.loads recurses once per level
+# and raises RecursionError near 1,000, which used to escape as a plain-text 500.
+MAX_JSON_DEPTH = 32
+_BRACKETS = re.compile(r"[\[\]{}]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,10 +61,37 @@ def _params(values: Mapping[str, Any]) -> GenerationParams:
     )
 
 
+def check_nesting(text: str, name: str, limit: int = MAX_JSON_DEPTH) -> None:
+    """ValidationError naming ``name`` when JSON ``text`` nests deeper than ``limit``.
+
+    A flat scan, run before ``json.loads`` so that no depth of input reaches its
+    recursion: escaped backslashes and quotes are dropped, then every other piece
+    between quotes is outside a string, and only its brackets count. A few ms for a
+    2 MB body; a body of ``[`` stops at the limit.
+    """
+    if text.count("[") + text.count("{") <= limit:
+        return
+    outside = text.replace("\\\\", "").replace('\\"', "").split('"')[::2]
+    depth = 0
+    for piece in outside:
+        for bracket in _BRACKETS.finditer(piece):
+            if bracket.group() in "[{":
+                depth += 1
+                if depth > limit:
+                    raise ValidationError(name, f"{name} is nested more than {limit} deep")
+            else:
+                depth -= 1
+
+
 def parse_body(raw: bytes) -> ChatRequest:
     """Validate a ``POST /api/chat/stream`` body."""
     try:
-        body = json.loads(raw)
+        text = raw.decode()
+    except UnicodeDecodeError as exc:
+        raise ValidationError("body", "the body is not valid JSON") from exc
+    check_nesting(text, "body")
+    try:
+        body = json.loads(text)
     except ValueError as exc:
         raise ValidationError("body", "the body is not valid JSON") from exc
     if not isinstance(body, dict):
@@ -89,8 +121,10 @@ def parse_query(query: Mapping[str, str]) -> ChatRequest:
     message = query.get("message")
     if message is None:
         raise ValidationError("message", "message is required")
+    raw_history = query.get("history") or "[]"
+    check_nesting(raw_history, "history")
     try:
-        history = json.loads(query.get("history") or "[]")
+        history = json.loads(raw_history)
     except ValueError as exc:
         raise ValidationError("history", "history is not valid JSON") from exc
     conversation = build_conversation(message, history)

@@ -4,8 +4,10 @@ A stream is a ``Run`` in the run store (memory, or Redis when several workers or
 instances share the streams), pulled by its own task on the loop of the process
 that took the request; each HTTP response only attaches to it (``sse``). So a
 dropped connection never stops the generation; only ``cancel`` (``DELETE``, on any
-instance) does, and then the upstream response is closed at once. Refusals are
-JSON bodies naming the field.
+instance) does, and then the upstream response is closed at once; or, after
+``orphan_s`` with no client reading it, ``orphans`` does the same, so an abandoned
+answer stops costing tokens and frees its client's slot. Refusals are JSON bodies
+naming the field.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from chat_core.errors import CapacityError, RunStoreError, ValidationError
 from chat_core.events import TextDelta
 from chat_core.gateway.access import Access
 from chat_core.gateway.config import GatewayConfig
+from chat_core.gateway.orphans import Orphans
 from chat_core.gateway.refusals import error_response, invalid_response
 from chat_core.gateway.requests import ChatRequest, enforce_policy
 from chat_core.gateway.sse import SSEResponse, sse_body
@@ -41,6 +44,7 @@ class Gateway:
         self.store = store
         self.connections = 0
         self.access = Access(config)
+        self.orphans = Orphans(store, config.orphan_s)
 
     def busy(self, what: str) -> JSONResponse:
         return error_response(
@@ -142,11 +146,13 @@ class Gateway:
 
     def attach(self, run: Run, after: int, drop_after: int | None) -> SSEResponse:
         self.connections += 1
+        self.orphans.attached(run)
 
         def closed(seq: int) -> None:
             self.connections -= 1
             self.store.detach(run)
             log.debug("stream %s: connection closed at seq %d", run.id, seq)
+            self.orphans.closed(run)
 
         body = sse_body(
             run,

@@ -27,12 +27,15 @@ class RunKeys:
     lease: str
     ended: str
     cancel: str
+    readers: str  # set while a client reads the run on any instance (the orphan window)
 
     @classmethod
     def of(cls, run_id: str) -> RunKeys:
         """The keys of run ``run_id``."""
         base = "chat:{" + run_id + "}:"
-        return cls(base + "events", base + "lease", base + "ended", base + "cancel")
+        return cls(
+            base + "events", base + "lease", base + "ended", base + "cancel", base + "readers"
+        )
 
 
 # KEYS: events, lease, ended. ARGV: owner, maxlen, ttl_ms, done ("1"/"0"), then seq, event pairs.

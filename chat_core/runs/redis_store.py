@@ -21,7 +21,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Collection
 from functools import partial
 
 from redis.asyncio import BlockingConnectionPool, Redis
@@ -48,6 +48,7 @@ class RedisRunStore(RunStore):
     """Runs as Redis streams: one per run, seq = entry id, leased by the instance pulling it."""
 
     name = "redis"
+    shared = True
 
     def __init__(
         self,
@@ -214,6 +215,23 @@ class RedisRunStore(RunStore):
         del self._mirrors[run.id]
         if self._follower is not None:
             self._follower.unfollow(run.id)
+
+    async def reading(self, run_ids: Collection[str], ttl_s: float) -> None:
+        if not run_ids:
+            return
+        try:
+            pipe = self.redis.pipeline(transaction=False)
+            for run_id in run_ids:
+                pipe.set(RunKeys.of(run_id).readers, "1", px=max(1, int(ttl_s * 1000)))
+            await pipe.execute()
+        except RedisError as exc:
+            raise RunStoreError(_UNREACHABLE) from exc
+
+    async def read_elsewhere(self, run_id: str) -> bool:
+        try:
+            return bool(await self.redis.exists(RunKeys.of(run_id).readers))
+        except RedisError as exc:
+            raise RunStoreError(_UNREACHABLE) from exc
 
     async def cancel(self, run_id: str) -> CancelResult | None:
         if (owned := self._owned.get(run_id)) is not None:

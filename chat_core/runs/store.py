@@ -14,7 +14,7 @@ import asyncio
 import logging
 import time
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Collection
 from dataclasses import dataclass
 
 from chat_core.events import FinishReason, StreamEvent
@@ -38,6 +38,7 @@ class RunStore(ABC):
     """Starts runs, finds them for readers, cancels them; ``open``/``close`` bracket its life."""
 
     name: str
+    shared = False  # whether other processes read these runs (then ``reading`` says so)
 
     async def open(self) -> None:  # noqa: B027 - a store without connections has nothing to do
         """Connect (called once on the server's loop before the first request)."""
@@ -61,6 +62,13 @@ class RunStore(ABC):
 
     def detach(self, run: Run) -> None:  # noqa: B027 - only a store with mirrors keeps count
         """A reader of ``run`` went away."""
+
+    async def reading(self, run_ids: Collection[str], ttl_s: float) -> None:  # noqa: B027
+        """Note for ``ttl_s`` that clients here read ``run_ids`` (for owners elsewhere)."""
+
+    async def read_elsewhere(self, run_id: str) -> bool:
+        """Whether a client of another process noted reading ``run_id`` lately."""
+        return False
 
     @abstractmethod
     async def cancel(self, run_id: str) -> CancelResult | None:

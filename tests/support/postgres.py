@@ -40,6 +40,8 @@ class Postgres:
     port: int
     folder: Path
     _names: Iterator[int] = field(default_factory=itertools.count)
+    _pg_ctl: list[str] = field(default_factory=list)  # pg_ctl -D <data>, as the server user
+    _start_args: list[str] = field(default_factory=list)
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://postgres@{self.host}:{self.port}/{database}"
@@ -54,10 +56,34 @@ class Postgres:
             conn.execute(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0")
         return self.url(name)
 
+    def stop(self, timeout_s: float = 60) -> None:
+        """Stop the server as a managed database's restart does: clients cut, data kept.
+
+        ``fast``, not ``immediate``: with ``fsync`` and ``synchronous_commit`` off (speed),
+        an immediate stop may lose the last commits, which no restart of a real one does.
+        """
+        subprocess.run([*self._pg_ctl, "-m", "fast", "-w", "stop"], **_checked(timeout_s))
+
+    def start(self, timeout_s: float = 60) -> None:
+        """Start it again on the same port and data; returns once it accepts connections."""
+        if self.running():
+            return
+        timeout = ["-t", str(int(timeout_s))]
+        subprocess.run([*self._pg_ctl, *self._start_args, *timeout, "start"], **_checked(timeout_s))
+
+    def running(self) -> bool:
+        """Whether the server is up (``pg_ctl status``: 0 running, 3 not)."""
+        status = subprocess.run([*self._pg_ctl, "status"], capture_output=True, timeout=30)
+        return status.returncode == 0
+
     def log_tail(self, chars: int = 3000) -> str:
         with contextlib.suppress(OSError):
             return (self.folder / "server.log").read_text(errors="replace")[-chars:]
         return ""
+
+
+def _checked(timeout_s: float) -> dict[str, object]:
+    return {"check": True, "capture_output": True, "text": True, "timeout": timeout_s}
 
 
 def _as_server_user(cmd: list[str]) -> list[str]:
@@ -85,12 +111,14 @@ def run_postgres(timeout_s: float = 60) -> Iterator[Postgres]:
         f"-p {server.port} -c listen_addresses={server.host} -k {sockets}"
         " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     )
-    start_args = ["-D", str(data), "-o", options, "-l", str(folder / "server.log"), "-w"]
+    start_args = ["-o", options, "-l", str(folder / "server.log"), "-w"]
+    server._pg_ctl = _as_server_user([str(pg_ctl), "-D", str(data)])
+    server._start_args = start_args
     try:
         try:
             subprocess.run(_as_server_user([str(initdb), *initdb_args, "--no-sync"]), **run)
             timeout = ["-t", str(int(timeout_s))]
-            subprocess.run(_as_server_user([str(pg_ctl), *start_args, *timeout, "start"]), **run)
+            subprocess.run([*server._pg_ctl, *start_args, *timeout, "start"], **run)
         except subprocess.CalledProcessError as exc:
             raise RuntimeError(
                 f"PostgreSQL did not start: {exc.stderr or exc.stdout}\n{server.log_tail()}"
