@@ -19,13 +19,14 @@ from app_pages.identity import (
     keep_browser_token,
     sidebar_account,
 )
-from app_pages.live_answer import prompt_input, stream_answer
+from app_pages.live_answer import keep_prompt, prompt_input, stream_answer
 from app_pages.settings_panel import sidebar_settings
 from chat_core import (
     ChatError,
     ChatSession,
     ChatStore,
     Settings,
+    directive_list,
     load_settings,
     model_caption,
     with_listening_address,
@@ -75,7 +76,8 @@ def show_model_notice(settings: Settings | None, problem: str | None) -> None:
             st.info(
                 "**Offline model.** Answers are scripted: no key, no network. To chat with a "
                 "real model, set `OPENAI_API_KEY` (or `OPENAI_BASE_URL`) in `.env` or "
-                "`.streamlit/secrets.toml`, or enter a key in the sidebar.",
+                "`.streamlit/secrets.toml`, or enter a key in the sidebar. A prompt may start "
+                f"with directives, one a line: {directive_list()}.",
                 icon=":material/cloud_off:",
             )
     if problem is not None:
@@ -114,20 +116,23 @@ if error := st.session_state.pop("edit_error", None):
 chat_area = st.container()  # the messages: positions in it are counted, see stream_answer
 drawn = st.session_state.get("messages_drawn", 0)
 with chat_area:
-    show_history(ChatView(session, backend, params, prices))
+    kind = settings.resolved_backend if settings is not None else "unset"  # no directives
+    show_history(ChatView(session, backend, params, prices, backend_kind=kind))
 st.session_state["messages_drawn"] = max(len(session.turns), 1)
 
 prompt = prompt_input(session, can_answer=backend is not None)
-if prompt and backend is not None:
+if prompt and prompt.strip() and backend is not None:  # a blank prompt is ignored quietly
     if refusal := budget_refusal(backend):  # nothing is stored or sent past the budget
         st.warning(refusal, icon=":material/hourglass_bottom:")
     else:
         try:
-            session.submit(prompt, backend, params)
-        except ChatError as exc:
-            st.error(str(exc), icon=":material/block:")
+            sent = session.submit(prompt, backend, params)
+        except ChatError as exc:  # bad input loses nothing: the text goes back in the input
+            keep_prompt(prompt, f"**Not sent:** {exc}")
         else:
-            st.rerun()
+            if sent is None:  # an answer is streaming (maybe another tab's): keep the text
+                keep_prompt(prompt)
+        st.rerun()
 
 if session.live is not None:
     with chat_area:

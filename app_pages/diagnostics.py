@@ -9,6 +9,7 @@ from chat_core import (
     ChatError,
     GenerationParams,
     VisitorInput,
+    directive_list,
     endpoint_fields,
     load_settings,
     render_run,
@@ -58,11 +59,13 @@ def show_metrics(slots: list, values: list[tuple[str, str]]) -> None:
 
 
 st.title("Stream diagnostics")
-st.caption(
+about = (
     "Time to first token, tokens per second, gaps, stalls, reconnects and errors, measured "
-    "where the answer arrives. Offline directives: `/lorem N`, `/stall S after N`, "
-    "`/error KIND after N`, `/drop after N` (the last one through a gateway)."
+    "where the answer arrives."
 )
+if base.resolved_backend == "offline":  # a real model answers directives with nonsense
+    about += f" Offline directives: {directive_list()} (`/drop` through a gateway)."
+st.caption(about)
 
 # -- the probe: settings ---------------------------------------------------------------
 st.header("Probe", divider="gray")

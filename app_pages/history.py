@@ -12,17 +12,18 @@ import streamlit as st
 
 from app_pages.chat_sidebar import guarded
 from chat_core import (
-    STARTERS,
     Backend,
     ChatError,
     ChatSession,
     ChatTurn,
     GenerationParams,
     ModelPrice,
+    Starter,
     answer_badge,
     answer_blocks,
     format_cost,
     reasoning_blocks,
+    starters_for,
     thinking_label,
     user_markdown,
 )
@@ -36,6 +37,7 @@ class ChatView:
     backend: Backend | None
     params: GenerationParams | None
     prices: dict[str, ModelPrice]
+    backend_kind: str = "offline"  # which starters fit: directives only for the offline model
 
     @property
     def idle(self) -> bool:
@@ -49,7 +51,7 @@ def show_history(view: ChatView) -> None:
     for i, turn in enumerate(turns):
         show_turn(view, i, turn, last=i == len(turns) - 1)
     if not turns and not view.session.streaming:
-        show_starters()
+        show_starters(starters_for(view.backend_kind))
 
 
 def show_turn(view: ChatView, index: int, turn: ChatTurn, last: bool) -> None:
@@ -161,16 +163,16 @@ def copy_button(text: str, key: str) -> None:
     )
 
 
-def show_starters() -> None:
-    """An empty chat offers a few prompts, the offline model's directives among them."""
+def show_starters(starters: tuple[Starter, ...]) -> None:
+    """An empty chat offers a few prompts; offline, each shows its directive on the chip."""
     # A chat message, like every other child of the chat area (see live_answer.py).
     with st.chat_message("starters", avatar=":material/lightbulb:"):
         st.caption("Try one of these, or ask anything below.")
         row = st.container(horizontal=True, key="starters")
     with row:
-        for i, starter in enumerate(STARTERS):
+        for i, starter in enumerate(starters):
             st.button(
-                starter.label,
+                starter.chip,
                 key=f"starter-{i}",
                 help=starter.prompt,
                 on_click=st.session_state.__setitem__,

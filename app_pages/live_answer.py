@@ -19,11 +19,38 @@ from chat_core import (
     waiting_seconds,
 )
 
+PROMPT_KEY = "prompt"
+KEPT_PROMPT = "kept_prompt"
+KEPT_NOTE = "kept_note"
+NOT_SENT = (
+    "**Not sent:** an answer was streaming in this chat (perhaps in another tab). Your "
+    "text is back in the input: send it once the answer has ended, or press Stop."
+)
+
+
+def keep_prompt(prompt: str, why: str = NOT_SENT) -> None:
+    """Put a prompt that could not be sent back into the input (next run), saying why."""
+    st.session_state[KEPT_PROMPT] = prompt
+    st.session_state[KEPT_NOTE] = why
+
 
 def prompt_input(session: ChatSession, can_answer: bool) -> str | None:
-    """The input pinned at the bottom, and Stop beside it while an answer streams."""
-    with st.bottom, st.container(horizontal=True, vertical_alignment="bottom"):
-        prompt = st.chat_input("Ask anything", disabled=session.streaming or not can_answer)
+    """The input pinned at the bottom, and Stop beside it while an answer streams.
+
+    The input stays enabled while an answer streams: a disabled textarea loses focus on
+    every send, and what the person types next went nowhere. Only sending waits: a
+    prompt sent mid-answer comes back into the input (``keep_prompt``) with the reason,
+    which stays until the next send.
+    """
+    kept = st.session_state.pop(KEPT_PROMPT, None)
+    if kept is not None:  # chat_input takes a value set before it is drawn (its docs)
+        st.session_state[PROMPT_KEY] = kept
+    with st.bottom:
+        if note := st.session_state.get(KEPT_NOTE):
+            st.warning(note, icon=":material/schedule_send:")
+        row = st.container(horizontal=True, vertical_alignment="bottom")
+    with row:
+        prompt = st.chat_input("Ask anything", key=PROMPT_KEY, disabled=not can_answer)
         if session.streaming:
             st.button(
                 "Stop",
@@ -32,6 +59,8 @@ def prompt_input(session: ChatSession, can_answer: bool) -> str | None:
                 type="primary",
                 on_click=session.stop,
             )
+    if prompt:
+        st.session_state.pop(KEPT_NOTE, None)
     return prompt or st.session_state.pop("starter_prompt", None)
 
 

@@ -25,7 +25,6 @@ from chat_core.chat import (
     COOKIE_NAME,
     NEW_BLOCK,
     SEARCH_FROM,
-    STARTERS,
     BackendCache,
     BudgetCheck,
     BudgetedBackend,
@@ -35,7 +34,6 @@ from chat_core.chat import (
     Identity,
     LiveAnswer,
     ModelPrice,
-    Starter,
     answer_badge,
     answer_blocks,
     browser_token,
@@ -65,6 +63,7 @@ from chat_core.chat import (
     waiting_seconds,
     with_listening_address,
 )
+from chat_core.chat.starters import Starter, directive_list, starters_for
 from chat_core.errors import (
     BackendError,
     CapacityError,
@@ -123,7 +122,6 @@ __all__ = [
     "SEARCH_FROM",
     "SETTING_NAMES",
     "SHARED_OWNER",
-    "STARTERS",
     "Backend",
     "BackendCache",
     "BackendError",
@@ -176,6 +174,7 @@ __all__ = [
     "check_budget",
     "choose_identity",
     "default_price_table",
+    "directive_list",
     "endpoint_fields",
     "estimate_cost",
     "export_filename",
@@ -204,6 +203,7 @@ __all__ = [
     "render_run",
     "safe_markdown",
     "start_run",
+    "starters_for",
     "status_badge",
     "thinking_label",
     "user_markdown",
