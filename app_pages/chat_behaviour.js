@@ -66,6 +66,7 @@
       if (stop) {
         e.preventDefault();
         stop.click();
+        keepFocus();
       }
       return;
     }
@@ -80,11 +81,22 @@
   doc.addEventListener("click", (e) => {
     const target = e.target;
     if (target.closest('[data-testid="stChatInputSubmitButton"]')) follow();
+    if (target.closest(".st-key-stop")) keepFocus(); // the Stop button vanishes when done
     const copy = target.closest("button[data-copy-text]");
     if (copy) copyAnswer(copy);
     const chat = target.closest('[class*="st-key-conv-"] button');
     if (chat && window.innerWidth < 768) closeDrawer();
   });
+
+  function keepFocus() {
+    // Stop (a click or Esc) leaves the caret in the input, as a composer keeps it: the
+    // button that had focus is removed by the rerun, which would drop focus to the page.
+    const focusInput = () => {
+      const input = doc.querySelector('[data-testid="stChatInputTextArea"]');
+      if (input && doc.activeElement !== input) input.focus();
+    };
+    for (const ms of [0, 300, 1000]) setTimeout(focusInput, ms);
+  }
 
   function closeDrawer() {
     // On a phone the sidebar is a drawer over the chat: picking a chat closes it.
