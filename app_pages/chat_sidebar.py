@@ -19,10 +19,10 @@ from chat_core import (
     export_markdown,
     format_cost,
     import_json,
-    matching_titles,
     parse_price_rows,
     price_rows,
     relative_age,
+    search_conversations,
 )
 
 
@@ -57,9 +57,16 @@ def sidebar_chats(store: ChatStore, session: ChatSession) -> None:
             chat_actions(store, session, stored)
     summaries = store.list_conversations(session.owner, limit=200)
     if len(summaries) >= SEARCH_FROM:
-        query = st.text_input("Search chats", placeholder="Search titles", key="chat_search")
-        summaries = [summaries[i] for i in matching_titles([s.title for s in summaries], query)]
-    with st.container(height=min(44 * max(len(summaries), 1) + 16, 200), border=False):
+        query = st.text_input(
+            "Search chats", placeholder="Search titles and messages", key="chat_search"
+        )
+        found = search_conversations(store, session.owner, query)
+        if found is not None:
+            summaries = [s for s in summaries if s.id in found]
+            if not summaries:
+                st.caption("No chats match.")
+    # No fixed-height box: the sidebar scrolls, and a 200 px box showed 3 chats of 11.
+    with st.container(border=False, key="chat-list"):
         for summary in summaries:
             current = summary.id == session.conversation_id
             st.button(

@@ -111,6 +111,7 @@ from chat_core.storage import (
     export_markdown,
     import_json,
     open_store,
+    search_conversations,
 )
 
 __all__ = [
@@ -202,6 +203,7 @@ __all__ = [
     "render_reasoning",
     "render_run",
     "safe_markdown",
+    "search_conversations",
     "start_run",
     "starters_for",
     "status_badge",

@@ -7,6 +7,7 @@
     ledger.py         the usage ledger (visitor budget) and per-owner preferences
     conversations.py  whole conversations: create, list, read, rename, delete, import
     store.py          ChatStore: those, plus messages, every call scoped to an owner
+    search.py         find chats by title and message text
     transfer.py       export to Markdown / JSON, strict all-or-nothing JSON import
 
 Storage imports neither runs nor chat (a test checks it).
@@ -15,6 +16,7 @@ Storage imports neither runs nor chat (a test checks it).
 from __future__ import annotations
 
 from chat_core.storage.records import LEGACY_OWNER, SHARED_OWNER
+from chat_core.storage.search import search_conversations
 from chat_core.storage.store import ChatStore, NotFoundError, StoreError, open_store
 from chat_core.storage.transfer import export_filename, export_json, export_markdown, import_json
 
@@ -29,4 +31,5 @@ __all__ = [
     "export_markdown",
     "import_json",
     "open_store",
+    "search_conversations",
 ]

@@ -175,3 +175,18 @@ def test_chats_from_before_owners_are_shown_to_no_visitor(chat_env):
     reopened = new_chat_app(c=legacy[0].id)  # even with the id in the URL
     assert reopened.session_state["chat"].turns == []
     assert "c" not in reopened.query_params
+
+
+def test_search_covers_message_text_and_says_when_nothing_matches(chat_env):
+    at = new_chat_app()
+    for i in range(6):  # enough chats for the search box
+        button(at, "New chat").click().run()
+        session = ask(at, f"The word is zebra{i}")
+        session.store.rename(session.owner, session.conversation_id, f"Topic {i}")
+    at.run()
+    assert len(chat_titles(at)) == 6  # all listed: no 200 px box hiding most of them
+    at.text_input(key="chat_search").input("zebra3").run()  # only in the answer text
+    assert chat_titles(at) == ["Topic 3"]
+    at.text_input(key="chat_search").input("no such words").run()
+    assert chat_titles(at) == []
+    assert any(c.value == "No chats match." for c in at.sidebar.caption)
