@@ -22,6 +22,7 @@ from chat_core import (
     parse_price_rows,
     price_rows,
     relative_age,
+    same_chat,
     search_conversations,
 )
 
@@ -94,10 +95,16 @@ def on_import(store: ChatStore, session: ChatSession) -> None:
     upload = st.session_state.get("import_file")
     if upload is None:
         return
+    data = upload.getvalue()
     try:
-        imported = import_json(store, session.owner, upload.getvalue())
+        if (already := same_chat(store, session.owner, data)) is not None:
+            # A re-import opens the chat already here rather than add an identical twin.
+            st.toast("This chat is already in your list: opened it.", icon=":material/info:")
+            session.open(already)
+            return
+        imported = import_json(store, session.owner, data)
     except ChatError as exc:
-        st.session_state["import_error"] = str(exc)
+        st.session_state["import_error"] = f"Could not import {upload.name}: {exc}"
     else:
         session.open(imported.id)
 

@@ -111,6 +111,7 @@ from chat_core.storage import (
     export_markdown,
     import_json,
     open_store,
+    same_chat,
     search_conversations,
 )
 
@@ -203,6 +204,7 @@ __all__ = [
     "render_reasoning",
     "render_run",
     "safe_markdown",
+    "same_chat",
     "search_conversations",
     "start_run",
     "starters_for",

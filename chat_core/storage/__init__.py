@@ -18,7 +18,13 @@ from __future__ import annotations
 from chat_core.storage.records import LEGACY_OWNER, SHARED_OWNER
 from chat_core.storage.search import search_conversations
 from chat_core.storage.store import ChatStore, NotFoundError, StoreError, open_store
-from chat_core.storage.transfer import export_filename, export_json, export_markdown, import_json
+from chat_core.storage.transfer import (
+    export_filename,
+    export_json,
+    export_markdown,
+    import_json,
+    same_chat,
+)
 
 __all__ = [
     "LEGACY_OWNER",
@@ -31,5 +37,6 @@ __all__ = [
     "export_markdown",
     "import_json",
     "open_store",
+    "same_chat",
     "search_conversations",
 ]
