@@ -50,6 +50,7 @@ def sidebar_chats(store: ChatStore, session: ChatSession) -> None:
     with st.container(horizontal=True, vertical_alignment="center"):
         st.button(
             "New chat",
+            key="new-chat",  # chat_behaviour.js closes the phone drawer on it
             icon=":material/add_comment:",
             type="primary",
             on_click=guarded(session.new_conversation),

@@ -85,12 +85,16 @@ def stream_answer(session: ChatSession, leftovers: int) -> None:
         status = st.container(key="answer-status").empty()
         st.html('<div class="answer-row-placeholder"></div>')  # where the actions will be
         shown = [""]
+        thinking_now = [False]  # thoughts streaming: the model is not silent, say nothing
 
         def show_status() -> None:
-            label = waiting_label(waiting_seconds(live.run))
+            label = "" if thinking_now[0] else waiting_label(waiting_seconds(live.run))
             if label != shown[0]:  # a websocket message only when the words change
                 shown[0] = label
-                status.caption(label)
+                if label:
+                    status.caption(label)
+                else:
+                    status.empty()
 
         def on_idle() -> None:
             yield_point()
@@ -105,8 +109,11 @@ def stream_answer(session: ChatSession, leftovers: int) -> None:
             after = 0
             if reasoning_first(live.run, on_idle=on_idle):
                 with thinking.status(thinking_label(None, streaming=True), expanded=True) as box:
+                    thinking_now[0] = True
+                    show_status()
                     thoughts = render_reasoning(live.run, on_idle=on_idle, on_event=on_event)
                     st.write_stream(thoughts, cursor="▌")
+                    thinking_now[0] = False
                     box.update(
                         label=thinking_label(thoughts.thinking_s), state="complete", expanded=False
                     )
