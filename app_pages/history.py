@@ -22,6 +22,7 @@ from chat_core import (
     answer_badge,
     answer_blocks,
     format_cost,
+    prompt_preview,
     reasoning_blocks,
     starters_for,
     thinking_label,
@@ -69,7 +70,7 @@ def show_turn(view: ChatView, index: int, turn: ChatTurn, last: bool) -> None:
                     st.markdown(piece)
             show_answer_chrome(view, index, turn, last)
             return
-        st.markdown(user_markdown(turn.content))
+        show_prompt(turn.content)
         if not view.idle:
             st.empty()  # the Edit popover's slot (see show_answer_chrome)
             return
@@ -85,6 +86,17 @@ def show_turn(view: ChatView, index: int, turn: ChatTurn, last: bool) -> None:
                 args=(view, index, key, version),
                 help="Later messages are replaced by the new answer.",
             )
+
+
+def show_prompt(text: str) -> None:
+    """A prompt as sent; a long one as its first lines, the whole of it behind "Show all"."""
+    preview = prompt_preview(text)
+    st.markdown(user_markdown(preview if preview is not None else text))
+    if preview is None:
+        st.empty()  # the same slots either way (see show_answer_chrome)
+        return
+    with st.expander(f"Show all ({len(text):,} characters)", icon=":material/unfold_more:"):
+        st.markdown(user_markdown(text))
 
 
 def show_answer_chrome(view: ChatView, index: int, turn: ChatTurn, last: bool) -> None:

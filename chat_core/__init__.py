@@ -63,6 +63,7 @@ from chat_core.chat import (
     waiting_seconds,
     with_listening_address,
 )
+from chat_core.chat.prompt_view import prompt_preview
 from chat_core.chat.starters import Starter, directive_list, starters_for
 from chat_core.errors import (
     BackendError,
@@ -197,6 +198,7 @@ __all__ = [
     "parse_history",
     "parse_price_rows",
     "price_rows",
+    "prompt_preview",
     "reasoning_blocks",
     "reasoning_first",
     "reasoning_text",

@@ -71,3 +71,16 @@ def test_a_prompt_sent_while_another_answer_streams_is_kept_and_explained(app):
     contents = [t.content for t in app.session_state["chat"].turns]
     assert contents[-2] == "my second question"
     assert not any("Not sent" in w.value for w in app.warning)
+
+
+def test_a_20000_character_prompt_is_shown_collapsed(app):
+    long_prompt = "/echo ok\n" + "\n".join(f"paragraph {i} " + "words " * 30 for i in range(110))
+    assert len(long_prompt) > 20_000
+    app.chat_input[0].set_value(long_prompt).run()
+    assert not app.exception
+    user = next(m for m in app.main.chat_message if m.name == "user")
+    shown = user.markdown[0].value
+    assert "paragraph 0" in shown and "paragraph 50" not in shown
+    show_all = user.expander[0]
+    assert show_all.label.startswith("Show all (")
+    assert "paragraph 109" in show_all.markdown[0].value
