@@ -47,11 +47,12 @@ def start_answer(
     message_id = _stored_answer_id(store, owner, conversation_id, continued, params)
     run = start_run(lambda: backend.astream(conversation, params))
     log_stream_start("chat", run.id, backend=backend.name, prompt=conversation.prompt)
-    live = LiveAnswer(run, message_id, kind, prefix, params.model, earlier_reasoning)
+    earlier = continued.metrics if continued else None
+    live = LiveAnswer(run, message_id, kind, prefix, params.model, earlier_reasoning, earlier)
 
     def on_finish(run: Run) -> None:
         try:
-            metrics = metrics_of(run)
+            metrics = metrics_of(run).continuing(earlier)  # the whole answer's
             log_stream_end("chat", run.id, metrics, run.text_bytes)
             if store is not None and message_id is not None:
                 store.finish_message(
@@ -98,7 +99,7 @@ def finished_turn(live: LiveAnswer, metrics: StreamMetrics) -> ChatTurn:
         "assistant",
         live.text,
         answer_status(run.events),
-        metrics,
+        metrics.continuing(live.earlier_metrics),  # a Continue's caption counts it all
         run.error,
         live.model,
         live.message_id,  # type: ignore[arg-type]
