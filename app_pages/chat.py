@@ -56,14 +56,29 @@ def install_behaviour() -> None:
     st.html(f"<style>{css}</style><script>{js}</script>", unsafe_allow_javascript=True)
 
 
-def restore_from_url(session: ChatSession) -> None:
-    """Reloading the tab starts a new session: the URL says which conversation was open."""
-    if st.session_state.get("url_restored"):
-        return
-    st.session_state["url_restored"] = True
+def follow_url(session: ChatSession) -> None:
+    """The URL names the open chat: on a reload, and when Back or Forward changes it.
+
+    Streamlit pushes a history entry when the page changes the query string and reruns
+    with the old one on Back; the chat the page last wrote tells the two apart.
+    """
     wanted = st.query_params.get("c", "")
-    if wanted and not session.open(wanted):
+    written = st.session_state.get("url_chat")
+    if wanted == written or wanted == (session.conversation_id or ""):
+        return
+    if not wanted:
+        session.new_conversation()
+    elif not session.open(wanted):
         del st.query_params["c"]
+
+
+def write_url(session: ChatSession) -> None:
+    """Name the open chat in the URL (a new history entry: Back returns to the last one)."""
+    if session.conversation_id is not None:
+        st.query_params["c"] = session.conversation_id
+    elif "c" in st.query_params:
+        del st.query_params["c"]
+    st.session_state["url_chat"] = session.conversation_id or ""
 
 
 def show_model_notice(settings: Settings | None, problem: str | None) -> None:
@@ -92,7 +107,7 @@ base = with_listening_address(load_settings(), st.get_option("server.address"))
 store = open_default_store(base)
 identity = current_identity(base)  # whose chats: the logged-in user, else this browser
 session = chat_session(store, identity)
-restore_from_url(session)
+follow_url(session)
 session.sync()  # another tab's turns; an answer that went on or finished elsewhere
 install_behaviour()
 with st.sidebar:
@@ -106,10 +121,7 @@ with st.sidebar:
 
 st.title("Streaming chat")
 show_model_notice(settings, problem)
-if session.conversation_id is not None:
-    st.query_params["c"] = session.conversation_id
-elif "c" in st.query_params:
-    del st.query_params["c"]
+write_url(session)
 
 if error := st.session_state.pop("edit_error", None):
     st.error(error, icon=":material/block:")

@@ -103,3 +103,23 @@ def test_the_jump_pill_takes_the_dark_theme(browser: Browser, app_server: Server
     background = [int(x) for x in colours[0].strip("rgba()").split(",")[:3]]
     assert sum(background) < 3 * 80, f"the pill is not dark in the dark theme: {colours}"
     context.close()
+
+
+def test_back_returns_to_the_previous_chat(chat: ChatPage) -> None:
+    chat.send("/echo the first chat")
+    chat.wait_idle(answers=1)
+    chat.sidebar().get_by_role("button", name="New chat").click()
+    expect(chat.answers).to_have_count(0)
+    chat.send("/echo the second chat")
+    chat.wait_idle(answers=1)
+    expect(chat.answers.last).to_contain_text("the second chat")
+    first = (
+        chat.sidebar().locator('[class*="st-key-conv-"] button').filter(has_text="the first chat")
+    )
+    first.click()
+    expect(chat.answers.last).to_contain_text("the first chat")
+
+    chat.page.go_back()
+    expect(chat.answers.last).to_contain_text("the second chat")
+    chat.page.go_forward()
+    expect(chat.answers.last).to_contain_text("the first chat")
