@@ -3,6 +3,7 @@ the model", "Copied" read out to screen readers, the Jump pill in the dark theme
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -123,3 +124,22 @@ def test_back_returns_to_the_previous_chat(chat: ChatPage) -> None:
     expect(chat.answers.last).to_contain_text("the second chat")
     chat.page.go_forward()
     expect(chat.answers.last).to_contain_text("the first chat")
+
+
+def test_the_phone_drawer_closes_after_an_import(phone: ChatPage, tmp_path) -> None:
+    export = {
+        "format": "streaming-chat/conversation",
+        "version": 1,
+        "title": "An imported chat",
+        "messages": [
+            {"role": "user", "content": "imported question"},
+            {"role": "assistant", "content": "imported answer"},
+        ],
+    }
+    path = tmp_path / "chat.json"
+    path.write_text(json.dumps(export))
+    sidebar = phone.sidebar()
+    sidebar.get_by_test_id("stExpander").filter(has_text="Import a chat").locator("summary").click()
+    sidebar.locator(".st-key-import_file input[type=file]").set_input_files(path)
+    expect(phone.answers.last).to_contain_text("imported answer")
+    expect(phone.page.get_by_test_id("stSidebar")).not_to_be_in_viewport()
