@@ -18,7 +18,7 @@ from app_pages.identity import (
     current_identity,
     keep_browser_token,
 )
-from app_pages.live_answer import give_back, prompt_input, stream_answer
+from app_pages.live_answer import keep_prompt, prompt_input, stream_answer
 from app_pages.login import login_gate, login_notices, sidebar_account
 from app_pages.settings_panel import sidebar_settings
 from app_pages.store_errors import store_trouble
@@ -27,6 +27,7 @@ from chat_core import (
     ChatSession,
     ChatStore,
     Settings,
+    directive_list,
     load_settings,
     model_caption,
     with_listening_address,
@@ -56,14 +57,29 @@ def install_behaviour() -> None:
     st.html(f"<style>{css}</style><script>{js}</script>", unsafe_allow_javascript=True)
 
 
-def restore_from_url(session: ChatSession) -> None:
-    """Reloading the tab starts a new session: the URL says which conversation was open."""
-    if st.session_state.get("url_restored"):
-        return
-    st.session_state["url_restored"] = True
+def follow_url(session: ChatSession) -> None:
+    """The URL names the open chat: on a reload, and when Back or Forward changes it.
+
+    Streamlit pushes a history entry when the page changes the query string and reruns
+    with the old one on Back; the chat the page last wrote tells the two apart.
+    """
     wanted = st.query_params.get("c", "")
-    if wanted and not session.open(wanted):
+    written = st.session_state.get("url_chat")
+    if wanted == written or wanted == (session.conversation_id or ""):
+        return
+    if not wanted:
+        session.new_conversation()
+    elif not session.open(wanted):
         del st.query_params["c"]
+
+
+def write_url(session: ChatSession) -> None:
+    """Name the open chat in the URL (a new history entry: Back returns to the last one)."""
+    if session.conversation_id is not None:
+        st.query_params["c"] = session.conversation_id
+    elif "c" in st.query_params:
+        del st.query_params["c"]
+    st.session_state["url_chat"] = session.conversation_id or ""
 
 
 def show_model_notice(settings: Settings | None, problem: str | None) -> None:
@@ -76,7 +92,8 @@ def show_model_notice(settings: Settings | None, problem: str | None) -> None:
             st.info(
                 "**Offline model.** Answers are scripted: no key, no network. To chat with a "
                 "real model, set `OPENAI_API_KEY` (or `OPENAI_BASE_URL`) in `.env` or "
-                "`.streamlit/secrets.toml`, or enter a key in the sidebar.",
+                "`.streamlit/secrets.toml`, or enter a key in the sidebar. A prompt may start "
+                f"with directives, one a line: {directive_list()}.",
                 icon=":material/cloud_off:",
             )
     if problem is not None:
@@ -94,7 +111,7 @@ if not login_gate(base, store, identity):  # CHAT_REQUIRE_LOGIN: anonymous visit
     st.stop()
 session = chat_session(store, identity)
 with store_trouble("This chat may be out of date"):  # the database away: chat on from memory
-    restore_from_url(session)
+    follow_url(session)
     session.sync()  # another tab's turns; an answer that went on or finished elsewhere
 install_behaviour()
 with st.sidebar:
@@ -110,33 +127,33 @@ with st.sidebar:
 st.title("Streaming chat")
 show_model_notice(settings, problem)
 login_notices(store, identity)  # a refused login; this browser's chats offered to the account
-if session.conversation_id is not None:
-    st.query_params["c"] = session.conversation_id
-elif "c" in st.query_params:
-    del st.query_params["c"]
+write_url(session)
 
 if error := st.session_state.pop("edit_error", None):
     st.error(error, icon=":material/block:")
 chat_area = st.container()  # the messages: positions in it are counted, see stream_answer
 drawn = st.session_state.get("messages_drawn", 0)
 with chat_area:
-    shown = show_history(ChatView(session, backend, params, prices))
+    kind = settings.resolved_backend if settings is not None else "unset"  # no directives
+    shown = show_history(ChatView(session, backend, params, prices, backend_kind=kind))
 st.session_state["messages_drawn"] = max(shown, 1)
 if session.live is None and (notice := session.unsaved_notice()):
     st.warning(notice, icon=":material/database_off:")
-if error := st.session_state.pop("prompt_error", None):  # just above the prompt it was about
-    st.error(error, icon=":material/block:")
 
 prompt = prompt_input(session, can_answer=backend is not None)
-if prompt and backend is not None:
+if prompt and prompt.strip() and backend is not None:  # a blank prompt is ignored quietly
     try:
-        if refusal := budget_refusal(backend):  # nothing is stored or sent past the budget
-            st.warning(refusal, icon=":material/hourglass_bottom:")
-        else:
-            session.submit(prompt, backend, params)
-            st.rerun()
-    except ChatError as exc:  # nothing was sent: the prompt goes back into the input
-        give_back(prompt, str(exc))
+        refusal = budget_refusal(backend)  # nothing is stored or sent past the budget
+        sent = None if refusal else session.submit(prompt, backend, params)
+    except ChatError as exc:  # bad input or the database away: the text goes back in the input
+        keep_prompt(prompt, f"**Not sent:** {exc}", error=True)
+        st.rerun()
+    if refusal:
+        st.warning(refusal, icon=":material/hourglass_bottom:")
+    else:
+        if sent is None:  # an answer is streaming (maybe another tab's): keep the text
+            keep_prompt(prompt)
+        st.rerun()
 
 if session.live is not None:
     with chat_area:

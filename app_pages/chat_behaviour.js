@@ -5,8 +5,9 @@
 // on a scroll without a size change). Here the page follows the answer only while
 // the user is at the bottom: scrolling up stops following (Streamlit's writes to
 // scrollTop are ignored then), a jump-to-bottom button and sending a prompt bring
-// it back. Also: Esc presses Stop, Copy buttons copy with a "Copied" state, and on
-// a phone picking a chat closes the sidebar drawer.
+// it back. Also: Esc presses Stop (focus stays in the input), Copy buttons copy with a
+// "Copied" state read out to screen readers, and on a phone picking a chat, New chat or
+// an import closes the sidebar drawer, whose controls are no Tab stops while closed.
 (() => {
   if (window.__chatBehaviour) return;
   window.__chatBehaviour = true;
@@ -32,6 +33,33 @@
   jump.title = "Scroll to the end and follow the answer";
   jump.addEventListener("click", follow);
   doc.body.appendChild(jump);
+
+  // Screen readers hear what only changes a button's look ("Copied"): a polite live region.
+  const live = doc.createElement("div");
+  live.id = "chat-announcer";
+  live.setAttribute("role", "status");
+  live.setAttribute("aria-live", "polite");
+  doc.body.appendChild(live);
+  const announce = (text) => {
+    live.textContent = text;
+    setTimeout(() => (live.textContent = ""), 3000);
+  };
+
+  function themeJump() {
+    // Streamlit exposes no theme variables to page CSS: take the app's own colours, so
+    // the pill is dark in the dark theme (it was hard-coded white).
+    const app = doc.querySelector('[data-testid="stApp"]');
+    if (!app) return;
+    const style = getComputedStyle(app);
+    jump.style.backgroundColor = style.backgroundColor;
+    jump.style.color = style.color;
+  }
+
+  function drawerInert() {
+    // A closed sidebar is only slid off screen: its controls took the first Tab stops.
+    const sidebar = doc.querySelector('[data-testid="stSidebar"]');
+    if (sidebar) sidebar.inert = sidebar.dataset.collapsed === "true";
+  }
 
   function attach(el) {
     if (el.__chatFollow) return;
@@ -66,6 +94,7 @@
       if (stop) {
         e.preventDefault();
         stop.click();
+        keepFocus();
       }
       return;
     }
@@ -80,11 +109,27 @@
   doc.addEventListener("click", (e) => {
     const target = e.target;
     if (target.closest('[data-testid="stChatInputSubmitButton"]')) follow();
+    if (target.closest(".st-key-stop")) keepFocus(); // the Stop button vanishes when done
     const copy = target.closest("button[data-copy-from]");
     if (copy) copyAnswer(copy);
-    const chat = target.closest('[class*="st-key-conv-"] button');
+    const chat = target.closest('[class*="st-key-conv-"] button, .st-key-new-chat button');
     if (chat && window.innerWidth < 768) closeDrawer();
   });
+
+  doc.addEventListener("change", (e) => {
+    // An imported chat opens in the main area: on a phone, show it (the drawer covers it).
+    if (e.target.closest(".st-key-import_file") && window.innerWidth < 768) closeDrawer();
+  });
+
+  function keepFocus() {
+    // Stop (a click or Esc) leaves the caret in the input, as a composer keeps it: the
+    // button that had focus is removed by the rerun, which would drop focus to the page.
+    const focusInput = () => {
+      const input = doc.querySelector('[data-testid="stChatInputTextArea"]');
+      if (input && doc.activeElement !== input) input.focus();
+    };
+    for (const ms of [0, 300, 1000]) setTimeout(focusInput, ms);
+  }
 
   function closeDrawer() {
     // On a phone the sidebar is a drawer over the chat: picking a chat closes it.
@@ -129,6 +174,7 @@
     }
     button.dataset.copied = "true";
     button.textContent = "✓ Copied";
+    announce("Copied to the clipboard");
     setTimeout(() => {
       delete button.dataset.copied;
       button.textContent = button.dataset.label || "Copy";
@@ -151,5 +197,7 @@
       toBottom(state.el);
     }
     jump.dataset.visible = String(!state.following && gap(state.el) > 80);
+    if (jump.dataset.visible === "true") themeJump();
+    drawerInert();
   }, 100);
 })();

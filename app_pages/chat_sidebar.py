@@ -21,10 +21,11 @@ from chat_core import (
     export_markdown,
     format_cost,
     import_json,
-    matching_titles,
     parse_price_rows,
     price_rows,
     relative_age,
+    same_chat,
+    search_conversations,
 )
 
 
@@ -52,6 +53,7 @@ def sidebar_chats(store: ChatStore, session: ChatSession) -> None:
     with st.container(horizontal=True, vertical_alignment="center"):
         st.button(
             "New chat",
+            key="new-chat",  # chat_behaviour.js closes the phone drawer on it
             icon=":material/add_comment:",
             type="primary",
             on_click=guarded(session.new_conversation),
@@ -60,9 +62,16 @@ def sidebar_chats(store: ChatStore, session: ChatSession) -> None:
             chat_actions(store, session, stored)
     summaries = store.list_conversations(session.owner, limit=200)
     if len(summaries) >= SEARCH_FROM:
-        query = st.text_input("Search chats", placeholder="Search titles", key="chat_search")
-        summaries = [summaries[i] for i in matching_titles([s.title for s in summaries], query)]
-    with st.container(height=min(44 * max(len(summaries), 1) + 16, 200), border=False):
+        query = st.text_input(
+            "Search chats", placeholder="Search titles and messages", key="chat_search"
+        )
+        found = search_conversations(store, session.owner, query)
+        if found is not None:
+            summaries = [s for s in summaries if s.id in found]
+            if not summaries:
+                st.caption("No chats match.")
+    # No fixed-height box: the sidebar scrolls, and a 200 px box showed 3 chats of 11.
+    with st.container(border=False, key="chat-list"):
         for summary in summaries:
             current = summary.id == session.conversation_id
             st.button(
@@ -90,10 +99,16 @@ def on_import(store: ChatStore, session: ChatSession) -> None:
     upload = st.session_state.get("import_file")
     if upload is None:
         return
+    data = upload.getvalue()
     try:
-        imported = import_json(store, session.owner, upload.getvalue())
+        if (already := same_chat(store, session.owner, data)) is not None:
+            # A re-import opens the chat already here rather than add an identical twin.
+            st.toast("This chat is already in your list: opened it.", icon=":material/info:")
+            session.open(already)
+            return
+        imported = import_json(store, session.owner, data)
     except ChatError as exc:
-        st.session_state["import_error"] = str(exc)
+        st.session_state["import_error"] = f"Could not import {upload.name}: {exc}"
     else:
         session.open(imported.id)
 

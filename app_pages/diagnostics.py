@@ -9,6 +9,7 @@ from chat_core import (
     ChatError,
     GenerationParams,
     VisitorInput,
+    directive_list,
     endpoint_fields,
     load_settings,
     render_run,
@@ -48,21 +49,32 @@ def use_example() -> None:
 
 
 def metric_grid(count: int, per_row: int = 4) -> list:
-    """Empty slots for ``count`` metrics, ``per_row`` to a row, to fill (and refill) later."""
-    return [c.empty() for _ in range(0, count, per_row) for c in st.columns(per_row)][:count]
+    """Empty slots for up to ``count`` metrics, to fill (and refill) later.
+
+    One wrapping row of fixed-width cells, not ``per_row`` columns: a phone stacks
+    columns, and 15 metrics stood 1,400 px tall; cells wrap two or three to a line.
+    """
+    row = st.container(horizontal=True, gap="small", key=f"metrics-{per_row}-{count}")
+    return [row.empty() for _ in range(count)]
 
 
 def show_metrics(slots: list, values: list[tuple[str, str]]) -> None:
-    for slot, (label, value) in zip(slots, values, strict=True):
-        slot.metric(label, value)
+    """The metrics in the first slots; slots left over (reasoning not shown) emptied."""
+    for i, slot in enumerate(slots):
+        if i < len(values):
+            slot.metric(*values[i], width=150)
+        else:
+            slot.empty()
 
 
 st.title("Stream diagnostics")
-st.caption(
+about = (
     "Time to first token, tokens per second, gaps, stalls, reconnects and errors, measured "
-    "where the answer arrives. Offline directives: `/lorem N`, `/stall S after N`, "
-    "`/error KIND after N`, `/drop after N` (the last one through a gateway)."
+    "where the answer arrives."
 )
+if base.resolved_backend == "offline":  # a real model answers directives with nonsense
+    about += f" Offline directives: {directive_list()} (`/drop` through a gateway)."
+st.caption(about)
 
 # -- the probe: settings ---------------------------------------------------------------
 st.header("Probe", divider="gray")
@@ -139,11 +151,11 @@ if probe is not None:
 
     def redraw(now: float | None) -> None:
         m = probe.metrics(now)
-        status_slot.markdown(f"{status_badge(m)} `{probe.run.id}` · {probe.target.backend}")
+        status_slot.markdown(f"{status_badge(m)} · {probe.target.backend}")  # no raw run id
         show_metrics(metric_slots, metric_values(m, probe.nbytes()))
         tokens_chart.line_chart(probe.timeline(), x="seconds", y="tokens", height=220)
         gaps_chart.bar_chart(
-            histogram(probe.gaps_ms()),
+            histogram(probe.gaps_ms(), 12, min_width=1.0),
             x="from",
             y="count",
             x_label="Gap between chunks (ms)",
@@ -186,6 +198,10 @@ else:
 
 # -- the load test -------------------------------------------------------------------
 st.header("Load test", divider="gray")
+st.caption(
+    "Many streams at once through an SSE gateway. No gateway yet? `make gateway` starts one "
+    "with the offline model at `http://127.0.0.1:8000/api/chat/stream`."
+)
 with st.form("load_test"):
     url_col, n_col = st.columns([2, 1])
     load_url = ""
@@ -228,14 +244,14 @@ if (load := state["load"]) is not None:
         st.caption(
             "Failures by code: " + ", ".join(f"`{c}` {n}" for c, n in s["failures_by_code"].items())
         )
-    charts = (
-        ("First-token time (s)", "First token (s)", load.first_token_s()),
-        ("Duration (s)", "Duration (s)", load.total_s()),
+    charts = (  # in ms, at least 1 ms a bin: short labels a reader can take in
+        ("First-token time (ms)", "First token (ms)", load.first_token_s()),
+        ("Duration (ms)", "Duration (ms)", load.total_s()),
     )
-    for column, (title, x_label, values) in zip(st.columns(2), charts, strict=True):
+    for column, (title, x_label, seconds) in zip(st.columns(2), charts, strict=True):
         column.caption(title)
         column.bar_chart(
-            histogram(values, 15),
+            histogram([v * 1000 for v in seconds], 10, min_width=1.0),
             x="from",
             y="count",
             x_label=x_label,

@@ -13,19 +13,21 @@ from app_pages.chat_sidebar import guarded
 from app_pages.versions_nav import install_versions_style, versions_row
 from chat_core import (
     HISTORY_WINDOW,
-    STARTERS,
     Backend,
     ChatError,
     ChatSession,
     ChatTurn,
     GenerationParams,
     ModelPrice,
+    Starter,
     answer_badge,
     answer_blocks,
     earlier_label,
     format_cost,
     history_start,
+    prompt_preview,
     reasoning_blocks,
+    starters_for,
     thinking_label,
     user_markdown,
 )
@@ -39,6 +41,7 @@ class ChatView:
     backend: Backend | None
     params: GenerationParams | None
     prices: dict[str, ModelPrice]
+    backend_kind: str = "offline"  # which starters fit: directives only for the offline model
 
     @property
     def idle(self) -> bool:
@@ -69,7 +72,7 @@ def show_history(view: ChatView) -> int:
     for i in range(start, len(turns)):
         show_turn(view, i, turns[i], last=i == len(turns) - 1)
     if not turns and not view.session.streaming:
-        show_starters()
+        show_starters(starters_for(view.backend_kind))
     return (1 if start else 0) + len(turns) - start
 
 
@@ -88,7 +91,7 @@ def show_turn(view: ChatView, index: int, turn: ChatTurn, last: bool) -> None:
                     st.markdown(piece)
             show_answer_chrome(view, index, turn, last)
             return
-        st.markdown(user_markdown(turn.content))
+        show_prompt(turn.content)
         with st.container(horizontal=True, vertical_alignment="center", key=f"prompt-{index}"):
             show_edit(view, index, turn)
             versions_row(view.session, turn)
@@ -118,6 +121,17 @@ def show_edit(view: ChatView, index: int, turn: ChatTurn) -> None:
             args=(view, index, key, version),
             help="A new version of this message, answered anew; the old one stays.",
         )
+
+
+def show_prompt(text: str) -> None:
+    """A prompt as sent; a long one as its first lines, the whole of it behind "Show all"."""
+    preview = prompt_preview(text)
+    st.markdown(user_markdown(preview if preview is not None else text))
+    if preview is None:
+        st.empty()  # the same slots either way (see show_answer_chrome)
+        return
+    with st.expander(f"Show all ({len(text):,} characters)", icon=":material/unfold_more:"):
+        st.markdown(user_markdown(text))
 
 
 def show_answer_chrome(view: ChatView, index: int, turn: ChatTurn, last: bool) -> None:
@@ -206,16 +220,16 @@ def copy_button(answer_key: str, key: str) -> None:
     )
 
 
-def show_starters() -> None:
-    """An empty chat offers a few prompts, the offline model's directives among them."""
+def show_starters(starters: tuple[Starter, ...]) -> None:
+    """An empty chat offers a few prompts; offline, each shows its directive on the chip."""
     # A chat message, like every other child of the chat area (see live_answer.py).
     with st.chat_message("starters", avatar=":material/lightbulb:"):
         st.caption("Try one of these, or ask anything below.")
         row = st.container(horizontal=True, key="starters")
     with row:
-        for i, starter in enumerate(STARTERS):
+        for i, starter in enumerate(starters):
             st.button(
-                starter.label,
+                starter.chip,
                 key=f"starter-{i}",
                 help=starter.prompt,
                 on_click=st.session_state.__setitem__,

@@ -20,17 +20,43 @@ from chat_core import (
     waiting_seconds,
 )
 
+PROMPT_KEY = "prompt"
+KEPT_PROMPT = "kept_prompt"
+KEPT_NOTE = "kept_note"
+KEPT_IS_ERROR = "kept_is_error"
+NOT_SENT = (
+    "**Not sent:** an answer was streaming in this chat (perhaps in another tab). Your "
+    "text is back in the input: send it once the answer has ended, or press Stop."
+)
+
+
+def keep_prompt(prompt: str, why: str = NOT_SENT, *, error: bool = False) -> None:
+    """Put a prompt that could not be sent back into the input (next run), saying why."""
+    st.session_state[KEPT_PROMPT] = prompt
+    st.session_state[KEPT_NOTE] = why
+    st.session_state[KEPT_IS_ERROR] = error
+
 
 def prompt_input(session: ChatSession, can_answer: bool) -> str | None:
-    """The input pinned at the bottom, and Stop beside it while an answer streams."""
-    if (back := st.session_state.pop("prompt_back", None)) is not None:
-        # A chat input's text can be set through its key before it is drawn (st.chat_input,
-        # "Programmatically set the text via session state"); it is not submitted by this.
-        st.session_state["prompt"] = back
-    with st.bottom, st.container(horizontal=True, vertical_alignment="bottom"):
-        prompt = st.chat_input(
-            "Ask anything", key="prompt", disabled=session.streaming or not can_answer
-        )
+    """The input pinned at the bottom, and Stop beside it while an answer streams.
+
+    The input stays enabled while an answer streams: a disabled textarea loses focus on
+    every send, and what the person types next went nowhere. Only sending waits: a
+    prompt sent mid-answer comes back into the input (``keep_prompt``) with the reason,
+    which stays until the next send.
+    """
+    kept = st.session_state.pop(KEPT_PROMPT, None)
+    if kept is not None:  # chat_input takes a value set before it is drawn (its docs)
+        st.session_state[PROMPT_KEY] = kept
+    with st.bottom:
+        if note := st.session_state.get(KEPT_NOTE):
+            if st.session_state.get(KEPT_IS_ERROR):
+                st.error(note, icon=":material/block:")
+            else:
+                st.warning(note, icon=":material/schedule_send:")
+        row = st.container(horizontal=True, vertical_alignment="bottom")
+    with row:
+        prompt = st.chat_input("Ask anything", key=PROMPT_KEY, disabled=not can_answer)
         if session.streaming:
             st.button(
                 "Stop",
@@ -39,14 +65,9 @@ def prompt_input(session: ChatSession, can_answer: bool) -> str | None:
                 type="primary",
                 on_click=session.stop,
             )
+    if prompt:
+        st.session_state.pop(KEPT_NOTE, None)
     return prompt or st.session_state.pop("starter_prompt", None)
-
-
-def give_back(prompt: str, reason: str) -> None:
-    """A prompt that was not sent goes back into the input, with the reason above it."""
-    st.session_state["prompt_back"] = prompt
-    st.session_state["prompt_error"] = reason
-    st.rerun()
 
 
 def yield_point() -> None:
@@ -70,15 +91,22 @@ def stream_answer(session: ChatSession, leftovers: int, backend=None) -> None:
         status = st.container(key="answer-status").empty()
         st.html('<div class="answer-row-placeholder"></div>')  # where the actions will be
         shown: list[tuple[str, str | None] | None] = [None]
+        thinking_now = [False]  # thoughts streaming: the model is not silent, say nothing
 
         def show_status() -> None:
             seconds = waiting_seconds(live.run)  # the host named, and any retry
-            label = waiting_line(seconds, backend) or waiting_label(seconds)
+            label = (
+                "" if thinking_now[0] else waiting_line(seconds, backend) or waiting_label(seconds)
+            )
             notice = session.unsaved_notice()  # the database away: the answer goes on
             if (label, notice) != shown[0]:  # a websocket message only when the words change
                 shown[0] = (label, notice)
+                if not label and not notice:
+                    status.empty()
+                    return
                 with status.container():
-                    st.caption(label)
+                    if label:
+                        st.caption(label)
                     if notice:
                         st.warning(notice, icon=":material/database_off:")
 
@@ -95,8 +123,11 @@ def stream_answer(session: ChatSession, leftovers: int, backend=None) -> None:
             after = 0
             if reasoning_first(live.run, on_idle=on_idle):
                 with thinking.status(thinking_label(None, streaming=True), expanded=True) as box:
+                    thinking_now[0] = True
+                    show_status()
                     thoughts = render_reasoning(live.run, on_idle=on_idle, on_event=on_event)
                     st.write_stream(thoughts, cursor="▌")
+                    thinking_now[0] = False
                     box.update(
                         label=thinking_label(thoughts.thinking_s), state="complete", expanded=False
                     )

@@ -28,7 +28,6 @@ from chat_core.chat import (
     HISTORY_WINDOW,
     NEW_BLOCK,
     SEARCH_FROM,
-    STARTERS,
     BackendCache,
     BudgetCheck,
     BudgetedBackend,
@@ -38,7 +37,6 @@ from chat_core.chat import (
     Identity,
     LiveAnswer,
     ModelPrice,
-    Starter,
     answer_badge,
     answer_blocks,
     browser_token,
@@ -74,6 +72,8 @@ from chat_core.chat import (
 from chat_core.chat.chrome import waiting_line
 from chat_core.chat.model_choice import ModelChoice, choose_model, connection_report
 from chat_core.chat.pricing import applicable_prices
+from chat_core.chat.prompt_view import prompt_preview
+from chat_core.chat.starters import Starter, directive_list, starters_for
 from chat_core.errors import (
     BackendError,
     CapacityError,
@@ -121,6 +121,8 @@ from chat_core.storage import (
     export_markdown,
     import_json,
     open_store,
+    same_chat,
+    search_conversations,
 )
 
 __all__ = [
@@ -133,7 +135,6 @@ __all__ = [
     "SEARCH_FROM",
     "SETTING_NAMES",
     "SHARED_OWNER",
-    "STARTERS",
     "Backend",
     "BackendCache",
     "BackendError",
@@ -186,6 +187,7 @@ __all__ = [
     "check_budget",
     "choose_identity",
     "default_price_table",
+    "directive_list",
     "earlier_label",
     "endpoint_fields",
     "estimate_cost",
@@ -208,6 +210,7 @@ __all__ = [
     "parse_history",
     "parse_price_rows",
     "price_rows",
+    "prompt_preview",
     "reasoning_blocks",
     "reasoning_first",
     "reasoning_text",
@@ -215,8 +218,11 @@ __all__ = [
     "render_reasoning",
     "render_run",
     "safe_markdown",
+    "same_chat",
     "save_problem",
+    "search_conversations",
     "start_run",
+    "starters_for",
     "status_badge",
     "thinking_label",
     "user_markdown",

@@ -11,7 +11,7 @@ import itertools
 import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Literal
 
 from chat_core.events import Done, ReasoningDelta, StreamError, StreamEvent, TextDelta, Usage
@@ -112,6 +112,32 @@ class StreamMetrics:
         if self.reconnects:
             parts.append(f"{self.reconnects} reconnect{'s' if self.reconnects > 1 else ''}")
         return " · ".join(parts)
+
+    def continuing(self, earlier: StreamMetrics | None) -> StreamMetrics:
+        """A continued answer's metrics: this run's added to the earlier part's, so the
+        caption counts the whole answer, not only the continuation."""
+        if earlier is None:
+            return self
+        busy = [
+            m.total_s - m.first_token_s
+            for m in (earlier, self)
+            if m.total_s is not None and m.first_token_s is not None
+        ]
+        tokens = earlier.tokens + self.tokens
+        both = (earlier.reasoning_tokens, self.reasoning_tokens)
+        return replace(
+            self,
+            first_token_s=earlier.first_token_s,
+            first_reasoning_s=earlier.first_reasoning_s,
+            total_s=_plus(earlier.total_s, self.total_s),
+            chunks=earlier.chunks + self.chunks,
+            tokens=tokens,
+            tokens_estimated=earlier.tokens_estimated or self.tokens_estimated,
+            tokens_per_s=tokens / sum(busy) if len(busy) == 2 and sum(busy) > 0 else None,
+            stalls=earlier.stalls + self.stalls,
+            reconnects=earlier.reconnects + self.reconnects,
+            reasoning_tokens=None if both == (None, None) else sum(n or 0 for n in both),
+        )
 
     @property
     def tokens_label(self) -> str:
@@ -287,3 +313,7 @@ class SessionStats:
             "error_rate": self.error_rate,
             "errors_by_code": dict(sorted(self.errors_by_code.items())),
         }
+
+
+def _plus(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None else a + b

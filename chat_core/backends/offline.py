@@ -42,6 +42,30 @@ _WORDS = (  # noqa: SIM905 (one readable line of words, not 61 list lines)
 ).split()
 
 Plan = list[tuple[float, StreamEvent]]
+
+# The chat page's first starter: the offline model answers it for real, since a
+# scripted word count is a poor first impression of "Explain streaming".
+EXPLAIN_STREAMING_PROMPT = "How do tokens stream from a model to this page?"
+EXPLAIN_STREAMING_ANSWER = "\n".join(
+    [
+        "A model writes its answer one **token** (a word or a piece of one) at a time, and "
+        "this page shows each as it arrives instead of waiting for the whole answer:",
+        "",
+        "1. **The request.** Your prompt and the chat so far go to the model server in one "
+        "HTTP request that asks for a stream.",
+        "2. **The stream.** The server keeps the response open and sends each new token as a "
+        "small event (server-sent events: `data: {...}` lines), then a final event with the "
+        "token counts and why the answer ended.",
+        "3. **The run.** This app reads the events into a buffer that outlives the page, so a "
+        "rerun, a reload or a second tab picks the answer up where it is.",
+        "4. **The page.** Streamlit's `st.write_stream` redraws the message as text arrives; "
+        "the caption under it reports time to first token and tokens per second.",
+        "",
+        "This answer itself is streamed by the **offline model**, which is scripted: try "
+        "`/lorem 300` for a long answer, `/stall 2` for a pause or `/error rate_limit` "
+        "for a failure, and watch the same machinery handle them.",
+    ]
+)
 MAX_REASONING_TOKENS = 4000  # /think 600 at a fast rate stays a bounded plan
 
 
@@ -106,6 +130,8 @@ def _lorem_tokens(count: int, seed: int) -> tuple[str, ...]:
 def scripted_reply(conversation: Conversation, directives: Directives) -> str:
     """A short markdown answer that shows the prompt was read."""
     prompt = directives.text
+    if " ".join(prompt.split()).lower() == EXPLAIN_STREAMING_PROMPT.lower():
+        return EXPLAIN_STREAMING_ANSWER
     words = re.findall(r"[\w'-]+", prompt)
     keywords = sorted({w.lower() for w in words if len(w) > 3}, key=lambda w: (-len(w), w))[:5]
     quoted = " ".join(prompt.split())

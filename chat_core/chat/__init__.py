@@ -1,7 +1,8 @@
 """The chat: a session's turns and its streaming answer, and how answers look on a page.
 
 backend_cache   the page's back end, built once per settings
-chrome    what the page says around answers: setting sources, dates, starters
+chrome    what the page says around answers: setting sources, dates, captions
+starters  the prompts an empty chat offers, fitted to the back end (own ``__all__``)
 live      answers streaming in this process, by message id (re-attaching)
 session   ``ChatSession``: a session's state plus what users do (send, retry, edit, stop,
           switch versions, fork)
@@ -27,8 +28,6 @@ from chat_core.chat.backend_cache import BackendCache
 from chat_core.chat.budget import BudgetCheck, BudgetedBackend, budget_applies, check_budget
 from chat_core.chat.chrome import (
     SEARCH_FROM,
-    STARTERS,
-    Starter,
     matching_titles,
     model_caption,
     name_the_source,
@@ -74,7 +73,6 @@ __all__ = [
     "HISTORY_WINDOW",
     "NEW_BLOCK",
     "SEARCH_FROM",
-    "STARTERS",
     "BackendCache",
     "BudgetCheck",
     "BudgetedBackend",
@@ -86,7 +84,6 @@ __all__ = [
     "LiveAnswer",
     "ModelPrice",
     "ReasoningStream",
-    "Starter",
     "UsageSummary",
     "answer_badge",
     "answer_blocks",

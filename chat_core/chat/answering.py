@@ -53,11 +53,12 @@ def start_answer(
     message_id = _stored_answer_id(store, owner, conversation_id, continued, params, parent_id)
     run = start_run(lambda: backend.astream(conversation, params))
     log_stream_start("chat", run.id, backend=backend.name, prompt=conversation.prompt)
-    live = LiveAnswer(run, message_id, kind, prefix, params.model, earlier_reasoning)
+    earlier = continued.metrics if continued else None
+    live = LiveAnswer(run, message_id, kind, prefix, params.model, earlier_reasoning, earlier)
 
     def on_finish(run: Run) -> None:
         try:
-            metrics = metrics_of(run)
+            metrics = metrics_of(run).continuing(earlier)  # the whole answer's
             log_stream_end("chat", run.id, metrics, run.text_bytes)
         except Exception:
             registry.discard(live)
@@ -132,7 +133,7 @@ def finished_turn(live: LiveAnswer, metrics: StreamMetrics) -> ChatTurn:
         "assistant",
         live.text,
         answer_status(run.events),
-        metrics,
+        metrics.continuing(live.earlier_metrics),  # a Continue's caption counts it all
         run.error,
         live.model,
         live.message_id,  # type: ignore[arg-type]

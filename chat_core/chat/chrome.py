@@ -1,4 +1,4 @@
-"""What the chat page says around the answers: where a setting came from, dates, starters.
+"""What the chat page says around the answers: where a setting came from, dates, captions.
 
 Pure functions, so the page stays a script of what the user sees and each rule
 has a unit test: an error names the sidebar field the user typed into (not an
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from chat_core.backends.endpoints import host_name
@@ -24,24 +23,6 @@ SIDEBAR_FIELDS: dict[str, str] = {
     "CHAT_MODEL": "Model",
 }
 SEARCH_FROM = 6  # chats in the list before a search box is worth its space
-
-
-@dataclass(frozen=True)
-class Starter:
-    """A starter prompt offered on an empty chat: what it shows, what it sends."""
-
-    label: str
-    prompt: str
-
-
-# The offline model's directives among them, so its tricks are found without the README.
-STARTERS: tuple[Starter, ...] = (
-    Starter("Explain streaming", "How do tokens stream from a model to this page?"),
-    Starter("A long answer", "/lorem 300"),
-    Starter("A stall mid-answer", "/stall 2 after 50\n/lorem 120"),
-    Starter("A rate limit, then retry", "/error rate_limit after 20 times 1\n/lorem 80"),
-    Starter("Thinking first", "/think 3\nWhy is the sky blue?"),
-)
 
 
 def name_the_source(message: str, from_sidebar: Iterable[str]) -> str:

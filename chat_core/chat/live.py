@@ -19,6 +19,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Literal
 
+from chat_core.metrics import StreamMetrics
 from chat_core.runs import Run
 
 RunKind = Literal["new", "retry", "continue"]
@@ -36,6 +37,7 @@ class LiveAnswer:
     prefix: str  # the text a Continue appends to ("" otherwise)
     model: str | None
     reasoning_prefix: str = ""  # a continued answer's earlier reasoning
+    earlier_metrics: StreamMetrics | None = None  # a continued answer's earlier part's
 
     @property
     def text(self) -> str:

@@ -301,4 +301,6 @@ class ChatSession(SessionState):
 
 
 def _not_sent(exc: StoreError) -> StoreError:
-    return StoreError(f"Not sent: {save_problem(exc)}. Your prompt is back in the input.")
+    return StoreError(
+        f"{save_problem(exc)[:1].upper()}{save_problem(exc)[1:]}. Your prompt is back in the input."
+    )

@@ -60,6 +60,7 @@ EXPORT_VERSION = 2
 READ_VERSIONS = (1, 2)
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
 MAX_IMPORT_MESSAGES = MAX_MESSAGES_PER_CONVERSATION
+NOT_AN_EXPORT = f'Not a chat exported from this app (no "format": "{EXPORT_FORMAT}" in it).'
 _TOP_KEYS = frozenset(
     {"format", "version", "title", "created_at", "updated_at", "active_leaf", "messages"}
 )
@@ -222,7 +223,10 @@ def _object(value: object, field_name: str, allowed: frozenset[str]) -> Mapping[
         raise ValidationError(field_name, f"{field_name} must be an object")
     unknown = sorted(set(value) - allowed)
     if unknown:
-        raise ValidationError(field_name, f"{field_name} has an unknown key {unknown[0][:40]!r}")
+        where = "the file" if field_name == "file" else field_name
+        raise ValidationError(
+            field_name, f"{where} has a field {unknown[0][:40]!r} that chat exports never have"
+        )
     return value
 
 
@@ -253,10 +257,10 @@ def parse_export(data: bytes | str) -> ConversationImport:
     """Validate a JSON export without writing anything."""
     loaded = _load(data)
     if not isinstance(loaded, dict):
-        raise ValidationError("file", "the file must hold one JSON object, as an export does")
+        raise ValidationError("file", NOT_AN_EXPORT)
+    if loaded.get("format") != EXPORT_FORMAT:  # before its keys: say what the file is not
+        raise ValidationError("file" if "format" not in loaded else "format", NOT_AN_EXPORT)
     top = _object(loaded, "file", _TOP_KEYS)
-    if top.get("format") != EXPORT_FORMAT:
-        raise ValidationError("format", f"format must be {EXPORT_FORMAT!r}: is this an export?")
     version = top.get("version")
     if isinstance(version, bool) or version not in READ_VERSIONS:
         shown = repr(version)[:20]
@@ -285,6 +289,25 @@ def parse_export(data: bytes | str) -> ConversationImport:
         messages=tuple(parsed),
         active_leaf=active,
     )
+
+
+def same_chat(store: ChatStore, owner: str, data: bytes | str) -> str | None:
+    """The id of the owner's chat this export already is (same title and messages), if any.
+
+    A second import of the same file would add an identically titled twin to the list;
+    the page opens the one already there instead and says so.
+    """
+    parsed = parse_export(data)
+    wanted = [(m.role, m.content) for m in parsed.messages]
+    for summary in store.list_conversations(owner):
+        if summary.message_count != len(wanted):
+            continue
+        if parsed.title is not None and summary.title != parsed.title:
+            continue
+        stored = store.get_conversation(owner, summary.id)
+        if stored is not None and [(m.role, m.content) for m in stored.messages] == wanted:
+            return summary.id
+    return None
 
 
 def import_json(store: ChatStore, owner: str, data: bytes | str) -> ConversationSummary:

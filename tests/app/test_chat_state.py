@@ -37,8 +37,8 @@ def test_the_finished_answer_offers_actions_and_nothing_streams(app):
 
 def test_starters_send_their_prompt(app):
     labels = [b.label for b in app.button if b.key and b.key.startswith("starter-")]
-    assert "A long answer" in labels and len(labels) == 5
-    next(b for b in app.button if b.label == "A rate limit, then retry").click().run()
+    assert "A long answer `/lorem 300`" in labels and len(labels) == 5  # the directive shows
+    next(b for b in app.button if b.label.startswith("A rate limit, then retry")).click().run()
     session = app.session_state["chat"]
     assert session.turns[0].content.startswith("/error rate_limit after 20 times 1")
     assert session.turns[-1].status == "error" and app.button(key="retry") is not None

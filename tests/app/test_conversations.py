@@ -5,6 +5,7 @@ import sqlite3
 import pytest
 import streamlit as st
 
+from chat_core import export_json
 from tests.app.conftest import browser_of, new_chat_app
 
 pytestmark = pytest.mark.app
@@ -186,3 +187,38 @@ def test_chats_from_before_owners_are_shown_to_no_visitor(chat_env):
     reopened = new_chat_app(c=legacy[0].id)  # even with the id in the URL
     assert reopened.session_state["chat"].turns == []
     assert "c" not in reopened.query_params
+
+
+def test_search_covers_message_text_and_says_when_nothing_matches(chat_env):
+    at = new_chat_app()
+    for i in range(6):  # enough chats for the search box
+        button(at, "New chat").click().run()
+        session = ask(at, f"The word is zebra{i}")
+        session.store.rename(session.owner, session.conversation_id, f"Topic {i}")
+    at.run()
+    assert len(chat_titles(at)) == 6  # all listed: no 200 px box hiding most of them
+    at.text_input(key="chat_search").input("zebra3").run()  # only in the answer text
+    assert chat_titles(at) == ["Topic 3"]
+    at.text_input(key="chat_search").input("no such words").run()
+    assert chat_titles(at) == []
+    assert any(c.value == "No chats match." for c in at.sidebar.caption)
+
+
+def test_a_reimport_opens_the_chat_already_there_and_a_bad_file_reads_humanly(chat_env):
+    at = new_chat_app()
+    session = ask(at, "/echo worth keeping")
+    exported = export_json(session.store.get_conversation(session.owner, session.conversation_id))
+    button(at, "New chat").click().run()
+    upload = ("chat.json", exported.encode(), "application/json")
+    at.file_uploader(key="import_file").set_value(upload)
+    at.run()
+    assert not at.exception
+    assert chat_titles(at) == ["/echo worth keeping"]  # no identically titled twin
+    assert at.session_state["chat"].conversation_id == session.conversation_id
+    assert any("already in your list" in t.value for t in at.toast)
+
+    at.file_uploader(key="import_file").set_value(("bad.json", b'{"not": 1}', "application/json"))
+    at.run()
+    errors = [e.value for e in at.sidebar.error]
+    assert errors and "Not a chat exported from this app" in errors[0]
+    assert "bad.json" in errors[0] and "unknown key" not in errors[0]

@@ -11,7 +11,7 @@ from tests.support.postgres import Postgres, run_postgres
 
 pytestmark = pytest.mark.app
 
-NOT_SENT = "Not sent: the database is unreachable. Your prompt is back in the input."
+NOT_SENT = "**Not sent:** The database is unreachable. Your prompt is back in the input."
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +90,7 @@ def test_writes_refused_by_the_database_are_short_notes(chat_env):
 
     at.chat_input[0].set_value("/echo a second prompt").run()
     assert not at.exception, at.exception
-    assert "Not sent: the database is read-only. Your prompt is back in the input." in [
+    assert "**Not sent:** The database is read-only. Your prompt is back in the input." in [
         e.value for e in at.error
     ]
     assert at.chat_input[0].value == "/echo a second prompt"

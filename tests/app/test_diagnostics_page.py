@@ -104,3 +104,23 @@ def test_probe_counts_a_stall_while_it_streams(app):
     assert shown["Stalls > 1 s"] == "1"
     assert shown["Gap max"].endswith(" s") and not shown["Gap max"].endswith(" ms")
     assert shown["Chunks"] == "10"
+
+
+def test_a_plain_probe_hides_reasoning_metrics_and_shows_no_raw_run_id(app):
+    at = probe(app, "/lorem 20")
+    shown = metrics_of(at)
+    assert not {"First thought", "Thinking", "Reasoning tokens"} & set(shown)
+    assert shown["Tokens"] == "20"
+    probe_state = at.session_state["diagnostics"]["probe"]
+    assert probe_state.run.id not in markdown_of(at)
+    thought = metrics_of(probe(at, "/think 0.2\n/lorem 5"))
+    assert thought["Thinking"] != "—"
+
+
+def test_the_directives_and_the_gateway_hint_are_captioned(app, monkeypatch):
+    captions = " ".join(c.value for c in app.caption)
+    assert "`/lorem N`" in captions and "make gateway" in captions
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    real = AppTest.from_file(str(ROOT / "app_pages" / "diagnostics.py"), default_timeout=30).run()
+    captions = " ".join(c.value for c in real.caption)
+    assert "/lorem" not in captions and "make gateway" in captions

@@ -77,3 +77,23 @@ def test_first_visit_by_url_gets_the_apps_navigation(page: Page, fresh_app_serve
         [re.compile(r"Chat$"), re.compile(r"Diagnostics$")]
     )
     expect(page).to_have_title(re.compile("Streaming chat"))
+
+
+def test_metrics_are_compact_on_a_phone(browser, app_server: Server) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    context.set_default_timeout(WAIT_MS)
+    page = context.new_page()
+    page.goto(app_server.url.rstrip("/") + "/diagnostics")
+    expect(page.get_by_role("heading", name="Stream diagnostics")).to_be_visible()
+    page.get_by_label("Prompt or directive").fill("/lorem 50")
+    page.locator(".st-key-run_probe button").click()
+    expect(metric(page, "Total")).to_be_visible(timeout=WAIT_MS)
+    expect(page.locator(".st-key-run_probe button")).to_be_enabled(timeout=WAIT_MS)
+    boxes = page.get_by_test_id("stMetric").evaluate_all(
+        "els => els.map(e => e.getBoundingClientRect()).map(b => [b.top, b.bottom])"
+    )
+    tops = sorted({round(top) for top, _ in boxes})
+    height = max(b for _, b in boxes) - min(t for t, _ in boxes)
+    assert len(boxes) == 12  # no reasoning metrics for a plain stream
+    assert len(tops) <= 6 and height < 700, (len(tops), height)  # was 15 rows, 1,400 px
+    context.close()

@@ -188,3 +188,17 @@ def test_reasoning_finish_and_refusal_are_stored_and_reloaded(tmp_path):
     assert answers[2].tool_names == ("get_weather",) and "get_weather" in answers[2].note().message
     assert answers[3].finish_reason == "length" and answers[3].resumable
     assert "The user asks" not in repr(reopened.model_history())
+
+
+def test_after_continue_the_caption_counts_the_whole_answer(tmp_path):
+    session = stored_session(tmp_path)
+    backend = OfflineBackend(5000)
+    session.submit("/error timeout after 30 times 1\n/lorem 80", backend, PARAMS)
+    partial = wait_finished(session)
+    assert partial.metrics.tokens == 30
+    session.continue_answer(backend, PARAMS)
+    merged = wait_finished(session)
+    assert merged.metrics.tokens > 30 + 20  # both parts, not only the continuation
+    assert f"{merged.metrics.tokens_label} tokens" in merged.metrics.caption()
+    stored = session.store.get_conversation(session.owner, session.conversation_id).messages[1]
+    assert stored.metrics["tokens"] == merged.metrics.tokens  # a reload shows the same

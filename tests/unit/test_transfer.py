@@ -23,6 +23,7 @@ from chat_core.storage.transfer import (
     export_markdown,
     import_json,
     parse_export,
+    same_chat,
 )
 
 ME = "browser:me"
@@ -346,3 +347,21 @@ def test_parse_export_writes_nothing(store: ChatStore) -> None:
     parsed = parse_export(json.dumps(valid()))
     assert [m.role for m in parsed.messages] == ["user", "assistant"]
     assert store.list_conversations(ME) == []
+
+
+def test_same_chat_finds_an_identical_import_only(store: ChatStore) -> None:
+    data = json.dumps(valid())
+    assert same_chat(store, ME, data) is None
+    first = import_json(store, ME, data)
+    assert same_chat(store, ME, data) == first.id
+    assert same_chat(store, "user:someone-else", data) is None
+    changed = copy.deepcopy(valid())
+    changed["messages"][0]["content"] = "something else"
+    assert same_chat(store, ME, json.dumps(changed)) is None
+
+
+def test_a_file_that_is_not_an_export_says_so_in_words(store: ChatStore) -> None:
+    with pytest.raises(ValidationError) as err:
+        import_json(store, ME, b'{"not": "an export"}')
+    assert "Not a chat exported from this app" in str(err.value)
+    assert "unknown key" not in str(err.value)
