@@ -118,9 +118,7 @@ def test_a_full_sqlite_keeps_the_prompt_and_sends_nothing(tmp_path) -> None:
         prompt = "A long prompt that took a while to write. " * 400
         with pytest.raises(StoreError) as failed:
             session.submit(prompt, OfflineBackend(5000), PARAMS)
-        assert str(failed.value) == (
-            "The database is full. Your prompt is back in the input."
-        )
+        assert str(failed.value) == ("The database is full. Your prompt is back in the input.")
         assert session.live is None  # nothing was sent to the model
         assert [t.content for t in session.turns] == ["/echo a first one", "a first one"]
         stored = store.get_conversation("browser:full", session.conversation_id or "")
