@@ -77,7 +77,7 @@ def test_copied_is_announced_to_screen_readers(browser: Browser, app_server: Ser
     chat = ChatPage(context.new_page()).open(app_server.url)
     chat.send("/echo copy me")
     chat.wait_idle(answers=1)
-    chat.answers.last.locator("button[data-copy-text]").click()
+    chat.answers.last.locator("button[data-copy-from]").click()
     announcer = chat.page.locator('#chat-announcer[aria-live="polite"]')
     expect(announcer).to_have_text("Copied to the clipboard")
     context.close()
