@@ -114,7 +114,7 @@ if error := st.session_state.pop("edit_error", None):
 chat_area = st.container()  # the messages: positions in it are counted, see stream_answer
 drawn = st.session_state.get("messages_drawn", 0)
 with chat_area:
-    show_history(ChatView(session, backend, params, prices))
+    show_history(ChatView(session, backend, params, prices, settings))
 st.session_state["messages_drawn"] = max(len(session.turns), 1)
 
 prompt = prompt_input(session, can_answer=backend is not None)

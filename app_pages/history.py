@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from app_pages.chat_sidebar import guarded
+from app_pages.workbench import view_code_popover
 from chat_core import (
     STARTERS,
     Backend,
@@ -19,6 +20,7 @@ from chat_core import (
     ChatTurn,
     GenerationParams,
     ModelPrice,
+    Settings,
     answer_badge,
     answer_blocks,
     format_cost,
@@ -36,6 +38,7 @@ class ChatView:
     backend: Backend | None
     params: GenerationParams | None
     prices: dict[str, ModelPrice]
+    settings: Settings | None = None  # for View code
 
     @property
     def idle(self) -> bool:
@@ -115,6 +118,7 @@ def show_answer_chrome(view: ChatView, index: int, turn: ChatTurn, last: bool) -
     )
     with row:
         copy_button(turn.content, key)
+        view_code_popover(session, index, view.settings, view.params, f"code-{key}")
     actions = []
     if last and view.idle:
         if not turn.resumable:
