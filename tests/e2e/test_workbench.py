@@ -1,0 +1,61 @@
+"""View code in the browser: open it beside an answer, copy the Python and the curl with
+their copy buttons, run them against the OpenAI stub, and get the answer the page shows."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Locator, expect
+
+from tests.e2e.harness import ChatPage, Server, clean_env, openai_stub
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def stub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with openai_stub(tmp_path_factory.mktemp("stub")) as server:
+        yield server
+
+
+def copied(chat: ChatPage, code: Locator) -> str:
+    """What the code block's own copy button puts on the clipboard."""
+    code.hover()
+    code.get_by_role("button").click()
+    text: str = chat.page.evaluate("navigator.clipboard.readText()")
+    return text
+
+
+def run(argv: list[str], base_url: str) -> str:
+    env = clean_env(OPENAI_BASE_URL=base_url)
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_view_code_python_and_curl_print_the_answer_shown(chat: ChatPage, stub: Server) -> None:
+    chat.send("What does View code show?")
+    chat.wait_idle(answers=1)
+    answer = chat.answers.last.locator("button[data-copy-text]").get_attribute("data-copy-text")
+    assert answer
+    chat.answers.last.get_by_role("button", name="View code").click()
+    body = chat.page.get_by_test_id("stPopoverBody")
+    python_code = body.get_by_role("tabpanel", name="Python (openai SDK)").get_by_test_id("stCode")
+    expect(python_code).to_contain_text("client.chat.completions.create(")
+    python = copied(chat, python_code)
+    assert run([sys.executable, "-c", python], f"{stub.url}/v1") == answer + "\n"
+
+    body.get_by_role("tab", name="curl (the stub)").click()
+    curl_code = body.get_by_role("tabpanel", name="curl (the stub)").get_by_test_id("stCode")
+    expect(curl_code).to_be_visible()
+    chunks = [
+        json.loads(line[len("data: ") :])
+        for line in run(["bash", "-c", copied(chat, curl_code)], f"{stub.url}/v1").splitlines()
+        if line.startswith("data: {")
+    ]
+    text = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"])
+    assert text == answer
