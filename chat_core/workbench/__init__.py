@@ -2,10 +2,29 @@
 
 code    View code: the request behind an answer as Python (``openai`` SDK) and curl,
         secrets as environment variable names, the owner's endpoints never written out
+variables  ``{{name}}`` in a prompt or system prompt: find, check, fill, and keep the
+        template and values beside the stored message
 """
 
 from __future__ import annotations
 
 from chat_core.workbench.code import Snippet, view_code
+from chat_core.workbench.variables import (
+    Filled,
+    StoredTemplate,
+    fill_templates,
+    find_variables,
+    has_placeholders,
+    stored_template,
+)
 
-__all__ = ["Snippet", "view_code"]
+__all__ = [
+    "Filled",
+    "Snippet",
+    "StoredTemplate",
+    "fill_templates",
+    "find_variables",
+    "has_placeholders",
+    "stored_template",
+    "view_code",
+]
