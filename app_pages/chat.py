@@ -21,6 +21,7 @@ from app_pages.identity import (
 )
 from app_pages.live_answer import prompt_input, stream_answer
 from app_pages.settings_panel import sidebar_settings
+from app_pages.workbench import with_variables
 from chat_core import (
     ChatError,
     ChatSession,
@@ -118,12 +119,13 @@ with chat_area:
 st.session_state["messages_drawn"] = max(len(session.turns), 1)
 
 prompt = prompt_input(session, can_answer=backend is not None)
+prompt, params, stored = with_variables(prompt, params)  # {{name}}: fields first, then send
 if prompt and backend is not None:
     if refusal := budget_refusal(backend):  # nothing is stored or sent past the budget
         st.warning(refusal, icon=":material/hourglass_bottom:")
     else:
         try:
-            session.submit(prompt, backend, params)
+            session.submit(prompt, backend, params, stored_params=stored)
         except ChatError as exc:
             st.error(str(exc), icon=":material/block:")
         else:

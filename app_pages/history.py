@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from app_pages.chat_sidebar import guarded
-from app_pages.workbench import view_code_popover
+from app_pages.workbench import edit_fields, edit_text, filled_edit, view_code_popover
 from chat_core import (
     STARTERS,
     Backend,
@@ -78,7 +78,8 @@ def show_turn(view: ChatView, index: int, turn: ChatTurn, last: bool) -> None:
         version = view.session.version
         with st.popover("Edit", icon=":material/edit:", key=f"edit-{index}-{version}"):
             key = f"edit-text-{turn.message_id or index}-{version}"
-            st.text_area("Your message", value=turn.content, key=key)
+            st.text_area("Your message", value=edit_text(turn), key=key)
+            edit_fields(turn, key, view.params)  # its {{variables}}, with the values sent
             st.button(
                 "Save and resend",
                 key=f"resend-{index}",
@@ -150,8 +151,10 @@ def on_feedback(session: ChatSession, index: int, key: str) -> None:
 
 def on_edit(view: ChatView, index: int, key: str, expected: int) -> None:
     try:
-        text = st.session_state[key]
-        view.session.edit(index, text, view.backend, view.params, expected=expected)
+        text, params, stored = filled_edit(key, view.params)
+        view.session.edit(
+            index, text, view.backend, params, expected=expected, stored_params=stored
+        )
     except ChatError as exc:
         st.session_state["edit_error"] = str(exc)
 

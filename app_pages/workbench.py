@@ -1,13 +1,30 @@
-"""The workbench's controls on the chat page: View code beside each answer.
+"""The workbench's controls on the chat page: View code beside each answer, and the
+fields of a prompt's ``{{variables}}`` (before sending, and again in Edit).
 
-The snippets come from ``chat_core.workbench`` (pure, unit-tested); this module only
-draws them. Keys and the owner's endpoints appear as environment variable names.
+The logic is ``chat_core.workbench`` (pure, unit-tested); this module only draws it.
+Keys and the owner's endpoints appear in View code as environment variable names.
 """
+
+from collections.abc import Mapping
+from dataclasses import replace
 
 import streamlit as st
 
-from chat_core import ChatError, ChatSession, GenerationParams, Settings, build_conversation
-from chat_core.workbench import view_code
+from chat_core import (
+    ChatError,
+    ChatSession,
+    ChatTurn,
+    GenerationParams,
+    Settings,
+    build_conversation,
+)
+from chat_core.workbench import (
+    fill_templates,
+    find_variables,
+    has_placeholders,
+    stored_template,
+    view_code,
+)
 
 _LANGUAGE_HINT = {
     "python": "Needs `pip install openai`; set the variables named in it first.",
@@ -55,3 +72,91 @@ def show_snippets(
         with tab:
             st.caption(_LANGUAGE_HINT[snippet.kind])
             st.code(snippet.source, language=snippet.language)
+
+
+# -- {{variables}} ---------------------------------------------------------------------------
+PENDING = "wb_pending"  # a prompt with variables, held until its fields are filled
+TEMPLATE = "wb_template"
+REMEMBERED = "wb_values"  # the last values, offered again in the next template's fields
+
+
+def with_variables(
+    prompt: str | None, params: GenerationParams | None
+) -> tuple[str | None, GenerationParams | None, dict[str, str] | None]:
+    """(prompt to send, params, what to store beside it); prompt None while fields are open.
+
+    A prompt (or the system prompt) with ``{{name}}`` is held: its fields are drawn here,
+    and it is sent, filled, when Send is pressed and every field checks out.
+    """
+    system = params.system if params is not None else None
+    if prompt and (has_placeholders(prompt) or has_placeholders(system)):
+        st.session_state[PENDING] = True
+        st.session_state[TEMPLATE] = prompt
+        prompt = None
+    if params is None or not st.session_state.get(PENDING):
+        return prompt, params, None
+    with st.container(border=True, key="variables"):
+        st.markdown("**Fill in the variables**")
+        template = st.text_area("Prompt", key=TEMPLATE)
+        values = variable_fields(template, system, st.session_state.get(REMEMBERED, {}), "wb-var")
+        row = st.container(horizontal=True)
+        send = row.button("Send", key="wb_send", type="primary", icon=":material/send:")
+        if row.button("Cancel", key="wb_cancel"):
+            st.session_state[PENDING] = False
+            st.rerun()
+        if not send or values is None:
+            return None, params, None
+        try:
+            filled = fill_templates(template, system, values)
+        except ChatError as exc:
+            st.error(str(exc), icon=":material/block:")
+            return None, params, None
+    st.session_state[PENDING] = False
+    st.session_state[REMEMBERED] = {**st.session_state.get(REMEMBERED, {}), **values}
+    return filled.prompt, replace(params, system=filled.system), filled.stored_params
+
+
+def variable_fields(
+    template: str, system: str | None, defaults: Mapping[str, str], prefix: str
+) -> dict[str, str] | None:
+    """One field per variable of the template and system prompt; None (and why) if one is bad."""
+    try:
+        names = find_variables(template, system)
+    except ChatError as exc:
+        st.error(str(exc), icon=":material/block:")
+        return None
+    values = {}
+    for name in names:
+        key = f"{prefix}-{name}"
+        if key not in st.session_state:
+            st.session_state[key] = defaults.get(name, "")
+        values[name] = st.text_input(f"{{{{{name}}}}}", key=key)
+    return values
+
+
+def edit_text(turn: ChatTurn) -> str:
+    """What Edit starts from: the template when the message was sent from one."""
+    template = stored_template(turn.params)
+    return template.prompt if template is not None else turn.content
+
+
+def edit_fields(turn: ChatTurn, text_key: str, params: GenerationParams | None) -> None:
+    """Edit's fields for the variables of the text being edited, with the values sent last."""
+    template = stored_template(turn.params)
+    text = st.session_state.get(text_key, edit_text(turn))
+    system = params.system if params is not None else None
+    variable_fields(text, system, template.values if template else {}, f"{text_key}-var")
+
+
+def filled_edit(
+    text_key: str, params: GenerationParams | None
+) -> tuple[str, GenerationParams | None, dict[str, str]]:
+    """The edited text with its variables filled (ChatError naming a bad one), and what to store."""
+    text = st.session_state[text_key]
+    system = params.system if params is not None else None
+    names = find_variables(text, system)
+    values = {name: st.session_state.get(f"{text_key}-var-{name}", "") for name in names}
+    filled = fill_templates(text, system, values)
+    if params is not None:
+        params = replace(params, system=filled.system)
+    return filled.prompt, params, filled.stored_params

@@ -27,7 +27,9 @@ ends as a turn is ``answering.py``.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from chat_core.backends.base import Backend
 from chat_core.chat.answering import finished_turn, metrics_of, start_answer
@@ -70,10 +72,18 @@ class ChatSession(SessionState):
         return cleared
 
     # -- sending -------------------------------------------------------------------------------
-    def submit(self, prompt: str, backend: Backend, params: GenerationParams) -> Run | None:
+    def submit(
+        self,
+        prompt: str,
+        backend: Backend,
+        params: GenerationParams,
+        *,
+        stored_params: Mapping[str, Any] | None = None,
+    ) -> Run | None:
         """Validate and send a prompt; raises ValidationError and changes nothing if bad.
 
-        None (nothing sent) while another answer is live.
+        None (nothing sent) while another answer is live. ``stored_params``: kept beside
+        the prompt (a ``{{variable}}`` template and its values, chat_core.workbench).
         """
         conversation = build_conversation(prompt, self.model_history())
         if not self.may_start():
@@ -82,8 +92,12 @@ class ChatSession(SessionState):
         if self.store is not None:
             if self.conversation_id is None:
                 self.conversation_id = self.store.create_conversation(self.owner).id
-            message_id = self.store.add_message(self.owner, self.conversation_id, "user", prompt).id
-        self.turns.append(ChatTurn("user", prompt, message_id=message_id))
+            message_id = self.store.add_message(
+                self.owner, self.conversation_id, "user", prompt, params=stored_params
+            ).id
+        self.turns.append(
+            ChatTurn("user", prompt, message_id=message_id, params=dict(stored_params or {}))
+        )
         return self._start(backend, conversation, params, "new")
 
     def retry(
@@ -105,8 +119,12 @@ class ChatSession(SessionState):
         params: GenerationParams,
         *,
         expected: int | None = None,
+        stored_params: Mapping[str, Any] | None = None,
     ) -> Run | None:
-        """Replace a user message and resend it; every later turn is dropped."""
+        """Replace a user message and resend it; every later turn is dropped.
+
+        ``stored_params``: the message's new template and values (None keeps the old).
+        """
         if not self.may_start(expected) or not 0 <= index < len(self.turns):
             return None
         turn = self.turns[index]
@@ -114,8 +132,10 @@ class ChatSession(SessionState):
             return None
         conversation = build_conversation(text, self.model_history(self.turns[:index]))
         if self.store is not None and turn.message_id is not None:
-            self.store.edit_message(self.owner, turn.message_id, text)
+            self.store.edit_message(self.owner, turn.message_id, text, params=stored_params)
         turn.content = text
+        if stored_params is not None:
+            turn.params = dict(stored_params)
         self._truncate_after(index)
         return self._start(backend, conversation, params, "retry")
 

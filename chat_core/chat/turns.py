@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from chat_core.chat.notes import FinishNote, finish_note
@@ -32,6 +32,7 @@ class ChatTurn:
     feedback: int = 0
     reasoning: str = ""
     tool_names: tuple[str, ...] = ()
+    params: dict[str, Any] = field(default_factory=dict)  # stored beside it (a template's)
 
     @property
     def finish_reason(self) -> str | None:
@@ -110,6 +111,7 @@ class ChatTurn:
             message.feedback,
             reasoning=message.reasoning,
             tool_names=_stored_tools(message.metrics),
+            params=dict(message.params) if message.role == "user" else {},
         )
 
 

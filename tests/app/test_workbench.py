@@ -47,3 +47,54 @@ def test_view_code_never_shows_the_owners_key_or_url(chat_env, monkeypatch):
     assert stub_url.split("//")[1] not in shown  # host:port of the owner's endpoint
     assert "os.environ['OPENAI_BASE_URL']" in sources[0]
     assert "os.environ['OPENAI_API_KEY']" in sources[0]
+
+
+def test_a_prompt_with_variables_waits_for_its_fields_then_sends_them_filled(chat_env):
+    app = new_chat_app()
+    app.chat_input[0].set_value("Weather in {{city}} on {{day}}?").run()
+    session = app.session_state["chat"]
+    assert session.turns == []  # held: nothing sent or stored yet
+    assert [t.label for t in app.text_input if t.label.startswith("{{")] == ["{{city}}", "{{day}}"]
+    app.text_input(key="wb-var-city").set_value("Oslo")
+    app.button(key="wb_send").click().run()
+    assert "{{day}} is empty" in app.error[0].value
+    assert app.session_state["chat"].turns == []  # still nothing sent
+    app.text_input(key="wb-var-day").set_value("Monday")
+    app.button(key="wb_send").click().run()
+    turns = app.session_state["chat"].turns
+    assert [t.role for t in turns] == ["user", "assistant"]
+    assert turns[0].content == "Weather in Oslo on Monday?"
+    assert "Weather in Oslo on Monday?" in turns[1].content  # the offline model echoes it
+    assert turns[0].params["template"] == "Weather in {{city}} on {{day}}?"
+
+
+def test_a_bad_variable_name_is_named_and_the_prompt_kept(chat_env):
+    app = new_chat_app()
+    app.chat_input[0].set_value("Hi {{ci{ty}}").run()
+    assert "braces inside" in app.error[0].value
+    assert app.text_area(key="wb_template").value == "Hi {{ci{ty}}"
+    assert app.button(key="wb_send") is not None
+    app.button(key="wb_send").click().run()
+    assert app.session_state["chat"].turns == []
+
+
+def test_edit_shows_the_template_and_its_values_again(chat_env):
+    app = new_chat_app()
+    app.chat_input[0].set_value("Tell me about {{topic}}").run()
+    app.text_input(key="wb-var-topic").set_value("rivers")
+    app.button(key="wb_send").click().run()
+    assert app.session_state["chat"].turns[0].content == "Tell me about rivers"
+    reopened = new_chat_app(
+        browser=app.session_state["browser_token"], c=app.session_state["chat"].conversation_id
+    )
+    turn = reopened.session_state["chat"].turns[0]
+    assert turn.content == "Tell me about rivers"
+    edit = [t for t in reopened.text_area if t.label == "Your message"]
+    assert edit[0].value == "Tell me about {{topic}}"
+    field = [t for t in reopened.text_input if t.label == "{{topic}}"]
+    assert field[0].value == "rivers"
+    field[0].set_value("lakes")
+    reopened.button(key="resend-0").click().run()
+    turns = reopened.session_state["chat"].turns
+    assert turns[0].content == "Tell me about lakes"
+    assert turns[0].params["template_values"] == '{"topic": "lakes"}'
