@@ -90,3 +90,25 @@ def test_long_templates_are_stored_in_pieces_the_store_accepts() -> None:
     assert restored is not None
     assert restored.prompt == template
     assert restored.values == {"doc": "d" * 9000}
+
+
+def test_the_store_keeps_the_template_beside_the_text_and_edit_replaces_it() -> None:
+    from chat_core import ChatStore
+    from chat_core.storage.transfer import export_json
+
+    first = fill_templates("About {{topic}}", None, {"topic": "rivers"})
+    second = fill_templates("More on {{topic}}", None, {"topic": "lakes"})
+    with ChatStore("sqlite://") as store:
+        conv = store.create_conversation("me").id
+        sent = store.add_message("me", conv, "user", first.prompt, params=first.stored_params)
+        kept = store.get_message("me", sent.id)
+        assert kept is not None
+        assert stored_template(kept.params) == stored_template(first.stored_params)
+        store.edit_message("me", sent.id, second.prompt, params=second.stored_params)
+        whole = store.get_conversation("me", conv)
+        assert whole is not None
+        [edited] = whole.messages
+        assert edited.content == "More on lakes"
+        restored = stored_template(edited.params)
+        assert restored is not None and restored.values == {"topic": "lakes"}
+        assert '"More on {{topic}}"' in export_json(whole)  # exported with the message
