@@ -59,3 +59,25 @@ def test_view_code_python_and_curl_print_the_answer_shown(chat: ChatPage, stub: 
     ]
     text = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"])
     assert text == answer
+
+
+def test_variables_are_filled_before_sending_and_view_code_reproduces_the_answer(
+    chat: ChatPage, stub: Server
+) -> None:
+    chat.send("Weather in {{city}} today?")
+    fields = chat.page.locator(".st-key-variables")
+    fields.get_by_label("{{city}}").fill("Oslo")
+    fields.get_by_label("{{city}}").press("Enter")
+    fields.get_by_role("button", name="Send").click()
+    chat.wait_idle(answers=1)
+    expect(chat.user_messages.last).to_contain_text("Weather in Oslo today?")
+    expect(chat.page.locator(".st-key-variables")).to_have_count(0)
+    answer = chat.answers.last.locator("button[data-copy-text]").get_attribute("data-copy-text")
+    assert answer and "Oslo" in answer
+    chat.answers.last.get_by_role("button", name="View code").click()
+    panel = chat.page.get_by_test_id("stPopoverBody").get_by_role(
+        "tabpanel", name="Python (openai SDK)"
+    )
+    python = copied(chat, panel.get_by_test_id("stCode"))
+    assert "Weather in Oslo today?" in python and "{{city}}" not in python
+    assert run([sys.executable, "-c", python], f"{stub.url}/v1") == answer + "\n"
