@@ -4,11 +4,23 @@ code    View code: the request behind an answer as Python (``openai`` SDK) and c
         secrets as environment variable names, the owner's endpoints never written out
 variables  ``{{name}}`` in a prompt or system prompt: find, check, fill, and keep the
         template and values beside the stored message
+presets    named system prompt + back end + model + parameters per owner; export/import
 """
 
 from __future__ import annotations
 
 from chat_core.workbench.code import Snippet, view_code
+from chat_core.workbench.presets import (
+    Preset,
+    deleted,
+    export_presets,
+    import_presets,
+    load_presets,
+    merged,
+    renamed,
+    save_presets,
+    saved,
+)
 from chat_core.workbench.variables import (
     Filled,
     StoredTemplate,
@@ -20,11 +32,20 @@ from chat_core.workbench.variables import (
 
 __all__ = [
     "Filled",
+    "Preset",
     "Snippet",
     "StoredTemplate",
+    "deleted",
+    "export_presets",
     "fill_templates",
     "find_variables",
     "has_placeholders",
+    "import_presets",
+    "load_presets",
+    "merged",
+    "renamed",
+    "save_presets",
+    "saved",
     "stored_template",
     "view_code",
 ]
