@@ -22,6 +22,7 @@ from app_pages.identity import (
 from app_pages.live_answer import prompt_input, stream_answer
 from app_pages.settings_panel import sidebar_settings
 from app_pages.workbench import with_variables
+from app_pages.workbench_presets import sidebar_presets
 from chat_core import (
     ChatError,
     ChatSession,
@@ -97,6 +98,7 @@ install_behaviour()
 with st.sidebar:
     sidebar_account(identity)
     sidebar_chats(store, session)
+    sidebar_presets(store, session.owner)  # fills the settings panel's fields below
 settings, backend, params, problem = sidebar_settings(base)
 backend = budgeted(backend, base, settings, store, identity)
 prices = sidebar_usage(session)

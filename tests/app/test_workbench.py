@@ -2,6 +2,7 @@
 
 import pytest
 
+from chat_core import new_browser_token
 from chat_core.openai_stub import create_app as create_stub
 from tests.app.conftest import new_chat_app
 from tests.support.servers import serve_app
@@ -98,3 +99,39 @@ def test_edit_shows_the_template_and_its_values_again(chat_env):
     turns = reopened.session_state["chat"].turns
     assert turns[0].content == "Tell me about lakes"
     assert turns[0].params["template_values"] == '{"topic": "lakes"}'
+
+
+def test_save_pick_rename_and_delete_a_preset(chat_env):
+    app = new_chat_app()
+    app.text_area(key="system_prompt").set_value("Answer in one line.")
+    app.slider(key="temperature").set_value(0.2)
+    app.number_input(key="max_tokens").set_value(300)
+    app.text_input(key="wb_preset_name").set_value("Terse")
+    app.button(key="wb_preset_save").click().run()
+    assert "Saved 'Terse'" in app.success[0].value
+    # Change the settings, then pick the preset: the panel's fields show it again.
+    app.text_area(key="system_prompt").set_value("Something else.")
+    app.slider(key="temperature").set_value(1.5).run()
+    app.selectbox(key="wb_preset").set_value("Terse").run()
+    assert app.text_area(key="system_prompt").value == "Answer in one line."
+    assert app.slider(key="temperature").value == 0.2
+    assert app.number_input(key="max_tokens").value == 300
+    app.chat_input[0].set_value("hello").run()  # sent with the preset's settings
+    assert app.session_state["chat"].turns[-1].status == "complete"
+    # Saved per owner: a new session of the same browser finds it.
+    again = new_chat_app(browser=app.session_state["browser_token"])
+    assert again.selectbox(key="wb_preset").options == ["Terse"]
+    again.selectbox(key="wb_preset").set_value("Terse").run()
+    again.text_input(key="wb_preset_name").set_value("Brief")
+    again.button(key="wb_preset_rename").click().run()
+    assert again.selectbox(key="wb_preset").options == ["Brief"]
+    again.button(key="wb_preset_delete").click().run()
+    assert again.selectbox(key="wb_preset").options == []
+    other = new_chat_app(new_browser_token())  # another browser: another owner
+    assert other.selectbox(key="wb_preset").options == []
+
+
+def test_a_preset_without_a_name_is_refused_with_a_message(chat_env):
+    app = new_chat_app()
+    app.button(key="wb_preset_save").click().run()
+    assert "preset name" in app.error[0].value
