@@ -30,6 +30,22 @@ def copied(chat: ChatPage, code: Locator) -> str:
     return text
 
 
+def use_a_preset(chat: ChatPage, name: str) -> None:
+    """Save the current settings as a preset, refuse a foreign file, then pick the preset."""
+    presets = chat.sidebar().get_by_test_id("stExpander").filter(has_text="Presets")
+    presets.locator("summary").click()
+    presets.get_by_label("Preset name").fill(name)
+    presets.get_by_label("Preset name").press("Enter")
+    presets.get_by_role("button", name="Save current").click()
+    expect(presets).to_contain_text(f"Saved '{name}'")
+    foreign = {"name": "chat.json", "mimeType": "application/json", "buffer": b'{"messages": []}'}
+    presets.locator("input[type=file]").set_input_files(foreign)
+    expect(presets).to_contain_text("not a presets export")
+    presets.get_by_test_id("stSelectbox").click()
+    chat.page.get_by_role("option", name=name).click()
+    expect(presets).to_contain_text(f"Preset '{name}' is in the settings panel")
+
+
 def run(argv: list[str], base_url: str) -> str:
     env = clean_env(OPENAI_BASE_URL=base_url)
     done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60, check=False)
@@ -64,6 +80,7 @@ def test_view_code_python_and_curl_print_the_answer_shown(chat: ChatPage, stub: 
 def test_variables_are_filled_before_sending_and_view_code_reproduces_the_answer(
     chat: ChatPage, stub: Server
 ) -> None:
+    use_a_preset(chat, "Terse")
     chat.send("Weather in {{city}} today?")
     fields = chat.page.locator(".st-key-variables")
     fields.get_by_label("{{city}}").fill("Oslo")
