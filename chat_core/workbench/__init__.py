@@ -4,6 +4,8 @@ code    View code: the request behind an answer as Python (``openai`` SDK) and c
         secrets as environment variable names, the owner's endpoints never written out
 variables  ``{{name}}`` in a prompt or system prompt: find, check, fill, and keep the
         template and values beside the stored message
+structured a JSON schema checked and sent (response_format / text.format, or in the system
+        prompt for servers that refuse it); answers validated with jsonschema
 presets    named system prompt + back end + model + parameters per owner; export/import
 """
 
@@ -21,6 +23,12 @@ from chat_core.workbench.presets import (
     save_presets,
     saved,
 )
+from chat_core.workbench.structured import (
+    Validation,
+    example_instance,
+    parse_schema,
+    validate_answer,
+)
 from chat_core.workbench.variables import (
     Filled,
     StoredTemplate,
@@ -35,7 +43,9 @@ __all__ = [
     "Preset",
     "Snippet",
     "StoredTemplate",
+    "Validation",
     "deleted",
+    "example_instance",
     "export_presets",
     "fill_templates",
     "find_variables",
@@ -43,9 +53,11 @@ __all__ = [
     "import_presets",
     "load_presets",
     "merged",
+    "parse_schema",
     "renamed",
     "save_presets",
     "saved",
     "stored_template",
+    "validate_answer",
     "view_code",
 ]
