@@ -87,6 +87,11 @@ def create_app(tokens_per_second: float = 200.0, models: Sequence[str] | None = 
         dialect = dialect_for(parsed.model)
         if dialect == "strict" and (refusal := strict_refusal(body)):  # type: ignore[arg-type]
             return _error(400, refusal[0], "invalid_request_error", refusal[1], refusal[2])
+        if "noschema" in parsed.model.lower() and "response_format" in body:  # type: ignore[operator]
+            # A server without structured output (as Azure and older vLLM refuse it); a schema
+            # in the system prompt (the fallback) is answered.
+            message = "Unrecognized request argument supplied: response_format"
+            return _error(400, message, "invalid_request_error", "response_format")
         log.info(
             "chat completion: stream=%s messages=%d",
             parsed.stream,

@@ -24,11 +24,24 @@ from typing import Any
 import jsonschema
 from jsonschema.exceptions import SchemaError
 
+from chat_core.backends.json_output import (
+    chat_response_format,
+    example_instance,
+    fallback_system,
+    responses_text_format,
+)
 from chat_core.errors import LimitError, ValidationError
+from chat_core.messages import MAX_SCHEMA_CHARS
 
-MAX_SCHEMA_CHARS = 8_000
-SCHEMA_NAME = "answer"
-_INSTRUCTION = "Answer only with JSON that matches this JSON Schema, no other text:"
+__all__ = [
+    "Validation",
+    "chat_response_format",
+    "example_instance",
+    "fallback_system",
+    "parse_schema",
+    "responses_text_format",
+    "validate_answer",
+]
 
 
 def parse_schema(text: str) -> dict[str, Any]:
@@ -51,32 +64,6 @@ def parse_schema(text: str) -> dict[str, Any]:
             "schema", f"Not a valid JSON Schema at {where}: {exc.message}"
         ) from exc
     return schema
-
-
-def chat_response_format(schema: Mapping[str, Any]) -> dict[str, Any]:
-    """Chat Completions' ``response_format`` for the schema."""
-    return {
-        "type": "json_schema",
-        "json_schema": {"name": SCHEMA_NAME, "schema": dict(schema), "strict": False},
-    }
-
-
-def responses_text_format(schema: Mapping[str, Any]) -> dict[str, Any]:
-    """The Responses API's ``text`` parameter for the schema."""
-    return {
-        "format": {
-            "type": "json_schema",
-            "name": SCHEMA_NAME,
-            "schema": dict(schema),
-            "strict": False,
-        }
-    }
-
-
-def fallback_system(system: str | None, schema: Mapping[str, Any]) -> str:
-    """The system prompt carrying the schema, for servers that refuse ``response_format``."""
-    instruction = f"{_INSTRUCTION}\n{json.dumps(schema, ensure_ascii=False)}"
-    return f"{system}\n\n{instruction}" if system else instruction
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,43 +103,3 @@ def _unfenced(text: str) -> str:
         stripped = stripped.split("\n", 1)[1] if "\n" in stripped else ""
         stripped = stripped.rsplit("```", 1)[0]
     return stripped.strip()
-
-
-def example_instance(schema: Mapping[str, Any], *, broken: bool = False) -> Any:
-    """A value matching ``schema`` (a few common keywords); ``broken`` drops a required field
-    (or, with none required, gives the wrong type), so validation names the failure."""
-    value = _example(schema)
-    if not broken:
-        return value
-    required = schema.get("required")
-    if isinstance(value, dict) and isinstance(required, list) and required:
-        value.pop(required[0], None)
-        return value
-    return None if value is not None else "not null"
-
-
-def _example(schema: Mapping[str, Any]) -> Any:
-    if "const" in schema:
-        return schema["const"]
-    if isinstance(schema.get("enum"), list) and schema["enum"]:
-        return schema["enum"][0]
-    kind = schema.get("type")
-    if isinstance(kind, list):
-        kind = next((k for k in kind if k != "null"), kind[0] if kind else None)
-    if kind == "object" or (kind is None and "properties" in schema):
-        props = schema.get("properties") or {}
-        return {name: _example(sub) for name, sub in props.items() if isinstance(sub, Mapping)}
-    if kind == "array":
-        items = schema.get("items")
-        count = max(1, int(schema.get("minItems", 1)))
-        return [_example(items) if isinstance(items, Mapping) else "item"] * count
-    if kind == "integer":
-        return int(schema.get("minimum", 1))
-    if kind == "number":
-        return float(schema.get("minimum", 1.5))
-    if kind == "boolean":
-        return True
-    if kind == "null":
-        return None
-    text = "example"
-    return text * max(1, -(-int(schema.get("minLength", 0)) // len(text)))
