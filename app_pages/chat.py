@@ -21,7 +21,7 @@ from app_pages.identity import (
 )
 from app_pages.live_answer import prompt_input, stream_answer
 from app_pages.settings_panel import sidebar_settings
-from app_pages.workbench import with_variables
+from app_pages.workbench import sidebar_schema, with_variables
 from app_pages.workbench_presets import sidebar_presets
 from chat_core import (
     ChatError,
@@ -100,6 +100,9 @@ with st.sidebar:
     sidebar_chats(store, session)
     sidebar_presets(store, session.owner)  # fills the settings panel's fields below
 settings, backend, params, problem = sidebar_settings(base)
+params, schema_problem = sidebar_schema(params)  # a JSON schema: structured output
+if schema_problem is not None:  # nothing is sent until the schema is fixed
+    backend, problem = None, schema_problem
 backend = budgeted(backend, base, settings, store, identity)
 prices = sidebar_usage(session)
 with st.sidebar:

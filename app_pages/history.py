@@ -11,7 +11,13 @@ from dataclasses import dataclass
 import streamlit as st
 
 from app_pages.chat_sidebar import guarded
-from app_pages.workbench import edit_fields, edit_text, filled_edit, view_code_popover
+from app_pages.workbench import (
+    edit_fields,
+    edit_text,
+    filled_edit,
+    show_validation,
+    view_code_popover,
+)
 from chat_core import (
     STARTERS,
     Backend,
@@ -111,6 +117,7 @@ def show_answer_chrome(view: ChatView, index: int, turn: ChatTurn, last: bool) -
         st.info(note.message, icon=note.icon)
     else:
         st.empty()
+    show_validation(turn, view.params, view.backend)  # with a JSON schema set
     row = st.container(horizontal=True, vertical_alignment="center", key=f"actions-{index}")
     key = f"fb-{turn.message_id or index}"
     default = {1: 1, -1: 0}.get(turn.feedback)

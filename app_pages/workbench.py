@@ -5,6 +5,7 @@ The logic is ``chat_core.workbench`` (pure, unit-tested); this module only draws
 Keys and the owner's endpoints appear in View code as environment variable names.
 """
 
+import json
 from collections.abc import Mapping
 from dataclasses import replace
 
@@ -22,7 +23,10 @@ from chat_core.workbench import (
     fill_templates,
     find_variables,
     has_placeholders,
+    parse_schema,
     stored_template,
+    structured_fell_back,
+    validate_answer,
     view_code,
 )
 
@@ -160,3 +164,43 @@ def filled_edit(
     if params is not None:
         params = replace(params, system=filled.system)
     return filled.prompt, params, filled.stored_params
+
+
+# -- structured output -----------------------------------------------------------------------
+def sidebar_schema(params: GenerationParams | None) -> tuple[GenerationParams | None, str | None]:
+    """The sidebar's JSON schema field: (params asking for it, problem that stops answers)."""
+    with st.sidebar.expander("Structured output", icon=":material/data_object:"):
+        text = st.text_area(
+            "JSON schema",
+            key="wb_schema",
+            placeholder='{"type": "object", "properties": {...}, "required": [...]}',
+            help="Answers are asked for JSON matching it and checked against it.",
+        )
+    if not text.strip() or params is None:
+        return params, None
+    try:
+        schema = parse_schema(text)
+    except ChatError as exc:
+        return params, str(exc)
+    return replace(params, response_schema=json.dumps(schema)), None
+
+
+def show_validation(turn: ChatTurn, params: GenerationParams | None, backend: object) -> None:
+    """Under an answer, with a schema set: "valid" or the first failing path; one slot always."""
+    slot = st.container()
+    if params is None or params.response_schema is None or turn.status != "complete":
+        return
+    schema = json.loads(params.response_schema)
+    result = validate_answer(turn.content, schema)
+    with slot:
+        if result.valid:
+            st.caption(":green[:material/check_circle: valid] against the JSON schema")
+        else:
+            st.caption(f":red[:material/error: not valid] at `{result.path}`: {result.message}")
+        if structured_fell_back(params, backend):
+            st.caption(
+                "This server refused `response_format`: the schema went in the system prompt."
+            )
+        if result.formatted:
+            with st.expander("As JSON", icon=":material/data_object:"):
+                st.code(result.formatted, language="json")

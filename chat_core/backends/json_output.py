@@ -3,14 +3,18 @@
 Chat Completions takes ``response_format = {"type": "json_schema", "json_schema": {...}}``,
 the Responses API ``text = {"format": {"type": "json_schema", ...}}`` (OpenAI's
 "Structured Outputs" guide); a server that refuses both gets the schema in the system
-prompt. ``example_instance`` is what the offline model answers with. Pure.
+prompt. ``example_instance`` is what the offline model answers with; ``validate_answer``
+checks a final answer with ``jsonschema``. Pure.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
+
+import jsonschema
 
 SCHEMA_NAME = "answer"
 _INSTRUCTION = "Answer only with JSON that matches this JSON Schema, no other text:"
@@ -106,3 +110,42 @@ def _example(schema: Mapping[str, Any]) -> Any:
         return None
     text = "example"
     return text * max(1, -(-int(schema.get("minLength", 0)) // len(text)))
+
+
+@dataclass(frozen=True, slots=True)
+class Validation:
+    """An answer checked against the schema: valid, or the first failing path and why."""
+
+    valid: bool
+    path: str = ""
+    message: str = ""
+    formatted: str = ""  # the answer as indented JSON, when it parses
+
+    def to_dict(self) -> dict[str, Any]:
+        """Flat, for a stored answer's metrics (and so its export)."""
+        return {"schema_valid": self.valid, "schema_path": self.path, "schema_error": self.message}
+
+
+def validate_answer(text: str, schema: Mapping[str, Any]) -> Validation:
+    """Parse the answer as JSON (a ```json fence allowed) and validate it."""
+    body = _unfenced(text)
+    try:
+        value = json.loads(body)
+    except json.JSONDecodeError as exc:
+        return Validation(False, "(answer)", f"not JSON: {exc.msg}")
+    formatted = json.dumps(value, indent=2, ensure_ascii=False)
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(value), key=lambda e: [str(p) for p in e.absolute_path])
+    if not errors:
+        return Validation(True, formatted=formatted)
+    first = errors[0]
+    path = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in first.absolute_path)
+    return Validation(False, path, first.message, formatted)
+
+
+def _unfenced(text: str) -> str:
+    stripped = text.strip()
+    if stripped.startswith("```"):
+        stripped = stripped.split("\n", 1)[1] if "\n" in stripped else ""
+        stripped = stripped.rsplit("```", 1)[0]
+    return stripped.strip()

@@ -19,6 +19,7 @@ import json
 from typing import Any
 
 from chat_core.backends.base import Backend
+from chat_core.backends.json_output import validate_answer
 from chat_core.chat.live import LiveAnswer, LiveAnswers, RunKind
 from chat_core.chat.turns import ChatTurn
 from chat_core.events import Done, reasoning_text
@@ -59,7 +60,7 @@ def start_answer(
                     message_id,
                     live.text,
                     status=metrics.status,
-                    metrics=_stored_metrics(metrics, run),
+                    metrics=_stored_metrics(metrics, run) | _validation(live.text, params),
                     reasoning=_joined(earlier_reasoning, reasoning_text(run.events)),
                 )
         finally:  # after the write: a page that finds no live run reads the final answer
@@ -119,6 +120,13 @@ def _stored_metrics(metrics: StreamMetrics, run: Run) -> dict[str, Any]:
     if tools := _tool_names(run):
         out["tool_names"] = json.dumps(list(tools))  # stored metrics are flat: one string
     return out
+
+
+def _validation(text: str, params: GenerationParams) -> dict[str, Any]:
+    """Structured output: the final answer checked against its schema, stored beside it."""
+    if params.response_schema is None:
+        return {}
+    return validate_answer(text, json.loads(params.response_schema)).to_dict()
 
 
 def _joined(earlier: str, later: str) -> str:

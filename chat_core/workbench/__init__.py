@@ -27,6 +27,7 @@ from chat_core.workbench.structured import (
     Validation,
     example_instance,
     parse_schema,
+    structured_fell_back,
     validate_answer,
 )
 from chat_core.workbench.variables import (
@@ -58,6 +59,7 @@ __all__ = [
     "save_presets",
     "saved",
     "stored_template",
+    "structured_fell_back",
     "validate_answer",
     "view_code",
 ]

@@ -17,21 +17,22 @@ required property), for the offline model and the stub.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import jsonschema
 from jsonschema.exceptions import SchemaError
 
 from chat_core.backends.json_output import (
+    Validation,
     chat_response_format,
     example_instance,
     fallback_system,
     responses_text_format,
+    validate_answer,
 )
+from chat_core.backends.openai_params import MEMORY, schema_fell_back
 from chat_core.errors import LimitError, ValidationError
-from chat_core.messages import MAX_SCHEMA_CHARS
+from chat_core.messages import MAX_SCHEMA_CHARS, GenerationParams
 
 __all__ = [
     "Validation",
@@ -40,6 +41,7 @@ __all__ = [
     "fallback_system",
     "parse_schema",
     "responses_text_format",
+    "structured_fell_back",
     "validate_answer",
 ]
 
@@ -66,40 +68,10 @@ def parse_schema(text: str) -> dict[str, Any]:
     return schema
 
 
-@dataclass(frozen=True, slots=True)
-class Validation:
-    """An answer checked against the schema: valid, or the first failing path and why."""
-
-    valid: bool
-    path: str = ""
-    message: str = ""
-    formatted: str = ""  # the answer as indented JSON, when it parses
-
-    def to_dict(self) -> dict[str, Any]:
-        """Flat, for a stored answer's metrics (and so its export)."""
-        return {"schema_valid": self.valid, "schema_path": self.path, "schema_error": self.message}
-
-
-def validate_answer(text: str, schema: Mapping[str, Any]) -> Validation:
-    """Parse the answer as JSON (a ```json fence allowed) and validate it."""
-    body = _unfenced(text)
-    try:
-        value = json.loads(body)
-    except json.JSONDecodeError as exc:
-        return Validation(False, "(answer)", f"not JSON: {exc.msg}")
-    formatted = json.dumps(value, indent=2, ensure_ascii=False)
-    validator = jsonschema.Draft202012Validator(schema)
-    errors = sorted(validator.iter_errors(value), key=lambda e: [str(p) for p in e.absolute_path])
-    if not errors:
-        return Validation(True, formatted=formatted)
-    first = errors[0]
-    path = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in first.absolute_path)
-    return Validation(False, path, first.message, formatted)
-
-
-def _unfenced(text: str) -> str:
-    stripped = text.strip()
-    if stripped.startswith("```"):
-        stripped = stripped.split("\n", 1)[1] if "\n" in stripped else ""
-        stripped = stripped.rsplit("```", 1)[0]
-    return stripped.strip()
+def structured_fell_back(params: GenerationParams, backend: object) -> bool:
+    """True when this OpenAI-compatible back end's server refused the schema parameter, so
+    the schema goes in the system prompt (learnt per endpoint and model, ``openai_params``)."""
+    if getattr(backend, "name", None) != "openai":
+        return False
+    base_url, model = getattr(backend, "base_url", None), getattr(backend, "model", "")
+    return schema_fell_back(params, MEMORY.get(base_url, params.model or model))

@@ -1,4 +1,6 @@
-"""View code on the chat page: the popover beside an answer, with the owner's secrets kept out."""
+"""The workbench on the chat page: View code (no owner secret), variables, presets, schemas."""
+
+import json
 
 import pytest
 
@@ -135,3 +137,40 @@ def test_a_preset_without_a_name_is_refused_with_a_message(chat_env):
     app = new_chat_app()
     app.button(key="wb_preset_save").click().run()
     assert "preset name" in app.error[0].value
+
+
+SCHEMA = (
+    '{"type": "object", "properties": {"city": {"type": "string"}, '
+    '"temperature_c": {"type": "number"}}, "required": ["city", "temperature_c"]}'
+)
+
+
+def captions(app) -> str:
+    return "\n".join(c.value for c in app.caption)
+
+
+def test_a_schema_makes_the_offline_model_answer_json_shown_valid(chat_env):
+    app = new_chat_app()
+    app.text_area(key="wb_schema").set_value(SCHEMA).run()
+    app.chat_input[0].set_value("Weather in Oslo?").run()
+    turns = app.session_state["chat"].turns
+    assert turns[-1].status == "complete"
+    assert set(json.loads(turns[-1].content)) == {"city", "temperature_c"}
+    assert "valid] against the JSON schema" in captions(app)
+    assert "not valid" not in captions(app)
+    # A broken answer, on request: the first failing path and why.
+    app.chat_input[0].set_value('/echo {"city": "Oslo"}').run()
+    assert "not valid] at `$`: 'temperature_c' is a required property" in captions(app)
+    stored = app.session_state["chat"].store.get_message(
+        app.session_state["chat"].owner, app.session_state["chat"].turns[-1].message_id
+    )
+    assert stored.metrics["schema_valid"] is False
+    assert stored.metrics["schema_error"] == "'temperature_c' is a required property"
+
+
+def test_a_schema_that_is_not_a_schema_stops_answers_and_says_why(chat_env):
+    app = new_chat_app()
+    app.text_area(key="wb_schema").set_value('{"type": "strin"}').run()
+    assert any("Not a valid JSON Schema at type" in e.value for e in app.error)
+    assert app.chat_input[0].disabled
+    assert app.session_state["chat"].turns == []
