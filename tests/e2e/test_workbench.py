@@ -7,11 +7,12 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from playwright.sync_api import Locator, expect
+from playwright.sync_api import Locator, Page, expect
 
-from tests.e2e.harness import ChatPage, Server, clean_env, openai_stub
+from tests.e2e.harness import ChatPage, Server, clean_env, openai_stub, streamlit_app
 
 pytestmark = pytest.mark.e2e
 
@@ -98,3 +99,40 @@ def test_variables_are_filled_before_sending_and_view_code_reproduces_the_answer
     python = copied(chat, panel.get_by_test_id("stCode"))
     assert "Weather in Oslo today?" in python and "{{city}}" not in python
     assert run([sys.executable, "-c", python], f"{stub.url}/v1") == answer + "\n"
+
+
+SCHEMA = (
+    '{"type": "object", "properties": {"city": {"type": "string"}, '
+    '"temperature_c": {"type": "number"}}, "required": ["city", "temperature_c"]}'
+)
+
+
+def set_schema(chat: ChatPage, schema: str) -> None:
+    box = chat.sidebar().get_by_test_id("stExpander").filter(has_text="Structured output")
+    box.locator("summary").click()
+    box.get_by_role("textbox", name="JSON schema").fill(schema)
+    box.get_by_role("textbox", name="JSON schema").press("Control+Enter")  # commits the text
+    chat.page.keyboard.press("Tab")
+
+
+def test_schema_answers_show_valid_or_the_failing_path(chat: ChatPage) -> None:
+    set_schema(chat, SCHEMA)
+    chat.send("Weather in Oslo?")
+    chat.wait_idle(answers=1)
+    expect(chat.answers.last).to_contain_text("valid against the JSON schema")
+    chat.send('/echo {"city": "Oslo"}')
+    chat.wait_idle(answers=2)
+    expect(chat.answers.last).to_contain_text("not valid at $: 'temperature_c' is a required")
+
+
+def test_a_server_refusing_response_format_gets_the_schema_in_the_system_prompt(
+    page: Page, stub: Server, tmp_path: Path
+) -> None:
+    settings = {"OPENAI_BASE_URL": f"{stub.url}/v1", "CHAT_MODEL": "gpt-noschema"}
+    with streamlit_app(tmp_path, **settings) as app:
+        chat = ChatPage(page).open(app.url)
+        set_schema(chat, SCHEMA)
+        chat.send("Weather in Oslo?")
+        chat.wait_idle(answers=1)
+        expect(chat.answers.last).to_contain_text("valid against the JSON schema")
+        expect(chat.answers.last).to_contain_text("the schema went in the system prompt")
