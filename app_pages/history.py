@@ -82,7 +82,12 @@ def show_turn(view: ChatView, index: int, turn: ChatTurn, last: bool) -> None:
             return
         # A new key per version: the popover is closed again once its resend went out.
         version = view.session.version
-        with st.popover("Edit", icon=":material/edit:", key=f"edit-{index}-{version}"):
+        row = st.container(horizontal=True, key=f"prompt-actions-{index}")
+        with row:  # View code of this prompt's answer: the answer's own row is full on a phone
+            answered = index + 1 < len(view.session.turns)
+            settings = view.settings if answered else None
+            view_code_popover(view.session, index + 1, settings, view.params, f"code-{index}")
+        with row.popover("Edit", icon=":material/edit:", key=f"edit-{index}-{version}"):
             key = f"edit-text-{turn.message_id or index}-{version}"
             st.text_area("Your message", value=edit_text(turn), key=key)
             edit_fields(turn, key, view.params)  # its {{variables}}, with the values sent
@@ -126,7 +131,6 @@ def show_answer_chrome(view: ChatView, index: int, turn: ChatTurn, last: bool) -
     )
     with row:
         copy_button(turn.content, key)
-        view_code_popover(session, index, view.settings, view.params, f"code-{key}")
     actions = []
     if last and view.idle:
         if not turn.resumable:

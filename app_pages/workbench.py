@@ -44,12 +44,18 @@ def view_code_popover(
     params: GenerationParams | None,
     key: str,
 ) -> None:
-    """A "View code" popover for the answer at ``index``; an empty slot when it cannot be built."""
+    """A "View code" popover for the answer at ``index`` (drawn beside its prompt's Edit, since
+    the answer's action row is full at phone width); nothing when it cannot be built."""
     if settings is None or params is None:
-        st.empty()
         return
     # Lazy: the snippets are built only while the popover is open (one rerun to open it).
-    drawer = st.popover("View code", icon=":material/code:", key=key, on_change="rerun")
+    drawer = st.popover(
+        "View code",
+        icon=":material/code:",
+        key=key,
+        on_change="rerun",
+        help="This answer's request",
+    )
     with drawer:
         if drawer.open:
             show_snippets(session, index, settings, params)

@@ -15,9 +15,8 @@ CANARY_KEY = "sk-CANARY-app-owner-key"
 
 
 def open_view_code(app, index: int = 1):
-    """Open the answer's View code popover (its state is a widget value under its key)."""
-    turn = app.session_state["chat"].turns[index]
-    app.session_state[f"code-fb-{turn.message_id or index}"] = True
+    """Open the answer's View code popover, beside its prompt (its state is under its key)."""
+    app.session_state[f"code-{index - 1}"] = True
     return app.run()
 
 

@@ -1,4 +1,4 @@
-"""View code in the browser: open it beside an answer, copy the Python and the curl with
+"""View code in the browser: open it beside the prompt, copy the Python and the curl with
 their copy buttons, run them against the OpenAI stub, and get the answer the page shows."""
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def test_view_code_python_and_curl_print_the_answer_shown(chat: ChatPage, stub: 
     chat.wait_idle(answers=1)
     answer = chat.answers.last.locator("button[data-copy-text]").get_attribute("data-copy-text")
     assert answer
-    chat.answers.last.get_by_role("button", name="View code").click()
+    chat.user_messages.last.get_by_role("button", name="View code").click()
     body = chat.page.get_by_test_id("stPopoverBody")
     python_code = body.get_by_role("tabpanel", name="Python (openai SDK)").get_by_test_id("stCode")
     expect(python_code).to_contain_text("client.chat.completions.create(")
@@ -92,7 +92,7 @@ def test_variables_are_filled_before_sending_and_view_code_reproduces_the_answer
     expect(chat.page.locator(".st-key-variables")).to_have_count(0)
     answer = chat.answers.last.locator("button[data-copy-text]").get_attribute("data-copy-text")
     assert answer and "Oslo" in answer
-    chat.answers.last.get_by_role("button", name="View code").click()
+    chat.user_messages.last.get_by_role("button", name="View code").click()
     panel = chat.page.get_by_test_id("stPopoverBody").get_by_role(
         "tabpanel", name="Python (openai SDK)"
     )
