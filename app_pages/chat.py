@@ -98,17 +98,19 @@ install_behaviour()
 with st.sidebar:
     sidebar_account(identity)
     sidebar_chats(store, session)
-    sidebar_presets(store, session.owner)  # fills the settings panel's fields below
 settings, backend, params, problem = sidebar_settings(base)
-params, schema_problem = sidebar_schema(params)  # a JSON schema: structured output
-if schema_problem is not None:  # nothing is sent until the schema is fixed
-    backend, problem = None, schema_problem
 backend = budgeted(backend, base, settings, store, identity)
 prices = sidebar_usage(session)
 with st.sidebar:
     keep_browser_token()
 
 st.title("Streaming chat")
+# Presets and a JSON schema, in a popover: the sidebar has no room left at 800 px.
+with st.popover("Workbench", icon=":material/science:", key="workbench"):
+    sidebar_presets(store, session.owner)  # picking one fills the settings panel
+    params, schema_problem = sidebar_schema(params)  # a JSON schema: structured output
+if schema_problem is not None:  # nothing is sent until the schema is fixed
+    backend, problem = None, schema_problem
 show_model_notice(settings, problem)
 if session.conversation_id is not None:
     st.query_params["c"] = session.conversation_id

@@ -174,8 +174,9 @@ def filled_edit(
 
 # -- structured output -----------------------------------------------------------------------
 def sidebar_schema(params: GenerationParams | None) -> tuple[GenerationParams | None, str | None]:
-    """The sidebar's JSON schema field: (params asking for it, problem that stops answers)."""
-    with st.sidebar.expander("Structured output", icon=":material/data_object:"):
+    """The JSON schema field: (params asking for it, problem that stops answers)."""
+    with st.container(key="structured"):
+        st.markdown("**Structured output**")
         text = st.text_area(
             "JSON schema",
             key="wb_schema",

@@ -1,4 +1,5 @@
-"""The sidebar's Presets: pick one to fill the settings panel; save, rename, delete, export, import.
+"""The Workbench popover's Presets: pick one to fill the settings panel; save, rename, delete,
+export, import.
 
 A preset sets the settings panel's own fields (their session-state keys), so what is
 in use stays visible and editable there. Saved per owner in the chat store's prefs.
@@ -25,9 +26,10 @@ UPLOADS = "wb_preset_uploads"  # bumped to empty the uploader after an import
 
 
 def sidebar_presets(store: ChatStore, owner: str) -> None:
-    """The Presets expander (call inside the sidebar, above the settings panel)."""
+    """The Presets section (in the Workbench popover; picking one fills the settings panel)."""
     presets = owner_presets(store, owner)
-    with st.expander("Presets", icon=":material/bookmarks:"):
+    with st.container(key="presets"):
+        st.markdown("**Presets**")
         st.selectbox(
             "Use a preset",
             [p.name for p in presets],

@@ -33,8 +33,8 @@ def copied(chat: ChatPage, code: Locator) -> str:
 
 def use_a_preset(chat: ChatPage, name: str) -> None:
     """Save the current settings as a preset, refuse a foreign file, then pick the preset."""
-    presets = chat.sidebar().get_by_test_id("stExpander").filter(has_text="Presets")
-    presets.locator("summary").click()
+    chat.page.get_by_role("button", name="Workbench").click()
+    presets = chat.page.locator(".st-key-presets")
     presets.get_by_label("Preset name").fill(name)
     presets.get_by_label("Preset name").press("Enter")
     presets.get_by_role("button", name="Save current").click()
@@ -108,11 +108,11 @@ SCHEMA = (
 
 
 def set_schema(chat: ChatPage, schema: str) -> None:
-    box = chat.sidebar().get_by_test_id("stExpander").filter(has_text="Structured output")
-    box.locator("summary").click()
+    chat.page.get_by_role("button", name="Workbench").click()
+    box = chat.page.locator(".st-key-structured")
     box.get_by_role("textbox", name="JSON schema").fill(schema)
     box.get_by_role("textbox", name="JSON schema").press("Control+Enter")  # commits the text
-    chat.page.keyboard.press("Tab")
+    chat.page.keyboard.press("Escape")  # the popover closes
 
 
 def test_schema_answers_show_valid_or_the_failing_path(chat: ChatPage) -> None:
