@@ -22,6 +22,8 @@ from app_pages.live_answer import keep_prompt, prompt_input, stream_answer
 from app_pages.login import login_gate, login_notices, sidebar_account
 from app_pages.settings_panel import sidebar_settings
 from app_pages.store_errors import store_trouble
+from app_pages.workbench import sidebar_schema, with_variables
+from app_pages.workbench_presets import sidebar_presets
 from chat_core import (
     ChatError,
     ChatSession,
@@ -125,6 +127,12 @@ with st.sidebar:
     keep_browser_token()
 
 st.title("Streaming chat")
+# Presets and a JSON schema, in a popover: the sidebar has no room left at 800 px.
+with st.popover("Workbench", icon=":material/science:", key="workbench"):
+    sidebar_presets(store, session.owner)  # picking one fills the settings panel
+    params, schema_problem = sidebar_schema(params)  # a JSON schema: structured output
+if schema_problem is not None:  # nothing is sent until the schema is fixed
+    backend, problem = None, schema_problem
 show_model_notice(settings, problem)
 login_notices(store, identity)  # a refused login; this browser's chats offered to the account
 write_url(session)
@@ -135,16 +143,18 @@ chat_area = st.container()  # the messages: positions in it are counted, see str
 drawn = st.session_state.get("messages_drawn", 0)
 with chat_area:
     kind = settings.resolved_backend if settings is not None else "unset"  # no directives
-    shown = show_history(ChatView(session, backend, params, prices, backend_kind=kind))
+    view = ChatView(session, backend, params, prices, settings, backend_kind=kind)
+    shown = show_history(view)
 st.session_state["messages_drawn"] = max(shown, 1)
 if session.live is None and (notice := session.unsaved_notice()):
     st.warning(notice, icon=":material/database_off:")
 
 prompt = prompt_input(session, can_answer=backend is not None)
+prompt, params, stored = with_variables(prompt, params)  # {{name}}: fields first, then send
 if prompt and prompt.strip() and backend is not None:  # a blank prompt is ignored quietly
     try:
         refusal = budget_refusal(backend)  # nothing is stored or sent past the budget
-        sent = None if refusal else session.submit(prompt, backend, params)
+        sent = None if refusal else session.submit(prompt, backend, params, stored_params=stored)
     except ChatError as exc:  # bad input or the database away: the text goes back in the input
         keep_prompt(prompt, f"**Not sent:** {exc}", error=True)
         st.rerun()

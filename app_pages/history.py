@@ -11,6 +11,13 @@ import streamlit as st
 
 from app_pages.chat_sidebar import guarded
 from app_pages.versions_nav import install_versions_style, versions_row
+from app_pages.workbench import (
+    edit_fields,
+    edit_text,
+    filled_edit,
+    show_validation,
+    view_code_popover,
+)
 from chat_core import (
     HISTORY_WINDOW,
     Backend,
@@ -19,6 +26,7 @@ from chat_core import (
     ChatTurn,
     GenerationParams,
     ModelPrice,
+    Settings,
     Starter,
     answer_badge,
     answer_blocks,
@@ -41,6 +49,7 @@ class ChatView:
     backend: Backend | None
     params: GenerationParams | None
     prices: dict[str, ModelPrice]
+    settings: Settings | None = None  # for View code
     backend_kind: str = "offline"  # which starters fit: directives only for the offline model
 
     @property
@@ -98,10 +107,15 @@ def show_turn(view: ChatView, index: int, turn: ChatTurn, last: bool) -> None:
 
 
 def show_edit(view: ChatView, index: int, turn: ChatTurn) -> None:
-    """Edit and resend: a new version of the prompt, answered anew (the old branch stays)."""
+    """View code of this prompt's answer, and Edit and resend: a new version of the prompt."""
     if not view.idle:
-        st.empty()  # the Edit popover's slot (see show_answer_chrome)
+        st.empty()  # the View code and Edit popovers' slots (see show_answer_chrome)
+        st.empty()
         return
+    # View code sits here: the answer's own row is full on a phone.
+    answered = index + 1 < len(view.session.turns)
+    settings = view.settings if answered else None
+    view_code_popover(view.session, index + 1, settings, view.params, f"code-{index}")
     # A new key per version: the popover is closed again once its resend went out.
     version = view.session.version
     # Lazy (drawn when opened): a text area per prompt made a rerun of a long chat cost
@@ -113,7 +127,8 @@ def show_edit(view: ChatView, index: int, turn: ChatTurn) -> None:
         return
     with edit:
         key = f"edit-text-{turn.message_id or index}-{version}"
-        st.text_area("Your message", value=turn.content, key=key)
+        st.text_area("Your message", value=edit_text(turn), key=key)
+        edit_fields(turn, key, view.params)  # its {{variables}}, with the values sent
         st.button(
             "Save and resend",
             key=f"resend-{index}",
@@ -156,6 +171,7 @@ def show_answer_chrome(view: ChatView, index: int, turn: ChatTurn, last: bool) -
         st.info(note.message, icon=note.icon)
     else:
         st.empty()
+    show_validation(turn, view.params, view.backend)  # with a JSON schema set
     row = st.container(horizontal=True, vertical_alignment="center", key=f"actions-{index}")
     key = f"fb-{turn.message_id or index}"
     default = {1: 1, -1: 0}.get(turn.feedback)
@@ -208,8 +224,10 @@ def on_feedback(session: ChatSession, index: int, key: str) -> None:
 
 def on_edit(view: ChatView, index: int, key: str, expected: int) -> None:
     try:
-        text = st.session_state[key]
-        view.session.edit(index, text, view.backend, view.params, expected=expected)
+        text, params, stored = filled_edit(key, view.params)
+        view.session.edit(
+            index, text, view.backend, params, expected=expected, stored_params=stored
+        )
     except ChatError as exc:
         st.session_state["edit_error"] = str(exc)
 

@@ -72,9 +72,14 @@ def sidebar_settings(base: Settings):
         )
         base_url, remote_url = endpoint_inputs(base)
         model_slot = st.empty()
-        system = st.text_area("System prompt", placeholder="You are a helpful assistant.")
-        temperature = st.slider("Temperature", 0.0, 2.0, 0.7, 0.1)
-        max_tokens = st.number_input("Max tokens", 1, 32_768, 1000, 100)
+        # Keyed, defaults in state: a preset (workbench_presets) sets these before they draw.
+        state.setdefault("temperature", 0.7)
+        state.setdefault("max_tokens", 1000)
+        system = st.text_area(
+            "System prompt", placeholder="You are a helpful assistant.", key="system_prompt"
+        )
+        temperature = st.slider("Temperature", 0.0, 2.0, step=0.1, key="temperature")
+        max_tokens = st.number_input("Max tokens", 1, 32_768, step=100, key="max_tokens")
     backends: BackendCache = state.setdefault("backends", BackendCache())
     from_sidebar = {name for name, value in typed.items() if value}
     if choice != base.backend:

@@ -21,6 +21,7 @@ MAX_TOTAL_CHARS = 400_000
 MAX_SYSTEM_CHARS = 8_000
 MAX_MODEL_CHARS = 200
 MAX_TOKENS_LIMIT = 32_768
+MAX_SCHEMA_CHARS = 8_000
 REASONING_EFFORTS = ("low", "medium", "high")
 # The prompt behind Continue: a real model gets it as is; the offline model recognises it
 # and goes on with the answer it had planned (``chat_core.backends.offline``).
@@ -48,6 +49,8 @@ class GenerationParams:
     max_tokens: int = 1000
     system: str | None = None
     reasoning_effort: str | None = None  # None: the provider's default; else REASONING_EFFORTS
+    # Structured output: a JSON schema (as JSON text) the answer must match (chat_core.workbench).
+    response_schema: str | None = None
 
     def __post_init__(self) -> None:
         if self.model is not None and not (0 < len(self.model) <= MAX_MODEL_CHARS):
@@ -64,6 +67,8 @@ class GenerationParams:
             )
         if self.system is not None and len(self.system) > MAX_SYSTEM_CHARS:
             raise LimitError("system", f"system prompt is over {MAX_SYSTEM_CHARS} characters")
+        if self.response_schema is not None and len(self.response_schema) > MAX_SCHEMA_CHARS:
+            raise LimitError("response_schema", f"schema is over {MAX_SCHEMA_CHARS} characters")
         if self.reasoning_effort is not None and self.reasoning_effort not in REASONING_EFFORTS:
             raise ValidationError(
                 "reasoning_effort",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import functools
+import json
 import random
 import re
 import threading
@@ -20,6 +21,7 @@ import zlib
 from collections.abc import AsyncIterator, Iterator
 
 from chat_core.backends.directives import Directives, parse_directives
+from chat_core.backends.json_output import example_instance
 from chat_core.events import Done, ReasoningDelta, StreamError, StreamEvent, TextDelta, Usage
 from chat_core.messages import CONTINUE_PROMPT, Conversation, GenerationParams
 
@@ -253,6 +255,9 @@ class OfflineBackend:
             tokens, limit = lorem_tokens(d.lorem, seed), None  # /lorem N means exactly N
         elif d.echo is not None:
             tokens = tokenize(d.echo)
+        elif params.response_schema is not None:  # structured output: JSON matching the schema
+            example = example_instance(json.loads(params.response_schema))
+            tokens = tokenize(json.dumps(example, ensure_ascii=False))
         else:
             tokens = tokenize(scripted_reply(conversation, d))
         finish = "stop"

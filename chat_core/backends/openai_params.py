@@ -17,6 +17,7 @@ process, so the next request is right the first time. Pure but for the memory's 
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections.abc import Mapping
@@ -24,6 +25,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
+from chat_core.backends.json_output import (
+    chat_response_format,
+    fallback_system,
+    responses_text_format,
+)
 from chat_core.messages import Conversation, GenerationParams
 
 OPENAI_HOST = "api.openai.com"
@@ -32,7 +38,9 @@ _AZURE_SUFFIXES = (".openai.azure.com", ".cognitiveservices.azure.com", ".servic
 _OPENAI_REASONING = re.compile(r"^(o\d|gpt-5|codex)", re.IGNORECASE)
 _QUOTED = re.compile(r"'([A-Za-z_.]+)'")
 # What may be left out of a request when a server refuses it; the rest is the request itself.
-_OPTIONAL = frozenset(
+# A refused response_format / text.format moves the schema into the system prompt.
+SCHEMA_REFUSALS = frozenset(("response_format", "text", "text.format"))
+_OPTIONAL = SCHEMA_REFUSALS | frozenset(
     ("stream_options", "reasoning_effort", "reasoning", "reasoning.effort", "reasoning.summary")
 )
 _UNRECOGNIZED = re.compile(r"Unrecognized request argument supplied: ([A-Za-z_.]+)")
@@ -147,9 +155,10 @@ def chat_request(
     conversation: Conversation, params: GenerationParams, model: str, style: ParamStyle
 ) -> dict[str, Any]:
     """The keyword arguments of ``chat.completions.create`` for one streamed answer."""
+    system, schema = _schema_parts(params, style)
     request: dict[str, Any] = {
         "model": model,
-        "messages": conversation.to_openai(params.system),
+        "messages": conversation.to_openai(system),
         style.max_tokens_name: params.max_tokens,
         "stream": True,
         "stream_options": {"include_usage": True},
@@ -158,9 +167,29 @@ def chat_request(
         request["temperature"] = params.temperature
     if params.reasoning_effort is not None:
         request["reasoning_effort"] = params.reasoning_effort
+    if schema is not None:
+        request["response_format"] = chat_response_format(schema)
     for name in style.dropped:
         request.pop(name, None)
     return request
+
+
+def schema_fell_back(params: GenerationParams, style: ParamStyle) -> bool:
+    """True when the schema goes in the system prompt: the server refused the parameter."""
+    return params.response_schema is not None and bool(style.dropped & SCHEMA_REFUSALS)
+
+
+def _schema_parts(
+    params: GenerationParams, style: ParamStyle
+) -> tuple[str | None, dict[str, Any] | None]:
+    """(system prompt, schema for the request parameter); the schema in the prompt instead
+    when the server refused the parameter."""
+    if params.response_schema is None:
+        return params.system, None
+    schema = json.loads(params.response_schema)
+    if schema_fell_back(params, style):
+        return fallback_system(params.system, schema), None
+    return params.system, schema
 
 
 def responses_request(
@@ -174,8 +203,11 @@ def responses_request(
         "stream": True,
         "store": False,  # the conversation lives here, not on the provider's side
     }
-    if params.system:
-        request["instructions"] = params.system
+    system, schema = _schema_parts(params, style)
+    if system:
+        request["instructions"] = system
+    if schema is not None:
+        request["text"] = responses_text_format(schema)
     if style.send_temperature:
         request["temperature"] = params.temperature
     reasoning: dict[str, str] = {}
@@ -186,6 +218,8 @@ def responses_request(
     for name in style.dropped:
         if name.startswith("reasoning."):
             reasoning.pop(name.split(".", 1)[1], None)
+        elif name == "text.format":
+            request.pop("text", None)
         request.pop(name, None)
     if reasoning and "reasoning" not in style.dropped:
         request["reasoning"] = reasoning

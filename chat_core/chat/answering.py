@@ -20,6 +20,7 @@ import json
 from typing import Any, Literal
 
 from chat_core.backends.base import Backend
+from chat_core.backends.json_output import validate_answer
 from chat_core.chat.live import LiveAnswer, LiveAnswers, RunKind
 from chat_core.chat.saving import FINAL_SAVE_DELAYS_S, UNSAVED, UnsavedAnswers, save_final
 from chat_core.chat.turns import ChatTurn
@@ -66,7 +67,7 @@ def start_answer(
         if store is None or message_id is None:
             registry.discard(live)
             return
-        stored_metrics = _stored_metrics(metrics, run)
+        stored_metrics = _stored_metrics(metrics, run) | _validation(live.text, params)
 
         def write() -> None:
             store.finish_message(
@@ -154,6 +155,13 @@ def _stored_metrics(metrics: StreamMetrics, run: Run) -> dict[str, Any]:
     if tools := _tool_names(run):
         out["tool_names"] = json.dumps(list(tools))  # stored metrics are flat: one string
     return out
+
+
+def _validation(text: str, params: GenerationParams) -> dict[str, Any]:
+    """Structured output: the final answer checked against its schema, stored beside it."""
+    if params.response_schema is None:
+        return {}
+    return validate_answer(text, json.loads(params.response_schema)).to_dict()
 
 
 def _joined(earlier: str, later: str) -> str:

@@ -28,7 +28,9 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from chat_core.backends.base import Backend
 from chat_core.chat.answering import finished_turn, metrics_of, start_answer
@@ -74,12 +76,20 @@ class ChatSession(SessionState):
         return cleared
 
     # -- sending -------------------------------------------------------------------------------
-    def submit(self, prompt: str, backend: Backend, params: GenerationParams) -> Run | None:
+    def submit(
+        self,
+        prompt: str,
+        backend: Backend,
+        params: GenerationParams,
+        *,
+        stored_params: Mapping[str, Any] | None = None,
+    ) -> Run | None:
         """Validate, store and send a prompt; ValidationError if bad, StoreError if not stored.
 
         Either way nothing is sent and the page can put the prompt back in the input.
 
-        None (nothing sent) while another answer is live.
+        None (nothing sent) while another answer is live. ``stored_params``: kept beside
+        the prompt (a ``{{variable}}`` template and its values, chat_core.workbench).
         """
         conversation = build_conversation(prompt, self.model_history())
         if not self.may_start():
@@ -89,10 +99,19 @@ class ChatSession(SessionState):
             try:
                 if self.conversation_id is None:
                     self.conversation_id = self.store.create_conversation(self.owner).id
-                stored = self.store.add_message(self.owner, self.conversation_id, "user", prompt)
+                stored = self.store.add_message(
+                    self.owner, self.conversation_id, "user", prompt, params=stored_params
+                )
             except StoreError as exc:  # nothing is sent that could not be stored
                 raise _not_sent(exc) from exc
-        self.turns.append(ChatTurn("user", prompt, message_id=stored.id if stored else None))
+        self.turns.append(
+            ChatTurn(
+                "user",
+                prompt,
+                message_id=stored.id if stored else None,
+                params=dict(stored_params or {}),
+            )
+        )
         try:
             return self._start(backend, conversation, params, "new")
         except StoreError as exc:  # the answer's row: take the prompt back, to be sent again
@@ -146,9 +165,13 @@ class ChatSession(SessionState):
         params: GenerationParams,
         *,
         expected: int | None = None,
+        stored_params: Mapping[str, Any] | None = None,
     ) -> Run | None:
         """Send a new version of a user message (a new branch); the old one, with every
-        later turn, stays a version to switch back to."""
+        later turn, stays a version to switch back to.
+
+        ``stored_params``: the new version's template and values (chat_core.workbench).
+        """
         if not self.may_start(expected) or not 0 <= index < len(self.turns):
             return None
         turn = self.turns[index]
@@ -156,16 +179,19 @@ class ChatSession(SessionState):
             return None
         conversation = build_conversation(text, self.model_history(self.turns[:index]))
         message_id = None
+        kept = dict(stored_params or {})
         if self.store is not None and self.conversation_id is not None:
             parent = self.turns[index - 1].message_id if index else None
             message_id = self.store.add_message(
-                self.owner, self.conversation_id, "user", text, parent_id=parent
+                self.owner, self.conversation_id, "user", text, parent_id=parent, params=kept
             ).id
         # its versions show at once: a switch back needs no wait for the answer to end
         before = turn.siblings or tuple(i for i in (turn.message_id,) if i is not None)
         versions = (*before, message_id) if message_id is not None else ()
         del self.turns[index:]
-        self.turns.append(ChatTurn("user", text, message_id=message_id, siblings=versions))
+        self.turns.append(
+            ChatTurn("user", text, message_id=message_id, siblings=versions, params=kept)
+        )
         return self._start(backend, conversation, params, "retry")
 
     # -- versions and branches -----------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from chat_core.chat.notes import FinishNote, finish_note
@@ -41,6 +41,8 @@ class ChatTurn:
         if len(self.siblings) < 2 or self.message_id not in self.siblings:
             return None
         return versions(self.siblings, self.message_id)
+
+    params: dict[str, Any] = field(default_factory=dict)  # stored beside it (a template's)
 
     @property
     def finish_reason(self) -> str | None:
@@ -120,6 +122,7 @@ class ChatTurn:
             reasoning=message.reasoning,
             tool_names=_stored_tools(message.metrics),
             siblings=siblings,
+            params=dict(message.params) if message.role == "user" else {},
         )
 
 

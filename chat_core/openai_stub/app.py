@@ -110,6 +110,11 @@ def create_app(
         dialect = dialect_for(parsed.model)
         if dialect == "strict" and (strict := strict_refusal(body)):  # type: ignore[arg-type]
             return _error(400, strict[0], "invalid_request_error", strict[1], strict[2])
+        if "noschema" in parsed.model.lower() and "response_format" in body:  # type: ignore[operator]
+            # A server without structured output (as Azure and older vLLM refuse it); a schema
+            # in the system prompt (the fallback) is answered.
+            message = "Unrecognized request argument supplied: response_format"
+            return _error(400, message, "invalid_request_error", "response_format")
         log.info(
             "chat completion: stream=%s messages=%d",
             parsed.stream,

@@ -10,6 +10,7 @@ The first keyword found in the requested model name picks the dialect:
     groq, openrouter, gpt-oss          Groq (reasoning_format=parsed) / OpenRouter: delta.reasoning
     think                              no reasoning parser: <think>...</think> in content
     refus                              delta.refusal instead of content
+    noschema                           (any shape) 400 to response_format: no structured output
     tool                               a tool call (delta.tool_calls), finish tool_calls
     filter, azure                      Azure OpenAI: empty-choices first chunk with
                                        prompt_filter_results, finish content_filter

@@ -7,9 +7,11 @@ offline model cannot use (tools, logprobs, ...) are accepted and ignored.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
+from chat_core.backends.json_output import requested_schema
 from chat_core.errors import LimitError, ValidationError
 from chat_core.messages import MAX_TOKENS_LIMIT, ChatMessage, Conversation, GenerationParams
 
@@ -197,9 +199,11 @@ def parse_request(body: object) -> CompletionRequest:
     except ValidationError as exc:  # over the conversation limits
         code = "context_length_exceeded" if isinstance(exc, LimitError) else "invalid_value"
         raise InvalidRequest("messages", exc.message, code) from exc
+    schema = requested_schema(body)  # the offline model answers JSON matching it
     params = GenerationParams(
         model=model[:200],
         temperature=1.0 if temperature is None else temperature,
         max_tokens=max_tokens or MAX_TOKENS_LIMIT,
+        response_schema=json.dumps(schema) if schema is not None else None,
     )
     return CompletionRequest(model, conversation, params, bool(stream), include_usage)

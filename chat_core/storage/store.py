@@ -182,18 +182,20 @@ class ChatStore(Conversations, Ledger):
                     self._touch(conn, row["conversation_id"], now)
             return self._record(self._message_row(conn, owner, message_id))
 
-    def edit_message(self, owner: str, message_id: int, content: str) -> StoredMessage:
-        """Replace a message's text and delete every later message (edit and resend)."""
+    def edit_message(
+        self, owner: str, message_id: int, content: str, *, params: Mapping[str, Any] | None = None
+    ) -> StoredMessage:
+        """Replace a message's text (and params, when given: a template's) and delete every
+        later message (edit and resend)."""
         with self.db.write() as conn:
             row = self._message_row(conn, owner, message_id)
             self._conversation(conn, owner, row["conversation_id"], lock=True)
             text = check_content(row["role"], content, "content")
             now = self._now()
-            conn.execute(
-                update(messages)
-                .where(messages.c.id == row["id"])
-                .values(content=text, status="complete", updated_at=now)
-            )
+            changes: dict[str, Any] = {"content": text, "status": "complete", "updated_at": now}
+            if params is not None:
+                changes["params"] = dumps_flat(check_flat_object(params, "params"))
+            conn.execute(update(messages).where(messages.c.id == row["id"]).values(**changes))
             self._delete_after(conn, row["conversation_id"], row["position"])
             self._repair_leaf(conn, row["conversation_id"])
             self._touch(conn, row["conversation_id"], now)

@@ -36,8 +36,14 @@ ALLOWED: dict[str, set[str]] = {
     "gateway": {"foundations", "backends", "runs", "wire"},
     "openai_stub": {"foundations", "backends", "wire"},
     "diagnostics": {"foundations", "backends", "runs", "wire", "chat"},
+    "workbench": {"foundations", "backends"},
 }
-PUBLIC_SURFACES = {"chat_core", "chat_core.diagnostics", "chat_core.chat.login"}
+PUBLIC_SURFACES = {
+    "chat_core",
+    "chat_core.diagnostics",
+    "chat_core.chat.login",
+    "chat_core.workbench",
+}
 
 
 def layer_of(module: str) -> str:
