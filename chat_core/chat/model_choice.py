@@ -43,14 +43,17 @@ class ModelChoice:
 def choose_model(settings: Settings, listing: ModelList | None) -> ModelChoice:
     """The Model field for ``settings`` (the owner's ``CHAT_MODEL`` in ``settings.model``)."""
     base_url = settings.visitor.openai_base_url or settings.openai_base_url
-    at = where(base_url)
+    # A deployed app's visitors never see where the owner's endpoint is (docs/security.md);
+    # locally (visitor endpoints "any": the app listens on loopback) the owner is the visitor.
+    owners = not settings.visitor.openai_base_url and settings.visitor_policy != "any"
+    at = "the app's model server" if owners and settings.openai_base_url else where(base_url)
     served = list(listing.models) if listing is not None and listing.models else None
     # Azure's list names base models, not the deployments its requests name.
     trusted = None if is_azure_endpoint(base_url) else served
     default = replace(settings, model=None).resolved_model  # the back end's, not CHAT_MODEL
     pick = pick_model(settings.model, trusted, default=default, where=at)
     openai = settings.resolved_backend == "openai"
-    caption = pick.note
+    caption = pick.note[:1].upper() + pick.note[1:] if pick.note else None  # "The app's ..."
     if caption is None and listing is not None and openai:
         if listing.pending:
             caption = f"Asking {at} for its models…"

@@ -91,6 +91,9 @@ def test_edit_shows_the_template_and_its_values_again(chat_env):
     )
     turn = reopened.session_state["chat"].turns[0]
     assert turn.content == "Tell me about rivers"
+    version = reopened.session_state["chat"].version
+    reopened.session_state[f"edit-0-{version}"] = True  # open its Edit popover (drawn lazily)
+    reopened.run()
     edit = [t for t in reopened.text_area if t.label == "Your message"]
     assert edit[0].value == "Tell me about {{topic}}"
     field = [t for t in reopened.text_input if t.label == "{{topic}}"]

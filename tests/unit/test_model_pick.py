@@ -74,11 +74,19 @@ def test_the_model_field_starts_over_per_endpoint() -> None:
 
 
 def test_no_list_means_a_text_field_with_the_reason_beside_it() -> None:
-    settings = Settings(openai_base_url="http://127.0.0.1:8931")
+    settings = Settings(openai_base_url="http://127.0.0.1:8931", visitor_endpoints="any")
     choice = choose_model(settings, ModelList(None, "127.0.0.1:8931 has no model list (404)."))
     assert choice.options is None and choice.caption is not None and "404" in choice.caption
     pending = choose_model(settings, ModelList(None, pending=True))
     assert pending.caption == "Asking 127.0.0.1:8931 for its models…"
+
+
+def test_a_deployed_apps_visitors_are_not_told_where_the_owners_server_is() -> None:
+    settings = Settings(openai_base_url="http://10.1.2.3:8931/v1", visitor_endpoints="public")
+    pending = choose_model(settings, ModelList(None, pending=True))
+    assert pending.caption == "Asking the app's model server for its models…"
+    served = choose_model(settings, ModelList(("llama3.2:1b",)))
+    assert served.caption is not None and "10.1.2.3" not in served.caption
 
 
 def test_a_remote_server_picks_its_own_model_unless_one_is_typed() -> None:
