@@ -183,35 +183,27 @@ def show_answer_chrome(view: ChatView, index: int, turn: ChatTurn, last: bool) -
     actions = []
     if last and view.idle:
         if not turn.resumable:
-            actions = [("Regenerate", "refresh", "regenerate", session.retry, REGENERATE_HELP)]
+            actions = [("Regenerate", "refresh", "regenerate", session.retry)]
         else:
             if turn.retry_helps:
-                actions.append(("Retry", "refresh", "retry", session.retry, RETRY_HELP))
+                actions.append(("Retry", "refresh", "retry", session.retry))
             if turn.continuable:
-                actions.append(
-                    ("Continue", "play_arrow", "continue", session.continue_answer, CONTINUE_HELP)
-                )
+                actions.append(("Continue", "play_arrow", "continue", session.continue_answer))
     for slot in range(2):
         if slot >= len(actions):
             row.empty()
             continue
-        label, icon, name, action, help_text = actions[slot]
+        label, icon, name, action = actions[slot]
         row.button(
             label,
             icon=f":material/{icon}:",
             key=name,
-            help=help_text,
             on_click=guarded(action),
             args=(view.backend, view.params),
             kwargs={"expected": session.version},
         )
     with row:  # on the actions' line: a finished answer is as tall as it was streaming
         versions_row(session, turn)
-
-
-REGENERATE_HELP = "Ask again: a new version of this answer (this one stays, under ‹ ›)."
-RETRY_HELP = "Try again: the same prompt goes to the model again; this failed answer is replaced."
-CONTINUE_HELP = "Ask the model to go on from where this answer stopped."
 
 
 def on_feedback(session: ChatSession, index: int, key: str) -> None:
