@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.e2e.harness import ChatPage, Server, clean_env, openai_stub, streamlit_app
+from tests.e2e.harness import FAST_TPS, ChatPage, Server, clean_env, openai_stub, streamlit_app
 
 pytestmark = pytest.mark.e2e
 
@@ -27,6 +27,13 @@ def copied(chat: ChatPage, code: Locator) -> str:
     """What the code block's own copy button puts on the clipboard."""
     code.hover()
     code.get_by_role("button").click()
+    text: str = chat.page.evaluate("navigator.clipboard.readText()")
+    return text
+
+
+def answer_copied(chat: ChatPage) -> str:
+    """The last answer's markdown, as its Copy button puts it on the clipboard."""
+    chat.answers.last.locator("button[data-copy-from]").click()
     text: str = chat.page.evaluate("navigator.clipboard.readText()")
     return text
 
@@ -57,7 +64,7 @@ def run(argv: list[str], base_url: str) -> str:
 def test_view_code_python_and_curl_print_the_answer_shown(chat: ChatPage, stub: Server) -> None:
     chat.send("What does View code show?")
     chat.wait_idle(answers=1)
-    answer = chat.answers.last.locator("button[data-copy-text]").get_attribute("data-copy-text")
+    answer = answer_copied(chat)
     assert answer
     chat.user_messages.last.get_by_role("button", name="View code").click()
     body = chat.page.get_by_test_id("stPopoverBody")
@@ -90,7 +97,7 @@ def test_variables_are_filled_before_sending_and_view_code_reproduces_the_answer
     chat.wait_idle(answers=1)
     expect(chat.user_messages.last).to_contain_text("Weather in Oslo today?")
     expect(chat.page.locator(".st-key-variables")).to_have_count(0)
-    answer = chat.answers.last.locator("button[data-copy-text]").get_attribute("data-copy-text")
+    answer = answer_copied(chat)
     assert answer and "Oslo" in answer
     chat.user_messages.last.get_by_role("button", name="View code").click()
     panel = chat.page.get_by_test_id("stPopoverBody").get_by_role(
@@ -126,13 +133,15 @@ def test_schema_answers_show_valid_or_the_failing_path(chat: ChatPage) -> None:
 
 
 def test_a_server_refusing_response_format_gets_the_schema_in_the_system_prompt(
-    page: Page, stub: Server, tmp_path: Path
+    page: Page, tmp_path: Path
 ) -> None:
-    settings = {"OPENAI_BASE_URL": f"{stub.url}/v1", "CHAT_MODEL": "gpt-noschema"}
-    with streamlit_app(tmp_path, **settings) as app:
-        chat = ChatPage(page).open(app.url)
-        set_schema(chat, SCHEMA)
-        chat.send("Weather in Oslo?")
-        chat.wait_idle(answers=1)
-        expect(chat.answers.last).to_contain_text("valid against the JSON schema")
-        expect(chat.answers.last).to_contain_text("the schema went in the system prompt")
+    # A server that serves only this model (the app asks for the model the server lists).
+    with openai_stub(tmp_path / "stub", FAST_TPS, "--model", "gpt-noschema") as stub:
+        settings = {"OPENAI_BASE_URL": f"{stub.url}/v1", "CHAT_MODEL": "gpt-noschema"}
+        with streamlit_app(tmp_path, **settings) as app:
+            chat = ChatPage(page).open(app.url)
+            set_schema(chat, SCHEMA)
+            chat.send("Weather in Oslo?")
+            chat.wait_idle(answers=1)
+            expect(chat.answers.last).to_contain_text("valid against the JSON schema")
+            expect(chat.answers.last).to_contain_text("the schema went in the system prompt")
