@@ -53,7 +53,7 @@ from chat_core.storage.records import (
     new_conversation_id,
 )
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 _TIME = String(27)  # 2025-01-31T12:00:00.000000Z: text, so every export shows the stored bytes
 _ID = String(MAX_CONVERSATION_ID_CHARS)
 _OWNER = String(MAX_OWNER_CHARS)
@@ -150,6 +150,23 @@ usage = Table(  # the visitor budget's ledger: one row per answer, summed over a
 )
 Index("usage_by_identity", usage.c.identity, usage.c.at)
 
+# Share links (issue 25): a frozen snapshot per link, found by the token's sha256 only.
+# No foreign key: deleting a chat revokes its links explicitly (the revoke is the record).
+shares = Table(
+    "shares",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),  # sha256 hex; the token is never stored
+    Column("owner", _OWNER, nullable=False),
+    Column("conversation_id", _ID, nullable=False),
+    Column("snapshot", Text, nullable=False),  # JSON: messages of the active path, inert text
+    Column("created_at", _TIME, nullable=False),
+    Column("updated_at", _TIME, nullable=False),  # "Shared on": the last update's time
+    Column("expires_at", _TIME),  # NULL: never
+    Column("revoked_at", _TIME),  # NULL: live
+)
+Index("shares_by_owner", shares.c.owner, shares.c.created_at)
+Index("shares_by_conversation", shares.c.conversation_id)
+
 
 # MIGRATIONS[v] takes a database from v to v + 1 (v >= SCHEMA_VERSION when added); the same
 # step runs on every dialect, so write it with SQLAlchemy constructs, not dialect SQL.
@@ -186,7 +203,12 @@ def _link_chains(conn: Connection) -> None:
     conn.execute(update(conversations).values(active_leaf=last))
 
 
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {3: _to_trees}
+def _add_shares(conn: Connection) -> None:
+    """v4 -> v5: the share-link table only (self-contained, so it can be renumbered)."""
+    shares.create(conn)
+
+
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {3: _to_trees, 4: _add_shares}
 
 
 def current_version(conn: Connection) -> int:

@@ -304,3 +304,23 @@ def test_v3_linear_chats_become_chains_on_either_database(store_url: str) -> Non
         assert store.add_message("browser:me", "chat-empty", "user", "hi").parent_id is None
     with ChatStore(store_url) as again:
         assert again.migrated_from == SCHEMA_VERSION
+
+
+# -- v4 -> v5: the share-link table (issue 25) -----------------------------------------------
+
+
+def test_a_v4_database_gains_the_share_table(store_url: str) -> None:
+    from sqlalchemy import inspect as sa_inspect
+    from sqlalchemy import select
+
+    from chat_core.storage.schema import shares
+
+    with ChatStore(store_url) as store, store.db.write() as conn:
+        shares.drop(conn)
+        conn.execute(schema_version.delete())
+        conn.execute(insert(schema_version).values(version=4))
+    with ChatStore(store_url) as again:
+        assert again.migrated_from == 4
+        with again.db.write() as conn:
+            assert sa_inspect(conn).has_table("shares")
+            assert conn.execute(select(shares)).fetchall() == []
