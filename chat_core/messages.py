@@ -29,11 +29,33 @@ CONTINUE_PROMPT = "Continue exactly where your last answer stopped. Do not repea
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file sent with a prompt, already checked and cleaned (``chat_core.attachments``).
+
+    ``data``: the re-encoded image, the PDF or the text file's bytes; ``text``: a document's
+    extracted text (truncated to the per-file budget, with a note), None for an image.
+    """
+
+    name: str
+    mime: str
+    data: bytes = field(repr=False)
+    text: str | None = None
+    width: int | None = None
+    height: int | None = None
+
+    @property
+    def is_image(self) -> bool:
+        """True for an image (sent as an image part where the model reads them)."""
+        return self.mime.startswith("image/")
+
+
+@dataclass(frozen=True, slots=True)
 class ChatMessage:
-    """One message: a role and its text."""
+    """One message: a role, its text and (a prompt's) attachments."""
 
     role: Role
     content: str
+    attachments: tuple[Attachment, ...] = ()
 
     def to_dict(self) -> dict[str, str]:
         """The OpenAI-style dict of this message."""
@@ -138,15 +160,19 @@ def parse_history(items: object) -> list[ChatMessage]:
     return out
 
 
-def build_conversation(message: object, history: Iterable[object] | object = ()) -> Conversation:
-    """Validate a prompt and its history into a Conversation."""
+def build_conversation(
+    message: object,
+    history: Iterable[object] | object = (),
+    attachments: tuple[Attachment, ...] = (),
+) -> Conversation:
+    """Validate a prompt and its history into a Conversation (files: a prompt may be empty)."""
     if not isinstance(message, str):
         raise ValidationError("message", "message must be a string")
-    if not message.strip():
+    if not message.strip() and not attachments:
         raise ValidationError("message", "message is empty")
     if len(message) > MAX_MESSAGE_CHARS:
         raise LimitError("message", f"message is over {MAX_MESSAGE_CHARS} characters")
     if isinstance(history, Iterable) and not isinstance(history, str | bytes | Mapping | Sequence):
         history = list(history)  # a generator of messages
     past = parse_history(history)
-    return Conversation((*past, ChatMessage("user", message)))
+    return Conversation((*past, ChatMessage("user", message, attachments)))

@@ -28,13 +28,14 @@ FOUNDATIONS = {
 ALLOWED: dict[str, set[str]] = {
     "foundations": set(),
     "wire": {"events", "errors"},
-    "backends": {"foundations", "wire"},
+    "attachments": {"foundations"},
+    "backends": {"foundations", "wire", "attachments"},
     "runs": {"foundations", "backends"},
     # Titles skip the offline model's directive lines: the grammar is pure, no back end.
     "storage": {"foundations", "chat_core.backends.directives"},
-    "chat": {"foundations", "backends", "runs", "wire", "storage"},
-    "gateway": {"foundations", "backends", "runs", "wire"},
-    "openai_stub": {"foundations", "backends", "wire"},
+    "chat": {"foundations", "backends", "runs", "wire", "storage", "attachments"},
+    "gateway": {"foundations", "backends", "runs", "wire", "attachments"},
+    "openai_stub": {"foundations", "backends", "wire", "attachments"},
     "diagnostics": {"foundations", "backends", "runs", "wire", "chat"},
     "workbench": {"foundations", "backends"},
 }
@@ -43,6 +44,7 @@ PUBLIC_SURFACES = {
     "chat_core.diagnostics",
     "chat_core.chat.login",
     "chat_core.workbench",
+    "chat_core.attachments",
 }
 
 
