@@ -30,7 +30,7 @@ from chat_core.attachments.parts import (
     text_of,
     without_images,
 )
-from chat_core.attachments.prepare import check_sizes, prepare_file, prepare_files
+from chat_core.attachments.prepare import check_sizes, check_stored, prepare_file, prepare_files
 from chat_core.attachments.refusal import IMAGES_REFUSED, image_refusal_message, is_image_refusal
 from chat_core.attachments.resend import WithoutImages
 from chat_core.attachments.sniff import ACCEPTED_EXTENSIONS, sniff
@@ -51,6 +51,7 @@ __all__ = [
     "WithoutImages",
     "chat_content",
     "check_sizes",
+    "check_stored",
     "data_url",
     "describe",
     "has_images",

@@ -109,4 +109,24 @@ def _clean_name(name: str) -> str:
     return (base or "file")[-MAX_NAME_CHARS:]
 
 
-__all__ = ["ACCEPTED_EXTENSIONS", "check_sizes", "prepare_file", "prepare_files"]
+__all__ = ["ACCEPTED_EXTENSIONS", "check_sizes", "check_stored", "prepare_file", "prepare_files"]
+
+
+def check_stored(
+    name: str, mime: str, data: bytes, limits: AttachmentLimits = DEFAULT_LIMITS
+) -> None:
+    """An already-clean file (from an import) still is what it says: its bytes kept as they are,
+    so export -> import is byte-identical; ValidationError naming it otherwise."""
+    if len(data) > limits.file_bytes:
+        raise LimitError(name, f"{name} is over the {size_text(limits.file_bytes)} limit per file")
+    found = sniff(data)
+    if mime == TEXT:
+        decode_text(name, data)
+        if found is None and not looks_executable(data):
+            return
+    elif found == mime == PDF:
+        return
+    elif found == mime and mime.startswith("image/"):
+        clean_image(name, data)  # decodes: a bomb or a broken image is refused here too
+        return
+    raise ValidationError(name, f"{name}: its content is not {mime}")

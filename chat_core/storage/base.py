@@ -15,6 +15,7 @@ from typing import Self
 from sqlalchemy import Connection, RowMapping, delete, func, insert, select, update
 
 from chat_core.errors import LimitError, NotFoundError, StoreError, ValidationError
+from chat_core.storage.attachments import insert_attachments
 from chat_core.storage.db import Database, sqlite_url
 from chat_core.storage.records import (
     MAX_CONVERSATION_ID_CHARS,
@@ -177,7 +178,9 @@ class StoreBase:
         if count >= MAX_MESSAGES_PER_CONVERSATION:
             raise LimitError("messages", f"more than {MAX_MESSAGES_PER_CONVERSATION} messages")
         query = insert(messages).values(**values, position=next_position)
-        return int(conn.execute(query.returning(messages.c.id)).scalar_one())
+        message_id = int(conn.execute(query.returning(messages.c.id)).scalar_one())
+        insert_attachments(conn, conversation_id, message_id, new.attachments)
+        return message_id
 
     @staticmethod
     def _delete_after(conn: Connection, conversation_id: str, position: int) -> int:

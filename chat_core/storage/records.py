@@ -31,6 +31,7 @@ from chat_core.messages import (
     MAX_MODEL_CHARS,
     MAX_TOKENS_LIMIT,
     ROLES,
+    Attachment,
     ChatMessage,
     Role,
 )
@@ -130,6 +131,7 @@ class NewMessage:
     reasoning: str = ""
     # an import's tree: its parent's index in the list; None: a first prompt; default: a chain
     parent: int | Literal["previous"] | None = "previous"
+    attachments: tuple[Attachment, ...] = ()  # a prompt's files, written with it
 
 
 # -- validation (shared by store.py and transfer.py) ---------------------------------------

@@ -31,6 +31,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     String,
@@ -53,7 +54,7 @@ from chat_core.storage.records import (
     new_conversation_id,
 )
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 _TIME = String(27)  # 2025-01-31T12:00:00.000000Z: text, so every export shows the stored bytes
 _ID = String(MAX_CONVERSATION_ID_CHARS)
 _OWNER = String(MAX_OWNER_CHARS)
@@ -167,6 +168,31 @@ shares = Table(
 Index("shares_by_owner", shares.c.owner, shares.c.created_at)
 Index("shares_by_conversation", shares.c.conversation_id)
 
+# Attachments (issue 22): a prompt's files beside it, bytes in the database (one backup holds
+# the chat whole). The cascade on message_id deletes them with their message or chat.
+attachments = Table(
+    "attachments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("message_id", Integer, ForeignKey("messages.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "conversation_id", _ID, ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("owner", _OWNER, nullable=False),
+    Column("position", Integer, nullable=False),  # the order the files were attached in
+    Column("name", Text, nullable=False),
+    Column("mime", String(100), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("width", Integer),
+    Column("height", Integer),
+    Column("text", Text),  # a document's extracted (maybe cut) text; NULL for an image
+    Column("extracted_chars", Integer, nullable=False, server_default="0"),
+    sqlite_autoincrement=True,
+)
+Index("attachments_by_message", attachments.c.message_id, attachments.c.position)
+Index("attachments_by_conversation", attachments.c.conversation_id)
+
 
 # MIGRATIONS[v] takes a database from v to v + 1 (v >= SCHEMA_VERSION when added); the same
 # step runs on every dialect, so write it with SQLAlchemy constructs, not dialect SQL.
@@ -208,7 +234,16 @@ def _add_shares(conn: Connection) -> None:
     shares.create(conn)
 
 
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {3: _to_trees, 4: _add_shares}
+def _add_attachments(conn: Connection) -> None:
+    """v5 -> v6: the attachments table only (self-contained, so it can be renumbered)."""
+    attachments.create(conn, checkfirst=True)  # a test may have rewound only the version
+
+
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {
+    3: _to_trees,
+    4: _add_shares,
+    5: _add_attachments,
+}
 
 
 def current_version(conn: Connection) -> int:

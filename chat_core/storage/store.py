@@ -27,7 +27,9 @@ from typing import Any
 from sqlalchemy import select, update
 
 from chat_core.errors import NotFoundError, StoreError, ValidationError
+from chat_core.messages import Attachment
 from chat_core.settings import Settings, load_settings
+from chat_core.storage.attachments import AttachmentRows
 from chat_core.storage.branches import Parent
 from chat_core.storage.conversations import Conversations
 from chat_core.storage.ledger import Ledger
@@ -48,7 +50,7 @@ from chat_core.storage.schema import conversations, messages
 __all__ = ["ChatStore", "NotFoundError", "StoreError", "open_store"]
 
 
-class ChatStore(Conversations, Ledger):
+class ChatStore(Conversations, Ledger, AttachmentRows):
     """Owner-scoped conversations and messages; thread-safe, see the module docstring."""
 
     # -- messages ------------------------------------------------------------------------------
@@ -65,11 +67,19 @@ class ChatStore(Conversations, Ledger):
         metrics: Mapping[str, Any] | None = None,
         reasoning: str = "",
         parent_id: Parent = "leaf",
+        attachments: tuple[Attachment, ...] = (),
     ) -> StoredMessage:
         """Add a message under ``parent_id`` (default: after the active leaf; None: a new first
         prompt) and make it the active leaf; the first prompt titles an untitled chat."""
         new = NewMessage(
-            role, content, status, model, params or {}, metrics or {}, reasoning=reasoning
+            role,
+            content,
+            status,
+            model,
+            params or {},
+            metrics or {},
+            reasoning=reasoning,
+            attachments=attachments,  # in the same transaction: the prompt whole, or nothing
         )
         with self.db.write() as conn:
             conv = self._conversation(conn, owner, conversation_id, lock=True)

@@ -9,7 +9,11 @@ The JSON export (format ``streaming-chat/conversation``, version 2)::
 
     {"format", "version", "title", "created_at", "updated_at", "active_leaf",
      "messages": [{"id", "parent", "role", "content", "reasoning", "status", "model",
-                   "params", "metrics", "feedback", "created_at"}, ...]}
+                   "params", "metrics", "feedback", "created_at", "attachments"?}, ...]}
+
+``attachments`` (a prompt's files, when it has any): ``[{"name", "mime", "data" (base64 of
+the stored bytes), "width", "height", "text"}]``; an import checks each file is what its
+``mime`` says and stores the bytes as they are, so they come back byte-identical.
 
 It carries the whole tree (every version, oldest first) and the message shown
 last: ``id`` numbers the messages of the file from 1 and ``parent`` names one of
@@ -31,11 +35,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, NoReturn
 
+from chat_core.attachments.parts import describe as describe_file
 from chat_core.errors import LimitError, ValidationError
+from chat_core.messages import Attachment
+from chat_core.storage.attachments import files_from_json, files_to_json
 from chat_core.storage.records import (
     FINAL_STATUSES,
     MAX_MESSAGES_PER_CONVERSATION,
@@ -77,6 +84,7 @@ _MESSAGE_KEYS = frozenset(
         "metrics",
         "feedback",
         "created_at",
+        "attachments",
     }
 )
 _NOTES = {
@@ -93,11 +101,15 @@ def _exported_status(message: StoredMessage) -> str:
     return "interrupted" if message.status == "streaming" else message.status
 
 
-def conversation_to_dict(conversation: StoredConversation) -> dict[str, Any]:
+def conversation_to_dict(
+    conversation: StoredConversation, files: Mapping[int, Sequence[Attachment]] | None = None
+) -> dict[str, Any]:
     """The JSON export as a dict, keys in their export order: the whole tree when the
-    conversation was read with ``whole_tree=True``, else its active path."""
+    conversation was read with ``whole_tree=True``, else its active path. ``files``: each
+    message's attachments (``ChatStore.attachments_of``), carried in base64."""
     every = conversation.tree or conversation.messages
     number = {m.id: i for i, m in enumerate(every, 1)}
+    files = files or {}
     return {
         "format": EXPORT_FORMAT,
         "version": EXPORT_VERSION,
@@ -119,18 +131,25 @@ def conversation_to_dict(conversation: StoredConversation) -> dict[str, Any]:
                 "feedback": m.feedback,
                 "created_at": m.created_at,
             }
+            | ({"attachments": files_to_json(files[m.id])} if files.get(m.id) else {})
             for m in every
         ],
     }
 
 
-def export_json(conversation: StoredConversation) -> str:
+def export_json(
+    conversation: StoredConversation, files: Mapping[int, Sequence[Attachment]] | None = None
+) -> str:
     """The conversation as JSON text (UTF-8, two-space indent, ending with a newline)."""
-    return json.dumps(conversation_to_dict(conversation), ensure_ascii=False, indent=2) + "\n"
+    exported = conversation_to_dict(conversation, files)
+    return json.dumps(exported, ensure_ascii=False, indent=2) + "\n"
 
 
-def export_markdown(conversation: StoredConversation) -> str:
-    """The active path as Markdown, counting other versions; statuses are notes, not text."""
+def export_markdown(
+    conversation: StoredConversation, files: Mapping[int, Sequence[Attachment]] | None = None
+) -> str:
+    """The active path as Markdown, counting other versions; statuses are notes, not text;
+    attachments named (the JSON export carries their bytes)."""
     count = len(conversation.messages)
     others = conversation.total_messages - count
     lines = [
@@ -154,6 +173,8 @@ def export_markdown(conversation: StoredConversation) -> str:
             quoted = "\n".join(f"> {line}".rstrip() for line in m.reasoning.strip().splitlines())
             lines += ["<details><summary>Reasoning</summary>", "", quoted, "", "</details>", ""]
         lines.append(m.content.rstrip("\n") if m.content.strip() else "*(no text)*")
+        if names := [describe_file(a) for a in (files or {}).get(m.id, ())]:
+            lines += ["", *(f"- 📎 {name}" for name in names)]
         note = _NOTES.get(m.status)
         if note and m.status == "error":
             code = m.metrics.get("error_code")
@@ -250,6 +271,9 @@ def _message(item: object, i: int, version: int) -> NewMessage:
         feedback=check_feedback(obj.get("feedback", 0), f"{name}.feedback"),
         created_at=None if created is None else check_time(created, f"{name}.created_at"),
         reasoning=check_text(obj.get("reasoning", ""), f"{name}.reasoning"),
+        attachments=()
+        if obj.get("attachments") is None
+        else files_from_json(obj["attachments"], f"{name}.attachments"),
     )
 
 

@@ -32,7 +32,7 @@ ALLOWED: dict[str, set[str]] = {
     "backends": {"foundations", "wire", "attachments"},
     "runs": {"foundations", "backends"},
     # Titles skip the offline model's directive lines: the grammar is pure, no back end.
-    "storage": {"foundations", "chat_core.backends.directives"},
+    "storage": {"foundations", "chat_core.backends.directives", "attachments"},
     "chat": {"foundations", "backends", "runs", "wire", "storage", "attachments"},
     "gateway": {"foundations", "backends", "runs", "wire", "attachments"},
     "openai_stub": {"foundations", "backends", "wire", "attachments"},
