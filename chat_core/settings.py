@@ -77,6 +77,10 @@ class Settings:
     first_byte_timeout_s: float = 30.0
     # The owner's prices for models the price table does not cover (local servers are free).
     prices: tuple[OwnerPrice, ...] = ()
+    # Attachments: does the back end's model read images (auto: send, explain a refusal), and
+    # the caps (chat_core.attachments.parse_limits; "" = the defaults).
+    vision: str = "auto"
+    attachments: str = ""
 
     def __post_init__(self) -> None:
         if self.backend not in BACKEND_CHOICES:
@@ -95,6 +99,8 @@ class Settings:
             )
         if self.visitor_endpoints.strip().lower() not in ("", *VISITOR_ENDPOINT_CHOICES):
             raise ConfigError("CHAT_VISITOR_ENDPOINTS must be off, public or any")
+        if self.vision not in ("auto", "on", "off"):
+            raise ConfigError(f"CHAT_VISION must be auto, on or off, not {self.vision!r}")
         wait = self.first_byte_timeout_s
         if isinstance(wait, bool) or not isinstance(wait, int | float) or not 1 <= wait <= 600:
             raise ConfigError("CHAT_FIRST_BYTE_TIMEOUT_S must be a number of seconds from 1 to 600")

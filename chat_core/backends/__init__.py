@@ -86,6 +86,7 @@ def openai_backend(settings: Settings, *, max_retries: int | None = None) -> Ope
             timeout=timeout,
             max_retries=retries,
             visitor=settings.visitor_policy,
+            vision=settings.vision,
         )
     if settings.openai_base_url:
         check_url(settings.openai_base_url, "OPENAI_BASE_URL")
@@ -97,6 +98,7 @@ def openai_backend(settings: Settings, *, max_retries: int | None = None) -> Ope
         api=settings.openai_api,
         timeout=timeout,
         max_retries=retries,
+        vision=settings.vision,
     )
 
 
@@ -129,6 +131,7 @@ def remote_backend(
             visitor=settings.visitor_policy,
             on_wire=on_wire,
             timeout=timeout,
+            vision=settings.vision,
         )
     if visitor.gateway_token:  # the owner's URL with the visitor's own token
         settings = replace(settings, gateway_token=visitor.gateway_token)

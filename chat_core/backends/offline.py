@@ -20,6 +20,7 @@ import time
 import zlib
 from collections.abc import AsyncIterator, Iterator
 
+from chat_core.attachments.parts import describe, text_of
 from chat_core.backends.directives import Directives, parse_directives
 from chat_core.backends.json_output import example_instance
 from chat_core.events import Done, ReasoningDelta, StreamError, StreamEvent, TextDelta, Usage
@@ -154,6 +155,9 @@ def scripted_reply(conversation: Conversation, directives: Directives) -> str:
         "- **Key words:** " + (", ".join(f"`{k}`" for k in keywords) or "none"),
         "- **A question?** " + ("yes" if prompt.rstrip().endswith("?") else "no"),
     ]
+    if files := conversation.messages[-1].attachments:  # what it received, checkable by tests
+        lines += ["", f"You attached {len(files)} file{'s' if len(files) != 1 else ''}:", ""]
+        lines += [f"- {describe(a)}" for a in files]
     if directives.invalid:
         lines.append("- **Not understood:** " + ", ".join(f"`{d}`" for d in directives.invalid))
     lines += [
@@ -283,7 +287,7 @@ class OfflineBackend:
             plan.append((end, StreamError(d.error.kind, message, retryable)))
             plan.append((end, Done("error")))
             return plan
-        prompt_tokens = sum(estimate_tokens(m.content) + 4 for m in conversation.messages)
+        prompt_tokens = sum(estimate_tokens(text_of(m)) + 4 for m in conversation.messages)
         plan.append((end, Usage(prompt_tokens, len(tokens) + thoughts, thoughts or None)))
         plan.append((end, Done(finish)))  # type: ignore[arg-type]
         return plan

@@ -9,7 +9,7 @@ import httpx
 import openai
 
 from chat_core.backends.endpoints import host_name, lacks_v1, where, with_v1
-from chat_core.errors import EndpointRefusedError
+from chat_core.errors import BackendError, EndpointRefusedError
 from chat_core.events import StreamError
 
 MAX_MESSAGE_CHARS = 200
@@ -89,6 +89,8 @@ def error_event(
     ``base_url`` is named in the message (where to look), never with credentials.
     """
     at = where(base_url)
+    if isinstance(exc, BackendError):  # already said plainly (e.g. images refused)
+        return exc.to_event()
     if (refused := refused_cause(exc)) is not None:
         return StreamError("connection", str(refused), False)
     if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):

@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
+from chat_core.attachments.parts import chat_content, responses_content
 from chat_core.backends.json_output import (
     chat_response_format,
     fallback_system,
@@ -152,13 +153,26 @@ MEMORY = ParamMemory()  # one per process: every back end instance shares what w
 
 
 def chat_request(
-    conversation: Conversation, params: GenerationParams, model: str, style: ParamStyle
+    conversation: Conversation,
+    params: GenerationParams,
+    model: str,
+    style: ParamStyle,
+    *,
+    images: bool = True,
+    pdf_files: bool = False,
 ) -> dict[str, Any]:
-    """The keyword arguments of ``chat.completions.create`` for one streamed answer."""
+    """The keyword arguments of ``chat.completions.create`` for one streamed answer
+    (``images``: send images as parts, else a line naming each; ``pdf_files``: PDFs as
+    ``file`` parts, which only OpenAI's own endpoint takes, else their text)."""
     system, schema = _schema_parts(params, style)
+    messages: list[dict[str, Any]] = [{"role": "system", "content": system}] if system else []
+    messages += [
+        {"role": m.role, "content": chat_content(m, images=images, pdf_files=pdf_files)}
+        for m in conversation.messages
+    ]
     request: dict[str, Any] = {
         "model": model,
-        "messages": conversation.to_openai(system),
+        "messages": messages,
         style.max_tokens_name: params.max_tokens,
         "stream": True,
         "stream_options": {"include_usage": True},
@@ -193,12 +207,20 @@ def _schema_parts(
 
 
 def responses_request(
-    conversation: Conversation, params: GenerationParams, model: str, style: ParamStyle
+    conversation: Conversation,
+    params: GenerationParams,
+    model: str,
+    style: ParamStyle,
+    *,
+    images: bool = True,
 ) -> dict[str, Any]:
     """The keyword arguments of ``responses.create`` for one streamed answer."""
     request: dict[str, Any] = {
         "model": model,
-        "input": [m.to_dict() for m in conversation.messages],
+        "input": [  # PDFs as input_file: the Responses API is OpenAI's own
+            {"role": m.role, "content": responses_content(m, images=images, pdf_files=True)}
+            for m in conversation.messages
+        ],
         "max_output_tokens": params.max_tokens,
         "stream": True,
         "store": False,  # the conversation lives here, not on the provider's side

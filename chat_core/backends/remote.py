@@ -85,6 +85,7 @@ class RemoteBackend:
         on_wire: Callable[[WireRecord], None] | None = None,
         rng: random.Random | None = None,
         visitor: VisitorEndpoints | None = None,
+        vision: str = "auto",
     ) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -101,6 +102,7 @@ class RemoteBackend:
         self.on_wire = on_wire
         self.rng = rng or random.Random()
         self.visitor = visitor
+        self.vision = vision  # off: images go as a line naming them, never as files
         self._ssl: ssl.SSLContext | None = None
 
     @classmethod
@@ -113,6 +115,7 @@ class RemoteBackend:
             method=settings.remote_method,
             token=settings.gateway_token,
             model=settings.model,
+            vision=settings.vision,
             **options,
         )
 

@@ -11,11 +11,13 @@ from __future__ import annotations
 import json
 import random
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
 
 import httpx
 
+from chat_core.attachments.parts import text_of
+from chat_core.attachments.wire import to_wire
 from chat_core.backends.endpoints import where
 from chat_core.errors import BackendError
 from chat_core.events import Done, StreamError, StreamEvent
@@ -115,14 +117,24 @@ class RemoteSession:
             return WireRequest("GET", e.url, headers, params=self._query())
         return WireRequest("POST", e.url, headers, json=self._body())
 
-    def _body(self) -> dict[str, Any]:
+    def _body(self, *, files: bool = True) -> dict[str, Any]:
         p = self.params
+        last = self.conversation.messages[-1]
+        # Wire v1 ``attachments``: the prompt's files (images unless vision is off); what
+        # cannot go as a file (GET, or images with vision off) goes as text, history too.
+        images = files and getattr(self.endpoint, "vision", "auto") != "off"
+        sent = [a for a in last.attachments if files and (images or not a.is_image)]
+        kept = replace(last, attachments=tuple(a for a in last.attachments if a not in sent))
         body: dict[str, Any] = {
-            "message": self.conversation.prompt,
-            "history": [m.to_dict() for m in self.conversation.messages[:-1]],
+            "message": text_of(kept) if kept.attachments else last.content,
+            "history": [
+                {"role": m.role, "content": text_of(m)} for m in self.conversation.messages[:-1]
+            ],
             "temperature": p.temperature,
             "max_tokens": p.max_tokens,
         }
+        if sent:
+            body["attachments"] = to_wire(sent)
         model = p.model or self.endpoint.model
         if model:
             body["model"] = model
@@ -131,7 +143,8 @@ class RemoteSession:
         return body
 
     def _query(self) -> dict[str, str]:
-        return {k: (v if isinstance(v, str) else json.dumps(v)) for k, v in self._body().items()}
+        body = self._body(files=False)  # no files in a URL: a seed-style server gets their text
+        return {k: (v if isinstance(v, str) else json.dumps(v)) for k, v in body.items()}
 
     def cancel_request(self) -> WireRequest | None:
         """The DELETE that stops the server's generation when we stop reading early."""

@@ -6,6 +6,7 @@ Routes are thin: check the token, validate (``requests``), then let the
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -123,7 +124,8 @@ def create_app(
             raw = await read_body(
                 request.stream(), request.headers.get("content-length"), config.max_body_bytes
             )
-            chat = parse_body(raw)
+            # Images are decoded and re-encoded: off the event loop, so streams flow meanwhile.
+            chat = await asyncio.to_thread(parse_body, raw, config.attachments)
         except ValidationError as exc:
             return invalid_response(exc)
         except ClientDisconnect:  # gone mid-body (or cut by the request deadline)

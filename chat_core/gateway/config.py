@@ -17,13 +17,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from chat_core.attachments import DEFAULT_LIMITS, AttachmentLimits, parse_limits
 from chat_core.errors import ConfigError
 from chat_core.settings import Settings
 from chat_core.settings_sources import lookup, setting_layers
 from chat_core.wire import PING_INTERVAL_S, RETRY_MS
 
 N = TypeVar("N", int, float)
-MAX_BODY_BYTES = 2 * 1024 * 1024  # 400k characters of history, JSON-escaped, fit
+# 400k characters of history, JSON-escaped, plus a message's attachments in base64 (4/3 of
+# the default 10 MB per message): a file over its cap is refused by name, not as "body".
+MAX_BODY_BYTES = 2 * 1024 * 1024 + DEFAULT_LIMITS.message_bytes * 4 // 3 + 4096
 # No single person hits these by hand; a script hammering one token or address does.
 CLIENT_STREAMS = 20
 CLIENT_STARTS_PER_MINUTE = 60
@@ -52,6 +55,7 @@ class GatewayConfig:
     max_tokens: int | None = None  # None: no cap
     ticket_ttl_s: float = TICKET_TTL_S
     orphan_s: float = ORPHAN_S  # 0: a run with no client goes on until it finishes
+    attachments: AttachmentLimits = DEFAULT_LIMITS  # CHAT_ATTACHMENTS, as in the app
 
     def __post_init__(self) -> None:
         if self.max_streams < 1:
@@ -125,6 +129,7 @@ class GatewayConfig:
             models=models,
             max_tokens=cap or None,
             orphan_s=_number(read, "CHAT_GATEWAY_ORPHAN_S", float, ORPHAN_S),
+            attachments=parse_limits(settings.attachments),
         )
 
 

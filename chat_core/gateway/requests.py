@@ -13,10 +13,19 @@ from collections.abc import AsyncIterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from chat_core.attachments import DEFAULT_LIMITS, AttachmentLimits, read_wire
 from chat_core.errors import LimitError, ValidationError
 from chat_core.messages import Conversation, GenerationParams, build_conversation
 
-BODY_FIELDS = ("message", "history", "model", "temperature", "max_tokens", "system")
+BODY_FIELDS = (
+    "message",
+    "history",
+    "model",
+    "temperature",
+    "max_tokens",
+    "system",
+    "attachments",
+)
 # A valid body nests three deep (body, history, message); json.loads recurses once per level
 # and raises RecursionError near 1,000, which used to escape as a plain-text 500.
 MAX_JSON_DEPTH = 32
@@ -83,8 +92,9 @@ def check_nesting(text: str, name: str, limit: int = MAX_JSON_DEPTH) -> None:
                 depth -= 1
 
 
-def parse_body(raw: bytes) -> ChatRequest:
-    """Validate a ``POST /api/chat/stream`` body."""
+def parse_body(raw: bytes, limits: AttachmentLimits = DEFAULT_LIMITS) -> ChatRequest:
+    """Validate a ``POST /api/chat/stream`` body (its files checked and cleaned, as the app
+    does: 422 or 413 naming ``attachments[i].data``)."""
     try:
         text = raw.decode()
     except UnicodeDecodeError as exc:
@@ -102,7 +112,8 @@ def parse_body(raw: bytes) -> ChatRequest:
     if "message" not in body:
         raise ValidationError("message", "message is required")
     history = body.get("history")
-    conversation = build_conversation(body["message"], [] if history is None else history)
+    files = read_wire(body.get("attachments"), limits)
+    conversation = build_conversation(body["message"], [] if history is None else history, files)
     return ChatRequest(conversation, _params(body))
 
 
@@ -156,7 +167,21 @@ BODY_SCHEMA: dict[str, Any] = {
     "required": ["message"],
     "additionalProperties": False,
     "properties": {
-        "message": {"type": "string", "minLength": 1, "description": "the user's prompt"},
+        "message": {"type": "string", "description": "the user's prompt (may be empty with files)"},
+        "attachments": {
+            "type": "array",
+            "description": "files: images, PDF, text; base64 data, checked and cleaned here",
+            "items": {
+                "type": "object",
+                "required": ["name", "mime", "data"],
+                "additionalProperties": False,
+                "properties": {
+                    "name": {"type": "string"},
+                    "mime": {"type": "string"},
+                    "data": {"type": "string", "contentEncoding": "base64"},
+                },
+            },
+        },
         "history": {
             "type": "array",
             "items": {

@@ -28,9 +28,10 @@ from chat_core.openai_stub.dialects import (
     strict_refusal,
     think_seconds,
 )
-from chat_core.openai_stub.request import InvalidRequest, parse_request
+from chat_core.openai_stub.request import CompletionRequest, InvalidRequest, parse_request
 from chat_core.openai_stub.responses import ResponsesShaper, parse_responses_request
 from chat_core.openai_stub.stream import PlanStream, StubStats, drop_now, hide_drop_tracebacks, play
+from chat_core.openai_stub.vision import NO_VISION_ERROR, image_urls, vision_kind, vision_plan
 from chat_core.openai_stub.wire import (
     HTTP_ERRORS,
     RATE_LIMIT_HEADERS,
@@ -42,7 +43,7 @@ from chat_core.openai_stub.wire import (
 
 log = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 4 * 1024 * 1024
+MAX_BODY_BYTES = 20 * 1024 * 1024  # images as data URLs
 
 
 def _error(
@@ -98,6 +99,19 @@ def create_app(
             return _error(404, message, "api_error")
         return None
 
+    def image_answer(parsed: CompletionRequest, body: object) -> Response | None:
+        """The image dialects (``vision.py``): llama.cpp's 500, or what a vision model saw."""
+        kind, urls = vision_kind(parsed.model), image_urls(body)
+        if kind is None or not urls:
+            return None
+        if kind == "novision":
+            return _error(500, NO_VISION_ERROR, "server_error")
+        if not parsed.stream:
+            return None  # the plain answer below: a vision reply is a streamed one
+        plan = vision_plan(urls, parsed.conversation.prompt, tokens_per_second)
+        shaper = Shaper("openai", CompletionMeta(parsed.model), parsed.include_usage)
+        return PlanStream(play(plan, shaper, drop_after=None, stats=stats))
+
     async def chat_completions(request: Request) -> Response:
         stats.requests += 1
         try:
@@ -110,6 +124,8 @@ def create_app(
         dialect = dialect_for(parsed.model)
         if dialect == "strict" and (strict := strict_refusal(body)):  # type: ignore[arg-type]
             return _error(400, strict[0], "invalid_request_error", strict[1], strict[2])
+        if (images := image_answer(parsed, body)) is not None:
+            return images
         if "noschema" in parsed.model.lower() and "response_format" in body:  # type: ignore[operator]
             # A server without structured output (as Azure and older vLLM refuse it); a schema
             # in the system prompt (the fallback) is answered.

@@ -15,6 +15,7 @@ from httpx_sse import connect_sse
 from chat_core.backends.offline import OfflineBackend
 from chat_core.events import StreamEvent
 from chat_core.gateway import GatewayConfig, create_app
+from chat_core.gateway.config import MAX_BODY_BYTES
 from chat_core.messages import (
     MAX_HISTORY_ITEMS,
     MAX_MESSAGE_CHARS,
@@ -188,7 +189,7 @@ REFUSALS: list[tuple[str, dict[str, Any], int, str | None]] = [
     ("POST", {"json": {"message": "hi", "max_tokens": 1.5}}, 422, "max_tokens"),
     ("POST", {"json": {"message": "hi", "model": 7}}, 422, "model"),
     ("POST", {"json": {"message": "hi", "system": "s" * (MAX_SYSTEM_CHARS + 1)}}, 413, "system"),
-    ("POST", {"content": b" " * (2 * 1024 * 1024 + 1)}, 413, "body"),
+    ("POST", {"content": b" " * (MAX_BODY_BYTES + 1)}, 413, "body"),
     ("GET", {"params": {"history": "[]"}}, 422, "message"),
     ("GET", {"params": {"message": "hi", "history": "[{oops"}}, 422, "history"),
     ("GET", {"params": {"message": "hi", "history": '{"role": "user"}'}}, 422, "history"),

@@ -14,6 +14,7 @@ import pytest
 from chat_core import GenerationParams, OfflineBackend, answer_text, build_conversation
 from chat_core.messages import MAX_TOKENS_LIMIT
 from chat_core.openai_stub import create_app
+from chat_core.openai_stub.app import MAX_BODY_BYTES
 from tests.support.servers import serve_app
 
 pytestmark = pytest.mark.integration
@@ -212,7 +213,7 @@ def test_invalid_json_and_oversized_bodies(client: httpx.Client) -> None:
     )
     assert r.status_code == 400
     assert "JSON" in r.json()["error"]["message"]
-    r = client.post("/v1/chat/completions", content=b"x" * (5 * 1024 * 1024))
+    r = client.post("/v1/chat/completions", content=b"x" * (MAX_BODY_BYTES + 1))
     assert r.status_code == 413
     assert r.json()["error"]["type"] == "invalid_request_error"
 
