@@ -9,6 +9,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from app_pages.attachments_view import checked_files, sent_files, without_refused_images
 from app_pages.chat_sidebar import sidebar_chats, sidebar_usage
 from app_pages.history import ChatView, show_history
 from app_pages.identity import (
@@ -122,6 +123,7 @@ with st.sidebar:
         sidebar_chats(store, session)
 settings, backend, params, problem = sidebar_settings(base)
 backend = budgeted(backend, base, settings, store, identity)
+backend = without_refused_images(backend)  # the model said it cannot read images
 prices = sidebar_usage(session, settings or base)
 with st.sidebar:
     keep_browser_token()
@@ -150,19 +152,30 @@ if session.live is None and (notice := session.unsaved_notice()):
     st.warning(notice, icon=":material/database_off:")
 
 prompt = prompt_input(session, can_answer=backend is not None)
+files = sent_files()  # the prompt's files and pasted images, checked below
+typed = prompt
 prompt, params, stored = with_variables(prompt, params)  # {{name}}: fields first, then send
-if prompt and prompt.strip() and backend is not None:  # a blank prompt is ignored quietly
+files = files if prompt is not None or not typed else []  # a held template sends no files
+if ((prompt and prompt.strip()) or files) and backend is not None:  # a blank one: quietly ignored
     try:
+        attached = checked_files(files, base, session)  # a bad file: named with its limit
         refusal = budget_refusal(backend)  # nothing is stored or sent past the budget
-        sent = None if refusal else session.submit(prompt, backend, params, stored_params=stored)
+        sent = (
+            None
+            if refusal
+            else session.submit(
+                prompt or "", backend, params, stored_params=stored, attachments=attached
+            )
+        )
     except ChatError as exc:  # bad input or the database away: the text goes back in the input
-        keep_prompt(prompt, f"**Not sent:** {exc}", error=True)
+        again = " Attach the files again." if files else ""
+        keep_prompt(prompt or "", f"**Not sent:** {exc}{again}", error=True)
         st.rerun()
     if refusal:
         st.warning(refusal, icon=":material/hourglass_bottom:")
     else:
         if sent is None:  # an answer is streaming (maybe another tab's): keep the text
-            keep_prompt(prompt)
+            keep_prompt(prompt or "")
         st.rerun()
 
 if session.live is not None:

@@ -5,10 +5,12 @@ an answer streams only Stop acts on it, and a click drawn for an older state of 
 chat (``expected=session.version``) is ignored, never an exception.
 """
 
+import functools
 from dataclasses import dataclass
 
 import streamlit as st
 
+from app_pages.attachments_view import refused_images, resend_without_images, show_files
 from app_pages.chat_sidebar import guarded
 from app_pages.versions_nav import install_versions_style, versions_row
 from app_pages.workbench import (
@@ -101,6 +103,7 @@ def show_turn(view: ChatView, index: int, turn: ChatTurn, last: bool) -> None:
             show_answer_chrome(view, index, turn, last)
             return
         show_prompt(turn.content)
+        show_files(view.session, index, turn)  # thumbnails and chips
         with st.container(horizontal=True, vertical_alignment="center", key=f"prompt-{index}"):
             show_edit(view, index, turn)
             versions_row(view.session, turn)
@@ -181,7 +184,10 @@ def show_answer_chrome(view: ChatView, index: int, turn: ChatTurn, last: bool) -
     with row:
         copy_button(f"answer-{index}", key)
     actions = []
-    if last and view.idle:
+    if last and view.idle and refused_images(turn):  # the model cannot read images
+        again = functools.partial(resend_without_images, session=session)
+        actions = [("Resend without images", "hide_image", "resend-no-images", again)]
+    elif last and view.idle:
         if not turn.resumable:
             actions = [("Regenerate", "refresh", "regenerate", session.retry)]
         else:

@@ -8,6 +8,7 @@ import logging
 
 import streamlit as st
 
+from app_pages.attachments_view import INPUT_OPTIONS, keep_sent_files
 from chat_core import (
     ChatSession,
     answer_blocks,
@@ -56,7 +57,16 @@ def prompt_input(session: ChatSession, can_answer: bool) -> str | None:
                 st.warning(note, icon=":material/schedule_send:")
         row = st.container(horizontal=True, vertical_alignment="bottom")
     with row:
-        prompt = st.chat_input("Ask anything", key=PROMPT_KEY, disabled=not can_answer)
+        # Files and pasted images too (attachments_view): the text comes back here, the files
+        # wait in the session state for the page to check them.
+        prompt = keep_sent_files(
+            st.chat_input(
+                "Ask anything, or attach files",
+                key=PROMPT_KEY,
+                disabled=not can_answer,
+                **INPUT_OPTIONS,
+            )
+        )
         if session.streaming:
             st.button(
                 "Stop",
@@ -65,7 +75,7 @@ def prompt_input(session: ChatSession, can_answer: bool) -> str | None:
                 type="primary",
                 on_click=session.stop,
             )
-    if prompt:
+    if prompt is not None:
         st.session_state.pop(KEPT_NOTE, None)
     return prompt or st.session_state.pop("starter_prompt", None)
 

@@ -39,7 +39,13 @@ from chat_core.chat.saving import save_problem, streaming_notice
 from chat_core.chat.session_state import Phase, SessionState
 from chat_core.chat.turns import ChatTurn
 from chat_core.errors import StoreError
-from chat_core.messages import CONTINUE_PROMPT, Conversation, GenerationParams, build_conversation
+from chat_core.messages import (
+    CONTINUE_PROMPT,
+    Attachment,
+    Conversation,
+    GenerationParams,
+    build_conversation,
+)
 from chat_core.runs import Run
 
 PARTIAL_SAVE_S = 0.5
@@ -83,6 +89,7 @@ class ChatSession(SessionState):
         params: GenerationParams,
         *,
         stored_params: Mapping[str, Any] | None = None,
+        attachments: tuple[Attachment, ...] = (),
     ) -> Run | None:
         """Validate, store and send a prompt; ValidationError if bad, StoreError if not stored.
 
@@ -90,8 +97,10 @@ class ChatSession(SessionState):
 
         None (nothing sent) while another answer is live. ``stored_params``: kept beside
         the prompt (a ``{{variable}}`` template and its values, chat_core.workbench).
+        ``attachments``: its files, already checked (``chat_core.attachments``), stored
+        with it in one transaction.
         """
-        conversation = build_conversation(prompt, self.model_history())
+        conversation = build_conversation(prompt, self.model_history(), attachments)
         if not self.may_start():
             return None
         stored = None
@@ -100,8 +109,14 @@ class ChatSession(SessionState):
                 if self.conversation_id is None:
                     self.conversation_id = self.store.create_conversation(self.owner).id
                 stored = self.store.add_message(
-                    self.owner, self.conversation_id, "user", prompt, params=stored_params
+                    self.owner,
+                    self.conversation_id,
+                    "user",
+                    prompt,
+                    params=stored_params,
+                    attachments=attachments,
                 )
+                self._files[stored.id] = attachments
             except StoreError as exc:  # nothing is sent that could not be stored
                 raise _not_sent(exc) from exc
         self.turns.append(
@@ -110,6 +125,7 @@ class ChatSession(SessionState):
                 prompt,
                 message_id=stored.id if stored else None,
                 params=dict(stored_params or {}),
+                attachments=attachments,
             )
         )
         try:
@@ -129,7 +145,8 @@ class ChatSession(SessionState):
         turns = self.turns[:-1] if self.turns and self.turns[-1].role == "assistant" else self.turns
         if not self.may_start(expected) or not turns or turns[-1].role != "user":
             return None
-        conversation = build_conversation(turns[-1].content, self.model_history(turns[:-1]))
+        history = self.model_history(turns[:-1])
+        conversation = build_conversation(turns[-1].content, history, self.files_of(turns[-1]))
         replaced = self.turns[-1] if len(self.turns) > len(turns) else None
         if replaced is not None and replaced.resumable and replaced.message_id is not None:
             self._delete_version(replaced.message_id)
@@ -149,7 +166,7 @@ class ChatSession(SessionState):
         prompt = self.turns[index]
         if conversation is None:
             history = self.model_history(self.turns[:index])
-            conversation = build_conversation(prompt.content, history)
+            conversation = build_conversation(prompt.content, history, self.files_of(prompt))
         del self.turns[index + 1 :]
         try:
             return self._start(backend, conversation, params, "retry", parent_id=prompt.message_id)

@@ -18,7 +18,8 @@ from chat_core.chat.live import LIVE_ANSWERS, LiveAnswer, LiveAnswers
 from chat_core.chat.pricing import ModelPrice, UsageSummary, conversation_usage
 from chat_core.chat.saving import FINAL_SAVE_DELAYS_S, UNSAVED, Backoff, UnsavedAnswers
 from chat_core.chat.turns import ChatTurn
-from chat_core.messages import ChatMessage
+from chat_core.errors import StoreError
+from chat_core.messages import Attachment, ChatMessage
 from chat_core.metrics import SessionStats
 from chat_core.runs import Run
 from chat_core.storage.records import StoredConversation
@@ -62,6 +63,7 @@ class SessionState:
     _stamp: tuple[Any, ...] | None = None  # the store's conversation_stamp at the last read
     shown: StoredConversation | None = None  # the stored conversation last read (the sidebar's)
     _usage: tuple[int, list[_Answer]] | None = None  # (version, every version's answers)
+    _files: dict[int, tuple[Attachment, ...]] = field(default_factory=dict, repr=False)
 
     # -- the answer's phase --------------------------------------------------------------------
     @property
@@ -91,9 +93,47 @@ class SessionState:
         return self.unsaved.get(last.message_id) if last is not None else None
 
     def model_history(self, turns: list[ChatTurn] | None = None) -> list[ChatMessage]:
-        """What the model is sent: the texts exactly as produced, empty answers left out."""
+        """What the model is sent: the texts exactly as produced, empty answers left out;
+        prompts with their files (the APIs keep no state: a model sees an earlier image
+        only when it is sent again; the per-chat cap bounds what that costs)."""
         chosen = self.turns if turns is None else turns
-        return [ChatMessage(t.role, t.content) for t in chosen if t.content]
+        self._load_files(chosen)
+        out = []
+        for t in chosen:
+            files = self.files_of(t)
+            if t.content or files:
+                out.append(ChatMessage(t.role, t.content, files))
+        return out
+
+    def files_of(self, turn: ChatTurn) -> tuple[Attachment, ...]:
+        """A prompt's files: its own (just sent), else the store's (read once, then kept)."""
+        if turn.role != "user" or turn.attachments:
+            return turn.attachments
+        if turn.message_id is not None and turn.message_id not in self._files:
+            self._load_files([turn])
+        return self._files.get(turn.message_id or -1, ())
+
+    def _load_files(self, turns: list[ChatTurn]) -> None:
+        """One query for the prompts whose files are not known yet (a message's never change)."""
+        wanted = [
+            t.message_id
+            for t in turns
+            if t.role == "user" and t.message_id is not None and t.message_id not in self._files
+        ]
+        if not wanted or self.store is None:
+            return
+        try:
+            found = self.store.attachments_of(self.owner, wanted)
+        except StoreError:  # the database away: the text goes on its own, tried again next time
+            return
+        for message_id in wanted:
+            self._files[message_id] = tuple(found.get(message_id, ()))
+
+    def attachment_bytes(self) -> int:
+        """What this chat's files already weigh, for the per-chat cap."""
+        if self.store is not None and self.conversation_id is not None:
+            return self.store.attachment_bytes(self.owner, self.conversation_id)
+        return sum(len(a.data) for t in self.turns for a in t.attachments)
 
     def usage(self, prices: Mapping[str, ModelPrice]) -> UsageSummary:
         """Tokens and estimated cost over this conversation's answers, every version counted

@@ -10,7 +10,7 @@ from typing import Any
 from chat_core.chat.notes import FinishNote, finish_note
 from chat_core.chat.pricing import ModelPrice, answer_tokens, estimate_cost
 from chat_core.events import StreamError
-from chat_core.messages import Role
+from chat_core.messages import Attachment, Role
 from chat_core.metrics import AnswerStatus, StreamMetrics
 from chat_core.storage.records import StoredMessage
 from chat_core.tree import Versions, versions
@@ -43,6 +43,8 @@ class ChatTurn:
         return versions(self.siblings, self.message_id)
 
     params: dict[str, Any] = field(default_factory=dict)  # stored beside it (a template's)
+    # a prompt's files as sent (a new turn); stored turns read theirs through the session
+    attachments: tuple[Attachment, ...] = ()
 
     @property
     def finish_reason(self) -> str | None:
