@@ -1,0 +1,152 @@
+"""Attachments in a real browser: files through the chat input's file picker, the offline
+model's account of them, thumbnails after a reload, export and import byte-identical, the
+stub's vision model, a llama.cpp-like server's refusal and Resend without images."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.harness import ChatPage, Server, openai_stub, streamlit_app
+from tests.support.files import pdf, photo
+from tests.support.polling import wait_for
+
+pytestmark = pytest.mark.e2e
+
+
+def stored_files(db: Path) -> list[tuple[str, str, bytes]]:
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT name, mime, data FROM attachments ORDER BY id").fetchall()
+    conn.close()
+    return [(name, mime, bytes(data)) for name, mime, data in rows]
+
+
+def send_with_files(chat: ChatPage, text: str, *files: Path) -> None:
+    """Attach through the chat input's own file input, type, send."""
+    chat.page.get_by_test_id("stChatInput").locator("input[type=file]").set_input_files(
+        [str(f) for f in files]
+    )
+    for f in files:  # a chip per file under the input before sending
+        expect(chat.page.get_by_test_id("stChatInput")).to_contain_text(f.name)
+    chat.input.fill(text)
+    chat.input.press("Enter")
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> tuple[Path, Path]:
+    png, doc = tmp_path / "shot.png", tmp_path / "notes.pdf"
+    png.write_bytes(photo(40, 30))
+    doc.write_bytes(pdf("Forty two"))
+    return png, doc
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Path]]:
+    workdir = tmp_path_factory.mktemp("attach-app")
+    with streamlit_app(workdir) as server:
+        yield server, workdir / "chats.sqlite3"
+
+
+def test_a_png_and_a_pdf_are_answered_kept_and_exported_exactly(
+    page: Page, app: tuple[Server, Path], files: tuple[Path, Path]
+) -> None:
+    server, db = app
+    chat = ChatPage(page).open(server.url)
+    send_with_files(chat, "what are these?", *files)
+    chat.wait_idle(answers=1)
+    answer = chat.answers.last
+    expect(answer).to_contain_text("You attached 2 files")
+    expect(answer).to_contain_text("shot.png: PNG image")
+    expect(answer).to_contain_text("40 x 30 px")
+    expect(answer).to_contain_text("notes.pdf: PDF")
+    expect(answer).to_contain_text("9 characters of text")
+    prompt = chat.user_messages.last
+    expect(prompt.locator("img")).to_have_count(1)
+    expect(prompt).to_contain_text("notes.pdf")
+
+    page.reload()
+    chat.input.wait_for()
+    expect(chat.user_messages.last.locator("img")).to_have_count(1)
+    expect(chat.user_messages.last).to_contain_text("notes.pdf: PDF")
+
+    before = stored_files(db)
+    chat.sidebar().get_by_role("button", name="This chat").click()
+    popover = page.get_by_test_id("stPopoverBody")
+    with page.expect_download() as download:
+        popover.get_by_role("button", name="JSON").click()
+    exported = Path(download.value.path()).read_bytes()
+    files_in_export = json.loads(exported)["messages"][0]["attachments"]
+    assert [f["name"] for f in files_in_export] == ["shot.png", "notes.pdf"]
+
+    data = json.loads(exported)
+    data["title"] = "A re-imported chat"  # not the same chat: imported, not just opened
+    copy = Path(download.value.path()).with_name("again.json")
+    copy.write_text(json.dumps(data))
+    page.keyboard.press("Escape")
+    sidebar = chat.sidebar()
+    sidebar.get_by_test_id("stExpander").filter(has_text="Import a chat").locator("summary").click()
+    sidebar.locator(".st-key-import_file input[type=file]").set_input_files(str(copy))
+    assert wait_for(lambda: len(stored_files(db)) == len(before) + 2, timeout_s=30)
+    after = stored_files(db)
+    assert after[len(before) :] == before[-2:]  # the imported copies, byte for byte
+    expect(chat.sidebar()).to_contain_text("A re-imported chat")
+    expect(chat.user_messages.last.locator("img")).to_have_count(1)
+
+
+def test_a_bad_file_is_refused_by_name_and_the_text_stays(
+    page: Page, app: tuple[Server, Path], tmp_path: Path
+) -> None:
+    server, db = app
+    fake = tmp_path / "cat.png"
+    fake.write_bytes(b"MZ\x90\x00" + b"\x00" * 200)  # an executable named .png
+    chat = ChatPage(page).open(server.url)
+    before = stored_files(db)
+    send_with_files(chat, "is this a cat?", fake)
+    expect(page.get_by_test_id("stAlert").filter(has_text="cat.png")).to_contain_text(
+        "its content is not a PNG file"
+    )
+    expect(chat.input).to_have_value("is this a cat?")
+    expect(chat.user_messages).to_have_count(0)
+    assert stored_files(db) == before
+
+
+def test_the_stub_vision_model_gets_an_image_without_exif(
+    page: Page, tmp_path: Path, files: tuple[Path, Path]
+) -> None:
+    with (
+        openai_stub(tmp_path / "stub", 400, "--model", "stub-vision") as stub,
+        streamlit_app(
+            tmp_path / "app", OPENAI_BASE_URL=stub.url + "/v1", CHAT_MODEL="stub-vision"
+        ) as server,
+    ):
+        chat = ChatPage(page).open(server.url)
+        send_with_files(chat, "what do you see?", files[0])
+        chat.wait_idle(answers=1)
+        expect(chat.answers.last).to_contain_text("Image 1: image/png")
+        expect(chat.answers.last).to_contain_text("40 x 30 px, EXIF none")
+
+
+def test_a_model_without_vision_offers_resend_without_images(
+    page: Page, tmp_path: Path, files: tuple[Path, Path]
+) -> None:
+    model = "llamacpp-novision"
+    with (
+        openai_stub(tmp_path / "stub", 400, "--model", model) as stub,
+        streamlit_app(
+            tmp_path / "app", OPENAI_BASE_URL=stub.url + "/v1", CHAT_MODEL=model
+        ) as server,
+    ):
+        chat = ChatPage(page).open(server.url)
+        send_with_files(chat, "what do you see?", files[0])
+        error = page.get_by_test_id("stAlert").filter(has_text="cannot read images")
+        expect(error).to_contain_text("This model cannot read images.")
+        chat.button("resend-no-images").click()
+        expect(chat.answers.last).to_contain_text("[image shot.png: not sent")
+        expect(page.get_by_test_id("stAlert").filter(has_text="cannot read images")).to_have_count(
+            0
+        )
