@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import base64
+import math
 from dataclasses import replace
 from typing import Any
 
@@ -108,3 +109,21 @@ def without_images(conversation: Conversation) -> Conversation:
 def has_images(conversation: Conversation) -> bool:
     """True when any message carries an image."""
     return any(a.is_image for m in conversation.messages for a in m.attachments)
+
+
+def image_tokens(width: int, height: int) -> int:
+    """OpenAI's count for an image at ``detail: high`` (its vision guide): fit in 2048 x 2048,
+    shortest side down to 768, then 170 tokens per 512 px tile plus 85."""
+    scale = min(1.0, 2048 / max(width, height))
+    w, h = width * scale, height * scale
+    scale = min(1.0, 768 / min(w, h))
+    w, h = w * scale, h * scale
+    return 85 + 170 * math.ceil(w / 512) * math.ceil(h / 512)
+
+
+def estimated_tokens(message: ChatMessage) -> int:
+    """A message's tokens as sent, files included (about four characters a token), for
+    budgets and estimates where the provider reports none."""
+    text = text_of(message, images=True)
+    pixels = [a for a in message.attachments if a.width and a.height]
+    return (len(text) + 3) // 4 + sum(image_tokens(a.width or 0, a.height or 0) for a in pixels)

@@ -20,7 +20,7 @@ import time
 import zlib
 from collections.abc import AsyncIterator, Iterator
 
-from chat_core.attachments.parts import describe, text_of
+from chat_core.attachments.parts import describe, estimated_tokens
 from chat_core.backends.directives import Directives, parse_directives
 from chat_core.backends.json_output import example_instance
 from chat_core.events import Done, ReasoningDelta, StreamError, StreamEvent, TextDelta, Usage
@@ -287,7 +287,7 @@ class OfflineBackend:
             plan.append((end, StreamError(d.error.kind, message, retryable)))
             plan.append((end, Done("error")))
             return plan
-        prompt_tokens = sum(estimate_tokens(text_of(m)) + 4 for m in conversation.messages)
+        prompt_tokens = sum(estimated_tokens(m) + 4 for m in conversation.messages)
         plan.append((end, Usage(prompt_tokens, len(tokens) + thoughts, thoughts or None)))
         plan.append((end, Done(finish)))  # type: ignore[arg-type]
         return plan

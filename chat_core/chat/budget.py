@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from chat_core.attachments import estimated_tokens
 from chat_core.backends.base import Backend
 from chat_core.events import Done, StreamError, StreamEvent, TextDelta, Usage
 from chat_core.messages import Conversation, GenerationParams
@@ -119,8 +120,8 @@ class BudgetedBackend:
         if usage is not None:
             tokens = usage.prompt_tokens + usage.completion_tokens
         else:  # a back end that reports no usage: estimate, never count it as free
-            sent = "".join(m.content for m in conversation.messages)
-            tokens = estimate_tokens(sent) + estimate_tokens(text)
+            sent = sum(estimated_tokens(m) for m in conversation.messages)  # files too
+            tokens = sent + estimate_tokens(text)
         if tokens:
             self.ledger.add_usage(self.person, requests=0, tokens=tokens, at=self._clock())
 

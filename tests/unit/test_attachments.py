@@ -13,7 +13,9 @@ from chat_core.attachments import (
     AttachmentLimits,
     chat_content,
     describe,
+    estimated_tokens,
     image_refusal_message,
+    image_tokens,
     is_image_refusal,
     parse_limits,
     prepare_file,
@@ -21,6 +23,7 @@ from chat_core.attachments import (
     read_wire,
     responses_content,
     sniff,
+    text_of,
     to_wire,
     without_images,
 )
@@ -274,3 +277,16 @@ def test_wire_refusals_name_the_field(items: object, error: type, field: str) ->
 def test_image_refusals_are_told_apart(status: int, body: str, refused: bool) -> None:
     assert is_image_refusal(status, body) is refused
     assert image_refusal_message().startswith("This model cannot read images.")
+
+
+@pytest.mark.parametrize(
+    ("size", "tokens"),
+    [((1024, 1024), 765), ((2048, 4096), 1105), ((512, 512), 255), ((100, 100), 255)],
+)
+def test_image_tokens_follow_openai_s_tile_count(size: tuple[int, int], tokens: int) -> None:
+    assert image_tokens(*size) == tokens  # the vision guide's worked examples
+
+
+def test_the_estimate_counts_files() -> None:
+    message = _prompt()
+    assert estimated_tokens(message) == (len(text_of(message, images=True)) + 3) // 4 + 255
