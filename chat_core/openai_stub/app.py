@@ -184,6 +184,13 @@ def create_app(
         if strict:
             return _error(400, strict[0], "invalid_request_error", strict[1], strict[2])
         log.info("response: messages=%d", len(parsed.conversation.messages))
+        kind, urls = vision_kind(parsed.model), image_urls(body)
+        if kind == "novision" and urls:
+            return _error(500, NO_VISION_ERROR.replace("image_url", "input_image"), "server_error")
+        if kind == "vision" and urls:  # input_image parts: what the vision model saw
+            seen = vision_plan(urls, parsed.conversation.prompt, tokens_per_second)
+            shaper = ResponsesShaper(dialect, parsed.model, parsed.summary)
+            return PlanStream(play(seen, shaper, drop_after=None, stats=stats))
         plan = reshape(
             dialect,
             backend.plan(parsed.conversation, parsed.params, think_s=think_seconds(dialect)),

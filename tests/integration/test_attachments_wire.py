@@ -69,8 +69,14 @@ def test_a_vision_model_gets_an_image_url_data_url_without_exif(stub_url: str) -
     assert "96 x 64 px, EXIF none" in said
 
 
-def test_a_model_without_vision_is_told_apart_not_retried(stub_url: str) -> None:
-    events = answer(openai_backend(stub_url, "llamacpp-novision"))
+def test_the_responses_api_gets_input_image_parts(stub_url: str) -> None:
+    said = text(answer(openai_backend(stub_url, "stub-vision", api="responses")))
+    assert "Image 1: image/jpeg," in said and "96 x 64 px, EXIF none" in said
+
+
+@pytest.mark.parametrize("api", ["chat", "responses"])
+def test_a_model_without_vision_is_told_apart_not_retried(stub_url: str, api: str) -> None:
+    events = answer(openai_backend(stub_url, "llamacpp-novision", api=api))
     errors = [e for e in events if isinstance(e, StreamError)]
     assert errors and errors[0].message.startswith("This model cannot read images.")
     assert errors[0].retryable is False
@@ -96,6 +102,33 @@ def test_vision_off_never_sends_an_image(stub_url: str) -> None:
 def gateway_url() -> Iterator[str]:
     with serve_app(create_app(backend=OfflineBackend(400), config=GatewayConfig())) as url:
         yield url
+
+
+@pytest.fixture(scope="module")
+def vision_gateway_url(stub_url: str) -> Iterator[str]:
+    """The gateway over the OpenAI back end, over the stub's vision model."""
+    upstream = openai_backend(stub_url, "stub-vision")
+    with serve_app(create_app(backend=upstream, config=GatewayConfig())) as url:
+        yield url
+
+
+def test_an_image_goes_remote_to_gateway_to_a_vision_model(vision_gateway_url: str) -> None:
+    said = text(answer(RemoteBackend(vision_gateway_url)))
+    assert "Image 1: image/jpeg," in said and "96 x 64 px, EXIF none" in said
+
+
+def test_an_oversize_image_is_refused_before_any_upstream_call(
+    vision_gateway_url: str, stub_url: str
+) -> None:
+    big = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\x00" * 6_000_000).decode()
+    body = {
+        "message": "look",
+        "attachments": [{"name": "big.png", "mime": "image/png", "data": big}],
+    }
+    response = httpx.post(vision_gateway_url + "/api/chat/stream", json=body, timeout=20)
+    assert response.status_code == 413
+    assert response.json()["error"]["field"] == "attachments[0].data"
+    assert requests_made(stub_url) == 0
 
 
 def test_the_remote_back_end_sends_files_and_the_model_sees_them(gateway_url: str) -> None:
