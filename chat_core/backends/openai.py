@@ -19,15 +19,10 @@ from typing import Any, Literal, cast
 import httpx
 import openai
 
-from chat_core.attachments import (
-    VISION_CHOICES,
-    has_images,
-    image_refusal_message,
-    is_image_refusal,
-)
+from chat_core.attachments import VISION_CHOICES
 from chat_core.backends.endpoints import CONNECT_TIMEOUT_S, DEFAULT_FIRST_BYTE_TIMEOUT_S, where
 from chat_core.backends.openai_chat import ChatChunkReader
-from chat_core.backends.openai_errors import api_message, error_event
+from chat_core.backends.openai_errors import error_event, images_refused
 from chat_core.backends.openai_params import (
     MEMORY,
     ParamMemory,
@@ -45,7 +40,7 @@ from chat_core.backends.visitor_http import (
     env_free_headers,
     visitor_client,
 )
-from chat_core.errors import BackendError, ConfigError
+from chat_core.errors import ConfigError
 from chat_core.events import Done, StreamError, StreamEvent
 from chat_core.messages import Conversation, GenerationParams
 from chat_core.settings import OPENAI_API_CHOICES as OPENAI_APIS
@@ -155,19 +150,6 @@ class OpenAIBackend:
         pdf_files = is_openai_endpoint(self.base_url)
         return chat_request(conversation, params, model, style, images=images, pdf_files=pdf_files)
 
-    def _images_refused(self, exc: Exception, conversation: Conversation) -> BackendError | None:
-        """A refusal of the images this request carried: the same on every try, so not
-        retried; the page offers to resend without them."""
-        if self.vision == "off" or not has_images(conversation):
-            return None
-        if not isinstance(exc, openai.APIStatusError):
-            return None
-        said = f"{api_message(exc)} {exc.body}"
-        if not is_image_refusal(exc.status_code, said):
-            return None
-        log.info("the model refused an image (%s): not retried", exc.status_code)
-        return BackendError("bad_request", image_refusal_message(), retryable=False)
-
     def _reader(self) -> ChatChunkReader | ResponsesEventReader:
         return ResponsesEventReader() if self.api == "responses" else ChatChunkReader()
 
@@ -207,7 +189,7 @@ class OpenAIBackend:
         try:
             return create(**self._request(conversation, params, style))
         except Exception as exc:
-            if (refused := self._images_refused(exc, conversation)) is not None:
+            if (refused := images_refused(exc, conversation, self.vision)) is not None:
                 raise refused from exc
             better = self._adapted(exc, model, style)
             if better is None:
@@ -235,7 +217,7 @@ class OpenAIBackend:
         try:
             return await send(style)
         except Exception as exc:
-            if (refused := self._images_refused(exc, conversation)) is not None:
+            if (refused := images_refused(exc, conversation, self.vision)) is not None:
                 raise refused from exc
             better = self._adapted(exc, model, style)
             if better is None:

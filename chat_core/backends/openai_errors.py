@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import ssl
 
 import httpx
 import openai
 
+from chat_core.attachments import has_images, image_refusal_message, is_image_refusal
 from chat_core.backends.endpoints import host_name, lacks_v1, where, with_v1
 from chat_core.errors import BackendError, EndpointRefusedError
 from chat_core.events import StreamError
+from chat_core.messages import Conversation
+
+log = logging.getLogger("chat_core.backends.openai")
 
 MAX_MESSAGE_CHARS = 200
 
@@ -34,6 +39,21 @@ def api_message(exc: openai.APIError) -> str:
         if isinstance(inner, dict) and isinstance(inner.get("message"), str):
             return shorten(str(inner["message"]))
     return shorten(str(exc.message))
+
+
+def images_refused(
+    exc: BaseException, conversation: Conversation, vision: str
+) -> BackendError | None:
+    """A refusal of the images this request carried (``chat_core.attachments.refusal``): the
+    same on every try, so raised as a BackendError the retries leave alone."""
+    if vision == "off" or not has_images(conversation):
+        return None
+    if not isinstance(exc, openai.APIStatusError):
+        return None
+    if not is_image_refusal(exc.status_code, f"{api_message(exc)} {exc.body}"):
+        return None
+    log.info("the model refused an image (%s): not retried", exc.status_code)
+    return BackendError("bad_request", image_refusal_message(), retryable=False)
 
 
 def refused_cause(exc: BaseException) -> EndpointRefusedError | None:
