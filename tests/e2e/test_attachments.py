@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.harness import ChatPage, Server, openai_stub, streamlit_app
-from tests.support.files import pdf, photo
+from tests.support.files import encrypted_pdf, pdf, photo, png_header_bomb
 from tests.support.polling import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -98,20 +98,49 @@ def test_a_png_and_a_pdf_are_answered_kept_and_exported_exactly(
     expect(chat.user_messages.last.locator("img")).to_have_count(1)
 
 
+BAD_FILES = {  # name -> (content, what the page says)
+    "cat.png": (b"MZ\x90\x00" + b"\x00" * 200, "cat.png: its content is not a PNG file"),
+    "locked.pdf": (encrypted_pdf(), "locked.pdf: the PDF is encrypted"),
+    "broken.pdf": (pdf()[:60], "broken.pdf: the PDF could not be read"),
+    "bomb.png": (png_header_bomb(), "bomb.png: the image is too large to decode safely"),
+    "big.txt": (b"a" * 6_000_000, "big.txt is 6 MB: over the 5 MB limit per file"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_FILES))
 def test_a_bad_file_is_refused_by_name_and_the_text_stays(
+    page: Page, app: tuple[Server, Path], tmp_path: Path, name: str
+) -> None:
+    server, db = app
+    data, said = BAD_FILES[name]
+    bad = tmp_path / name
+    bad.write_bytes(data)
+    chat = ChatPage(page).open(server.url)
+    before = stored_files(db)
+    send_with_files(chat, "please read this", bad)
+    expect(page.get_by_test_id("stAlert").filter(has_text=name)).to_contain_text(said)
+    expect(chat.input).to_have_value("please read this")
+    expect(chat.user_messages).to_have_count(0)
+    assert stored_files(db) == before
+
+
+def test_fifty_files_at_once_are_refused_with_the_limit(
     page: Page, app: tuple[Server, Path], tmp_path: Path
 ) -> None:
     server, db = app
-    fake = tmp_path / "cat.png"
-    fake.write_bytes(b"MZ\x90\x00" + b"\x00" * 200)  # an executable named .png
+    many = []
+    for i in range(50):
+        many.append(tmp_path / f"note-{i:02}.txt")
+        many[-1].write_text(f"note {i}")
     chat = ChatPage(page).open(server.url)
     before = stored_files(db)
-    send_with_files(chat, "is this a cat?", fake)
-    expect(page.get_by_test_id("stAlert").filter(has_text="cat.png")).to_contain_text(
-        "its content is not a PNG file"
-    )
-    expect(chat.input).to_have_value("is this a cat?")
-    expect(chat.user_messages).to_have_count(0)
+    chat.page.get_by_test_id("stChatInput").locator("input[type=file]").set_input_files(many)
+    expect(chat.page.get_by_test_id("stChatInput")).to_contain_text("note-49.txt")
+    chat.input.fill("all of them")
+    chat.input.press("Enter")
+    alert = page.get_by_test_id("stAlert").filter(has_text="too many")
+    expect(alert).to_contain_text("50 files is too many: at most 10 a message")
+    expect(chat.input).to_have_value("all of them")
     assert stored_files(db) == before
 
 
