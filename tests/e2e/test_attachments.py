@@ -34,7 +34,14 @@ def send_with_files(chat: ChatPage, text: str, *files: Path) -> None:
     for f in files:  # a chip per file under the input before sending
         expect(chat.page.get_by_test_id("stChatInput")).to_contain_text(f.name)
     chat.input.fill(text)
-    chat.input.press("Enter")
+    submit(chat)
+
+
+def submit(chat: ChatPage) -> None:
+    """Send once the uploads are done (the button is disabled while a file uploads)."""
+    button = chat.page.get_by_test_id("stChatInputSubmitButton")
+    expect(button).to_be_enabled()
+    button.click()
 
 
 @pytest.fixture
@@ -137,7 +144,7 @@ def test_fifty_files_at_once_are_refused_with_the_limit(
     chat.page.get_by_test_id("stChatInput").locator("input[type=file]").set_input_files(many)
     expect(chat.page.get_by_test_id("stChatInput")).to_contain_text("note-49.txt")
     chat.input.fill("all of them")
-    chat.input.press("Enter")
+    submit(chat)
     alert = page.get_by_test_id("stAlert").filter(has_text="too many")
     expect(alert).to_contain_text("50 files is too many: at most 10 a message")
     expect(chat.input).to_have_value("all of them")
