@@ -15,6 +15,7 @@ from chat_core.attachments import (
     describe,
     parse_limits,
     prepare_files,
+    thumbnail,
 )
 
 SENT_FILES = "sent_files"  # the files of the prompt sent this run, (name, bytes)
@@ -56,10 +57,16 @@ def show_files(session: ChatSession, index: int, turn: ChatTurn) -> None:
     with st.container(horizontal=True, key=f"files-{index}"):
         for a in files:
             if a.is_image:
-                st.image(a.data, caption=a.name, width=THUMBNAIL_PX)
+                st.image(small_image(a.data), caption=a.name, width=THUMBNAIL_PX)
             else:
                 with st.container(border=True, width="content"):
                     st.caption(":material/description: " + user_markdown(describe(a)))
+
+
+@st.cache_data(max_entries=200, show_spinner=False)
+def small_image(data: bytes) -> bytes:
+    """The thumbnail the page shows (twice its width, for sharp screens), made once."""
+    return thumbnail(data, THUMBNAIL_PX * 2)
 
 
 def refused_images(turn: ChatTurn) -> bool:

@@ -13,6 +13,7 @@
 Pure except for decoding the bytes it is given; no Streamlit, no network.
 """
 
+from chat_core.attachments.images import thumbnail
 from chat_core.attachments.limits import (
     DEFAULT_LIMITS,
     MAX_IMAGE_PIXELS,
@@ -69,6 +70,7 @@ __all__ = [
     "size_text",
     "sniff",
     "text_of",
+    "thumbnail",
     "to_wire",
     "without_images",
 ]

@@ -24,6 +24,7 @@ from chat_core.attachments import (
     responses_content,
     sniff,
     text_of,
+    thumbnail,
     to_wire,
     without_images,
 )
@@ -290,3 +291,12 @@ def test_image_tokens_follow_openai_s_tile_count(size: tuple[int, int], tokens: 
 def test_the_estimate_counts_files() -> None:
     message = _prompt()
     assert estimated_tokens(message) == (len(text_of(message, images=True)) + 3) // 4 + 255
+
+
+def test_a_thumbnail_is_small_and_a_small_image_is_kept() -> None:
+    big = prepare_file("big.png", photo(1200, 600, exif=False))
+    small = thumbnail(big.data, 320)
+    with Image.open(io.BytesIO(small)) as image:
+        assert image.size == (320, 160)
+    tiny = prepare_file("tiny.png", photo(40, 30, exif=False))
+    assert thumbnail(tiny.data, 320) == tiny.data
