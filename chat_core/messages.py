@@ -146,8 +146,9 @@ def parse_history(items: object) -> list[ChatMessage]:
         raise LimitError("history", f"history has more than {MAX_HISTORY_ITEMS} items")
     out: list[ChatMessage] = []
     for i, item in enumerate(items):
-        if isinstance(item, ChatMessage):
-            out.append(validate_message(item.role, item.content, field_name=f"history[{i}]"))
+        if isinstance(item, ChatMessage):  # checked again; its files were checked when sent
+            checked = validate_message(item.role, item.content, field_name=f"history[{i}]")
+            out.append(ChatMessage(checked.role, checked.content, item.attachments))
             continue
         if not isinstance(item, Mapping):
             raise ValidationError(f"history[{i}]", "each history item must be an object")

@@ -43,7 +43,7 @@ def document_block(attachment: Attachment) -> str:
 
 def image_note(attachment: Attachment) -> str:
     """What stands for an image that is not sent."""
-    return f"[image {attachment.name}: not sent, this model does not read images]"
+    return f"[image {attachment.name}: not sent]"  # vision off, refused, or a GET request
 
 
 def text_of(message: ChatMessage, *, images: bool = False, pdf_files: bool = False) -> str:

@@ -194,20 +194,36 @@ class ChatSession(SessionState):
         turn = self.turns[index]
         if turn.role != "user":
             return None
-        conversation = build_conversation(text, self.model_history(self.turns[:index]))
+        files = self.files_of(turn)  # the new version keeps the prompt's files
+        history = self.model_history(self.turns[:index])
+        conversation = build_conversation(text, history, files)
         message_id = None
         kept = dict(stored_params or {})
         if self.store is not None and self.conversation_id is not None:
             parent = self.turns[index - 1].message_id if index else None
             message_id = self.store.add_message(
-                self.owner, self.conversation_id, "user", text, parent_id=parent, params=kept
+                self.owner,
+                self.conversation_id,
+                "user",
+                text,
+                parent_id=parent,
+                params=kept,
+                attachments=files,
             ).id
+            self._files[message_id] = files
         # its versions show at once: a switch back needs no wait for the answer to end
         before = turn.siblings or tuple(i for i in (turn.message_id,) if i is not None)
         versions = (*before, message_id) if message_id is not None else ()
         del self.turns[index:]
         self.turns.append(
-            ChatTurn("user", text, message_id=message_id, siblings=versions, params=kept)
+            ChatTurn(
+                "user",
+                text,
+                message_id=message_id,
+                siblings=versions,
+                params=kept,
+                attachments=files,
+            )
         )
         return self._start(backend, conversation, params, "retry")
 

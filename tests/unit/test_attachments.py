@@ -206,8 +206,7 @@ def test_without_vision_images_become_notes() -> None:
     assert chat_content(_prompt(), images=False) == [
         {
             "type": "text",
-            "text": "look\n\n[image a.png: not sent, this model does not read images]"
-            "\n\n[file b.pdf]\nabc",
+            "text": "look\n\n[image a.png: not sent]\n\n[file b.pdf]\nabc",
         }
     ]
 
