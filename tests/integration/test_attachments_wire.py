@@ -165,3 +165,22 @@ def test_a_seed_style_get_client_is_unaffected(gateway_url: str) -> None:
     said = text(answer(RemoteBackend(gateway_url, method="GET")))
     assert "You attached" not in said  # no files in a URL: their text went in the message
     assert "[file notes.pdf] Forty two" in said
+
+
+@pytest.fixture(scope="module")
+def novision_gateway_url(stub_url: str) -> Iterator[str]:
+    """The gateway over a llama.cpp-like server, which fails on any image."""
+    upstream = openai_backend(stub_url, "llamacpp-novision")
+    with serve_app(create_app(backend=upstream, config=GatewayConfig())) as url:
+        yield url
+
+
+def test_a_refused_image_through_the_gateway_reads_the_same(
+    novision_gateway_url: str, stub_url: str
+) -> None:
+    events = answer(RemoteBackend(novision_gateway_url))
+    errors = [e for e in events if isinstance(e, StreamError)]
+    assert errors and errors[0].message.startswith("This model cannot read images.")
+    assert requests_made(stub_url) == 1  # the gateway's back end did not retry either
+    again = answer(WithoutImages(RemoteBackend(novision_gateway_url)))
+    assert not [e for e in again if isinstance(e, StreamError)]
