@@ -74,7 +74,9 @@ def refused_images(turn: ChatTurn) -> bool:
     return turn.error is not None and turn.error.message.startswith(IMAGES_REFUSED)
 
 
-def resend_without_images(backend, params, *, expected: int | None = None, session=None) -> None:
+def resend_without_images(
+    backend, params, *, session: ChatSession, expected: int | None = None
+) -> None:
     """Answer the last prompt again with its images named, not sent; later prompts too."""
     st.session_state[NO_IMAGES] = getattr(backend, "model", None) or backend.name
     session.retry(WithoutImages(backend), params, expected=expected)
