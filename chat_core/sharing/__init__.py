@@ -15,6 +15,8 @@ from chat_core.sharing.links import (
     NOT_AVAILABLE,
     chat_links,
     continue_shared,
+    link_caption,
+    link_id,
     link_misses,
     open_link,
     owner_links,
@@ -30,6 +32,8 @@ from chat_core.sharing.snapshot import (
     ShareOptions,
     build_snapshot,
     read_snapshot,
+    shared_on,
+    stored_messages,
 )
 from chat_core.storage.share_tokens import EXPIRY_CHOICES, SHARING_MODES
 from chat_core.storage.shares import ShareLink
@@ -45,6 +49,8 @@ __all__ = [
     "build_snapshot",
     "chat_links",
     "continue_shared",
+    "link_caption",
+    "link_id",
     "link_misses",
     "open_link",
     "owner_links",
@@ -52,6 +58,8 @@ __all__ = [
     "revoke_link",
     "share_chat",
     "share_url",
+    "shared_on",
     "sharing_refusal",
+    "stored_messages",
     "update_link",
 ]

@@ -21,8 +21,8 @@ from chat_core.sharing.snapshot import (
     continued_messages,
     read_snapshot,
 )
-from chat_core.storage.records import ConversationSummary, time_text
-from chat_core.storage.share_tokens import sharing_mode
+from chat_core.storage.records import TIME_FORMAT, ConversationSummary, time_text
+from chat_core.storage.share_tokens import hash_token, sharing_mode
 from chat_core.storage.shares import (
     ShareLink,
     create_share,
@@ -38,6 +38,8 @@ __all__ = [
     "NOT_AVAILABLE",
     "chat_links",
     "continue_shared",
+    "link_caption",
+    "link_id",
     "link_misses",
     "open_link",
     "owner_links",
@@ -85,6 +87,23 @@ def sharing_refusal(mode: str | None, *, logged_in: bool) -> str | None:
     if chosen == "login" and not logged_in:
         return "Log in to share a chat."
     return None
+
+
+def _day(stamp: str) -> str:
+    moment = datetime.strptime(stamp, TIME_FORMAT)
+    return f"{moment.day} {moment:%b %Y}"
+
+
+def link_caption(link: ShareLink) -> str:
+    """How the owner's lists describe a link: when it was shared, until when it opens."""
+    shared = f"shared {_day(link.updated_at)}"
+    until = "never expires" if link.expires_at is None else f"expires {_day(link.expires_at)}"
+    return f"{shared} · {until}"
+
+
+def link_id(token: str) -> str:
+    """The ``share_id`` of a link just made (its token's hash), to match it in the lists."""
+    return hash_token(token)
 
 
 def share_url(app_url: str | None, token: str) -> str:

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from chat_core.errors import ChatError
 from chat_core.storage.records import (
+    TIME_FORMAT,
     NewMessage,
     StoredConversation,
     StoredMessage,
@@ -35,6 +37,8 @@ __all__ = [
     "build_snapshot",
     "continued_messages",
     "read_snapshot",
+    "shared_on",
+    "stored_messages",
 ]
 
 SNAPSHOT_FORMAT = "streaming-chat/share"
@@ -194,3 +198,37 @@ def continued_messages(chat: SharedChat) -> list[NewMessage]:
         )
         for m in chat.messages
     ]
+
+
+def stored_messages(chat: SharedChat) -> tuple[StoredMessage, ...]:
+    """The snapshot's messages as records, so the page shows them as the chat shows its own.
+
+    Ids and positions are only their places in the snapshot: no database id leaves the
+    owner's chat.
+    """
+    return tuple(
+        StoredMessage(
+            id=i,
+            conversation_id="",
+            position=i,
+            role=m.role,  # type: ignore[arg-type]  # read_snapshot keeps user and assistant
+            content=m.content,
+            status=m.status,  # type: ignore[arg-type]
+            model=m.model,
+            params={},
+            metrics=m.metrics,
+            feedback=0,
+            created_at=m.created_at or "",
+            reasoning=m.reasoning,
+        )
+        for i, m in enumerate(chat.messages, 1)
+    )
+
+
+def shared_on(stamp: str) -> str:
+    """ "Shared on 4 Dec 2026" from the snapshot's time (UTC); plain "Shared" if unreadable."""
+    try:
+        moment = datetime.strptime(stamp, TIME_FORMAT)
+    except ValueError:
+        return "Shared"
+    return f"Shared on {moment.day} {moment:%b %Y}"
