@@ -84,15 +84,19 @@ def on_revoke(store: ChatStore, owner: str, share_id: str) -> None:
     st.toast("Revoked: the link opens nothing any more.", icon=":material/link_off:")
 
 
-def show_link(store: ChatStore, owner: str, link: ShareLink, *, update: bool) -> None:
-    """One live link: what it is, the link itself when made in this session, its buttons."""
-    short = link.share_id[:16]
+def show_link(store: ChatStore, owner: str, link: ShareLink, *, place: str) -> None:
+    """One live link: what it is, the link itself when made in this session, its buttons.
+
+    ``place``: ``menu`` (the chat's, with Update) or ``list`` (Shared links); a link may be
+    in both at once.
+    """
+    short = f"{place}-{link.share_id[:16]}"
     with st.container(border=True, key=f"share-link-{short}"):
         st.caption(link_caption(link))
         if token := new_tokens().get(link.share_id):
             st.code(share_url(st.context.url, token), language=None, wrap_lines=True)
         with st.container(horizontal=True):
-            if update:
+            if place == "menu":
                 st.button(
                     "Update",
                     key=f"share-update-{short}",
@@ -123,7 +127,7 @@ def share_box(store: ChatStore, owner: str, conversation_id: str) -> None:
             return
         now = datetime.now(UTC)
         for link in chat_links(store, owner, conversation_id, now=now):
-            show_link(store, owner, link, update=True)
+            show_link(store, owner, link, place="menu")
         key = f"share-{conversation_id}"
         st.selectbox("Link expires after", list(EXPIRY_CHOICES), key=f"{key}-expiry")
         st.checkbox("Include the reasoning", key=f"{key}-reasoning")
@@ -152,4 +156,4 @@ def shared_links(store: ChatStore, owner: str) -> None:
             st.caption("No live links.")
         for link in links:
             st.markdown(safe_markdown(link.title or "Deleted chat"))
-            show_link(store, owner, link, update=False)
+            show_link(store, owner, link, place="list")
