@@ -17,6 +17,7 @@ from app_pages.stores import open_default_store
 from chat_core import (
     ChatError,
     ChatTurn,
+    Settings,
     answer_badge,
     answer_blocks,
     load_settings,
@@ -76,10 +77,10 @@ def show_message(turn: ChatTurn) -> None:
             st.error(turn.error.message, icon=":material/error:")
 
 
-def on_continue(chat: SharedChat) -> None:
+def on_continue(chat: SharedChat, base: Settings) -> None:
     """Copy the snapshot into the visitor's own chats and open it there."""
-    identity = current_identity(load_settings())  # the cookie as read: nothing is written
-    store = open_default_store(load_settings())
+    identity = current_identity(base)  # the cookie as read: nothing is written
+    store = open_default_store(base)
     try:
         copy = continue_shared(store, identity.owner, chat)
     except ChatError as exc:
@@ -89,6 +90,8 @@ def on_continue(chat: SharedChat) -> None:
 
 
 # -- the page, top to bottom -------------------------------------------------------------------
+if copied := st.session_state.pop("continue_to", None):  # Continue made the visitor's copy
+    st.switch_page("app_pages/chat.py", query_params={"c": copied})
 st.html(_NOINDEX, unsafe_allow_javascript=True)
 base = load_settings()
 if base.sharing == "off":  # the owner turned sharing off: every link is dead
@@ -104,8 +107,6 @@ except ChatError:  # the database away: not the link's fault, and the same for e
 if chat is None:
     not_available()
 
-if copied := st.session_state.pop("continue_to", None):
-    st.switch_page("app_pages/chat.py", query_params={"c": copied})
 st.caption(f"{chat.app or 'Streaming chat'} · {shared_on(chat.shared_at)} · read-only")
 st.title(safe_markdown(chat.title), anchor=False)
 for system in chat.system:
@@ -121,6 +122,6 @@ st.button(
     type="primary",
     key="continue-shared",
     on_click=on_continue,
-    args=(chat,),
+    args=(chat, base),
     help="A copy of this chat among your own chats, to go on with. The original is not changed.",
 )
