@@ -204,6 +204,9 @@ def test_an_expired_link_shows_the_same_page_as_a_guessed_one(
             pages.append(main.inner_text())
         assert len(set(pages)) == 1, pages
         assert "soon gone" not in pages[0]
+        log = app_server.log_tail(200_000)
+        assert "Traceback" not in log and "Error" not in log
+        assert not any(t in log for t in (expired, live, live[:-1]))  # never a token
 
 
 def test_a_shared_answer_is_inert_and_its_images_are_never_fetched(
