@@ -31,6 +31,8 @@ st.set_page_config(page_title="Streaming chat", page_icon="💬", layout="center
 pages = [
     st.Page("app_pages/chat.py", title="Chat", icon=":material/chat:", default=True),
     st.Page("app_pages/diagnostics.py", title="Diagnostics", icon=":material/monitoring:"),
+    # A share link's page: reached only through a link, never listed (``?t=`` holds the token).
+    st.Page("app_pages/shared.py", title="Shared chat", url_path="shared", visibility="hidden"),
 ]
 if anonymous_behind_login():  # CHAT_REQUIRE_LOGIN: only the chat page's Log in until then
     pages = pages[:1]

@@ -85,6 +85,7 @@ class RemoteBackend:
         on_wire: Callable[[WireRecord], None] | None = None,
         rng: random.Random | None = None,
         visitor: VisitorEndpoints | None = None,
+        label: str | None = None,
         vision: str = "auto",
     ) -> None:
         parts = urlsplit(url)
@@ -102,6 +103,7 @@ class RemoteBackend:
         self.on_wire = on_wire
         self.rng = rng or random.Random()
         self.visitor = visitor
+        self.label = label  # names the server in messages in place of its host:port
         self.vision = vision  # off: images go as a line naming them, never as files
         self._ssl: ssl.SSLContext | None = None
 

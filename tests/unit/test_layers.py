@@ -38,6 +38,7 @@ ALLOWED: dict[str, set[str]] = {
     "openai_stub": {"foundations", "backends", "wire", "attachments"},
     "diagnostics": {"foundations", "backends", "runs", "wire", "chat"},
     "workbench": {"foundations", "backends"},
+    "sharing": {"foundations", "storage"},
 }
 PUBLIC_SURFACES = {
     "chat_core",
@@ -45,6 +46,7 @@ PUBLIC_SURFACES = {
     "chat_core.chat.login",
     "chat_core.workbench",
     "chat_core.attachments",
+    "chat_core.sharing",
 }
 
 
