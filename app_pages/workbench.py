@@ -72,7 +72,8 @@ def show_snippets(
     asked = prompts[-1]
     try:
         history = session.model_history(turns[:asked])
-        conversation = build_conversation(turns[asked].content, history)
+        files = session.files_of(turns[asked])  # shown as a marker, not their base64
+        conversation = build_conversation(turns[asked].content, history, files)
         snippets = view_code(settings, conversation, params)
     except ChatError as exc:
         st.caption(f"No code for this answer: {exc}")

@@ -96,7 +96,21 @@ def view_code(
         request = responses_request(conversation, params, model, style)
     else:
         request = chat_request(conversation, params, model, style)
+    request = elide_files(request)
     return [_python(endpoint, api, request), _curl(endpoint, api, request)]
+
+
+def elide_files(value: Any) -> Any:
+    """The request with each attached file's base64 cut to a marker: a snippet with a 2 MB
+    data URL in it would be unreadable (and heavy on the page)."""
+    if isinstance(value, str) and value.startswith("data:") and len(value) > 200:
+        head = value.split(",", 1)[0]
+        return f"{head},<{len(value) - len(head) - 1:,} base64 characters: the file>"
+    if isinstance(value, dict):
+        return {k: elide_files(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [elide_files(v) for v in value]
+    return value
 
 
 def _openai_endpoint(settings: Settings) -> _Endpoint:

@@ -29,7 +29,7 @@ from chat_core.attachments import (
     without_images,
 )
 from chat_core.errors import ConfigError, LimitError, ValidationError
-from chat_core.messages import ChatMessage, build_conversation
+from chat_core.messages import ChatMessage, GenerationParams, build_conversation
 from tests.support.files import (
     encrypted_pdf,
     gif,
@@ -299,3 +299,19 @@ def test_a_thumbnail_is_small_and_a_small_image_is_kept() -> None:
         assert image.size == (320, 160)
     tiny = prepare_file("tiny.png", photo(40, 30, exif=False))
     assert thumbnail(tiny.data, 320) == tiny.data
+
+
+def test_view_code_shows_a_marker_not_the_file_s_base64() -> None:
+    from chat_core.settings import Settings
+    from chat_core.workbench.code import view_code
+
+    noise = io.BytesIO()
+    Image.effect_noise((300, 200), 80).convert("RGB").save(noise, "PNG")
+    files = prepare_files([("noise.png", noise.getvalue())])
+    assert len(files[0].data) > 50_000
+    conversation = build_conversation("look", attachments=files)
+    snippets = view_code(Settings(), conversation, GenerationParams())
+    for snippet in snippets:
+        assert "data:image/png;base64,<" in snippet.source
+        assert "base64 characters: the file>" in snippet.source
+        assert len(snippet.source) < 4_000
