@@ -313,5 +313,5 @@ def test_view_code_shows_a_marker_not_the_file_s_base64() -> None:
     snippets = view_code(Settings(), conversation, GenerationParams())
     for snippet in snippets:
         assert "data:image/png;base64,<" in snippet.source
-        assert "base64 characters: the file>" in snippet.source
+        assert "characters: the file>" in snippet.source
         assert len(snippet.source) < 4_000
