@@ -27,6 +27,13 @@ N = TypeVar("N", int, float)
 # 400k characters of history, JSON-escaped, plus a message's attachments in base64 (4/3 of
 # the default 10 MB per message): a file over its cap is refused by name, not as "body".
 MAX_BODY_BYTES = 2 * 1024 * 1024 + DEFAULT_LIMITS.message_bytes * 4 // 3 + 4096
+
+
+def body_limit(limits: AttachmentLimits) -> int:
+    """The body cap that fits a message's files under ``limits`` (CHAT_ATTACHMENTS)."""
+    return MAX_BODY_BYTES - DEFAULT_LIMITS.message_bytes * 4 // 3 + limits.message_bytes * 4 // 3
+
+
 # No single person hits these by hand; a script hammering one token or address does.
 CLIENT_STREAMS = 20
 CLIENT_STARTS_PER_MINUTE = 60
@@ -129,7 +136,8 @@ class GatewayConfig:
             models=models,
             max_tokens=cap or None,
             orphan_s=_number(read, "CHAT_GATEWAY_ORPHAN_S", float, ORPHAN_S),
-            attachments=parse_limits(settings.attachments),
+            attachments=(limits := parse_limits(settings.attachments)),
+            max_body_bytes=body_limit(limits),
         )
 
 

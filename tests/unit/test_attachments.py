@@ -315,3 +315,17 @@ def test_view_code_shows_a_marker_not_the_file_s_base64() -> None:
         assert "data:image/png;base64,<" in snippet.source
         assert "characters: the file>" in snippet.source
         assert len(snippet.source) < 4_000
+
+
+def test_the_gateway_body_limit_follows_the_message_cap() -> None:
+    from chat_core.gateway.config import MAX_BODY_BYTES, GatewayConfig
+    from chat_core.settings import Settings
+
+    default = GatewayConfig.from_settings(Settings(), env={}, dotenv_path=None, secrets={})
+    assert default.max_body_bytes == MAX_BODY_BYTES
+    assert default.attachments == DEFAULT_LIMITS
+    bigger = GatewayConfig.from_settings(
+        Settings(attachments="message=20MB"), env={}, dotenv_path=None, secrets={}
+    )
+    assert bigger.attachments.message_bytes == 20_000_000
+    assert bigger.max_body_bytes == MAX_BODY_BYTES + 10_000_000 * 4 // 3
