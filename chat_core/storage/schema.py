@@ -53,7 +53,7 @@ from chat_core.storage.records import (
     new_conversation_id,
 )
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 _TIME = String(27)  # 2025-01-31T12:00:00.000000Z: text, so every export shows the stored bytes
 _ID = String(MAX_CONVERSATION_ID_CHARS)
 _OWNER = String(MAX_OWNER_CHARS)
@@ -168,6 +168,48 @@ Index("shares_by_owner", shares.c.owner, shares.c.created_at)
 Index("shares_by_conversation", shares.c.conversation_id)
 
 
+# Compare (issue 21): a compare is a conversation whose prompts have one answer per lane.
+# Its row keeps the lanes' settings and, per turn, each lane's (prompt id, answer id);
+# deleting the conversation deletes both tables' rows through the cascade.
+compares = Table(
+    "compares",
+    metadata,
+    Column(
+        "conversation_id",
+        _ID,
+        ForeignKey("conversations.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("owner", _OWNER, nullable=False),
+    Column("lanes", Text, nullable=False),  # JSON: the lanes' settings (LaneSpec.to_dict)
+    Column("turns", Text, nullable=False, server_default="[]"),  # JSON: [[[prompt, answer]...]]
+    Column("blind", Integer, nullable=False, server_default="0"),
+    Column("created_at", _TIME, nullable=False),
+    Column("updated_at", _TIME, nullable=False),
+)
+Index("compares_by_owner", compares.c.owner, compares.c.updated_at)
+
+votes = Table(  # one verdict per compare turn, per owner
+    "votes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "conversation_id",
+        _ID,
+        ForeignKey("conversations.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("owner", _OWNER, nullable=False),
+    Column("turn", Integer, nullable=False),
+    Column("winner", String(8), nullable=False),  # a lane index, 'tie' or 'bad'
+    Column("lane_models", Text, nullable=False),  # JSON list: each lane's model when voted
+    Column("created_at", _TIME, nullable=False),
+    UniqueConstraint("conversation_id", "turn", name="votes_once_per_turn"),
+    sqlite_autoincrement=True,
+)
+Index("votes_by_owner", votes.c.owner)
+
+
 # MIGRATIONS[v] takes a database from v to v + 1 (v >= SCHEMA_VERSION when added); the same
 # step runs on every dialect, so write it with SQLAlchemy constructs, not dialect SQL.
 def _to_trees(conn: Connection) -> None:
@@ -208,7 +250,18 @@ def _add_shares(conn: Connection) -> None:
     shares.create(conn)
 
 
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {3: _to_trees, 4: _add_shares}
+def _add_compares(conn: Connection) -> None:
+    """v5 -> v6: the compare and vote tables only (self-contained, so it can be renumbered;
+    ``checkfirst``: a test that rewinds the version over a newer database keeps working)."""
+    compares.create(conn, checkfirst=True)
+    votes.create(conn, checkfirst=True)
+
+
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {
+    3: _to_trees,
+    4: _add_shares,
+    5: _add_compares,
+}
 
 
 def current_version(conn: Connection) -> int:

@@ -37,12 +37,14 @@ ALLOWED: dict[str, set[str]] = {
     "openai_stub": {"foundations", "backends", "wire"},
     "diagnostics": {"foundations", "backends", "runs", "wire", "chat"},
     "workbench": {"foundations", "backends"},
+    "compare": {"foundations", "backends", "runs", "chat", "storage"},
 }
 PUBLIC_SURFACES = {
     "chat_core",
     "chat_core.diagnostics",
     "chat_core.chat.login",
     "chat_core.workbench",
+    "chat_core.compare",
 }
 
 
