@@ -30,6 +30,7 @@ st.set_page_config(page_title="Streaming chat", page_icon="💬", layout="center
 
 pages = [
     st.Page("app_pages/chat.py", title="Chat", icon=":material/chat:", default=True),
+    st.Page("app_pages/compare.py", title="Compare", icon=":material/view_column:"),
     st.Page("app_pages/diagnostics.py", title="Diagnostics", icon=":material/monitoring:"),
 ]
 if anonymous_behind_login():  # CHAT_REQUIRE_LOGIN: only the chat page's Log in until then

@@ -15,7 +15,12 @@ Never imports Streamlit; the page is ``app_pages/compare.py``.
 from __future__ import annotations
 
 from chat_core.compare.backends import available_backends, lane_settings
-from chat_core.compare.export import compare_document, compare_json, compare_markdown
+from chat_core.compare.export import (
+    compare_document,
+    compare_filename,
+    compare_json,
+    compare_markdown,
+)
 from chat_core.compare.health import (
     LaneHealth,
     best_lanes,
@@ -83,6 +88,7 @@ __all__ = [
     "check_prompt",
     "check_verdict",
     "compare_document",
+    "compare_filename",
     "compare_json",
     "compare_markdown",
     "continue_in_chat",

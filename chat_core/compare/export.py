@@ -7,6 +7,7 @@ record, so it names the models even before a vote (the page hides them, not the 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -93,4 +94,10 @@ def compare_markdown(document: dict[str, Any]) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-__all__ = ["FORMAT", "compare_document", "compare_json", "compare_markdown"]
+def compare_filename(title: str | None, extension: str) -> str:
+    """A safe file name from the title, e.g. ``why-is-the-sky-blue.compare.json``."""
+    slug = "-".join(re.findall(r"[a-z0-9]+", (title or "").lower()))[:60].strip("-")
+    return f"{slug or 'compare'}.compare.{extension}"
+
+
+__all__ = ["FORMAT", "compare_document", "compare_filename", "compare_json", "compare_markdown"]

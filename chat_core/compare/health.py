@@ -116,7 +116,7 @@ def best_lanes(healths: Sequence[LaneHealth | None]) -> dict[str, set[int]]:
             for i, h in enumerate(healths)
             if h is not None and h.status == "complete" and getattr(h, name) is not None
         }
-        if len(values) < 2:  # a best of one says nothing
+        if len(values) < 2 or len(set(values.values())) == 1:  # a best of one, or all alike
             continue
         best = max(values.values()) if more_is_better else min(values.values())
         out[name] = {i for i, v in values.items() if v == best}

@@ -168,6 +168,7 @@ def test_the_best_value_of_each_metric_is_marked_only_when_all_are_done() -> Non
     assert "**first token 0.10 s** ★" in health_parts(
         a, best["first_token_s"] and {"first_token_s"}
     )
+    assert "stalls" not in best_lanes([a, c])  # all alike: no star
     failed = health(0.01, 999.0, 0.1, status="error")
     assert best_lanes([a, failed]) == {}  # one complete lane: a best of one says nothing
     streaming = live_health(fed_run([TextDelta("a")], [100.2]), None, now=101.0)

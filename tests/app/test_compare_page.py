@@ -1,0 +1,115 @@
+"""The Compare page (AppTest): lanes editor, a compare streamed and stored, vote, bad input."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.app.conftest import browser_of
+
+pytestmark = pytest.mark.app
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def new_compare_app(browser: str | None = None, **query: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app_pages" / "compare.py"), default_timeout=30)
+    if browser is not None:
+        at.session_state["browser_token"] = browser
+    for name, value in query.items():
+        at.query_params[name] = value
+    return at.run()
+
+
+def ok(at: AppTest) -> AppTest:
+    assert not at.exception, at.exception
+    return at
+
+
+def send(at: AppTest, prompt: str) -> AppTest:
+    at.chat_input(key="compare-prompt").set_value(prompt).run()
+    return ok(at)
+
+
+def test_the_editor_adds_duplicates_and_removes_lanes_within_two_to_four(chat_env):
+    at = ok(new_compare_app())
+    assert [s.value for s in at.selectbox if s.label == "Model"] == [
+        "offline-fast",
+        "offline-scripted",
+        "offline-slow",
+    ]
+    third = [s for s in at.selectbox if s.label == "Model"][2]
+    at.selectbox(key=third.key).set_value("offline-thinker").run()
+    ok(at).button(key="add-lane").click().run()
+    assert len([s for s in ok(at).selectbox if s.label == "Model"]) == 4
+    assert at.button(key="add-lane").disabled
+    remove = [b for b in at.button if b.label == "Remove"]
+    remove[0].click().run()
+    duplicate = [b for b in ok(at).button if b.label == "Duplicate"]
+    duplicate[1].click().run()  # the thinker, now second
+    assert [s.value for s in ok(at).selectbox if s.label == "Model"] == [
+        "offline-scripted",
+        "offline-thinker",
+        "offline-thinker",
+        "offline-scripted",
+    ]
+    for _ in range(2):
+        next(b for b in at.button if b.label == "Remove").click().run()
+    assert len([s for s in ok(at).selectbox if s.label == "Model"]) == 2
+    assert all(b.disabled for b in at.button if b.label == "Remove")
+
+
+def test_a_compare_streams_every_lane_is_stored_and_reloads(chat_env):
+    at = send(new_compare_app(), "/lorem 40")
+    compare_id = at.query_params["compare"]
+    record = at.session_state["compare_record"]
+    assert record is not None and record.conversation_id == compare_id
+    at = ok(new_compare_app(browser_of(at), compare=compare_id))
+    record = at.session_state["compare_record"]
+    assert len(record.turns) == 1 and len(record.turns[0]) == 3
+    captions = [c.value for c in at.caption if "finish" in c.value]
+    assert len(captions) == 3 and all("finish `stop`" in c for c in captions)
+    assert any("★" in c for c in captions)  # the best values, marked once all are done
+    titles = [m.value for m in at.markdown if m.value.startswith("**offline")]
+    assert titles == ["**offline · offline-fast**", "**offline · offline-scripted**",
+                      "**offline · offline-slow**"]  # fmt: skip
+    assert [b.label for b in at.button if b.label.startswith("Continue in Chat")] == [
+        "Continue in Chat with lane A",
+        "Continue in Chat with lane B",
+        "Continue in Chat with lane C",
+    ]
+    assert [b.key for b in at.sidebar.button if b.key.startswith("compare-")] == [
+        f"compare-{compare_id}"
+    ]
+
+
+def test_blind_lanes_are_named_after_the_vote_and_the_leaderboard_counts_it(chat_env):
+    at = ok(new_compare_app())
+    at.toggle(key="compare-blind").set_value(True).run()
+    at = send(ok(at), "Which is better?")
+    at.run()
+    titles = [m.value for m in at.markdown if m.value.startswith("**Lane")]
+    assert titles == ["**Lane A**", "**Lane B**", "**Lane C**"]
+    at.button(key="vote-1").click().run()
+    ok(at)
+    assert [m.value for m in at.markdown if m.value.startswith("**offline")] == [
+        "**offline · offline-fast**", "**offline · offline-scripted**",
+        "**offline · offline-slow**",
+    ]  # fmt: skip
+    assert not [b for b in at.button if (b.key or "").startswith("vote-")]
+    table = at.table[0].value
+    won = dict(zip(table["model"], table["won"], strict=True))
+    lost = dict(zip(table["model"], table["lost"], strict=True))
+    assert won["offline-scripted"] == 1 and lost["offline-fast"] == lost["offline-slow"] == 1
+
+
+def test_bad_input_is_refused_with_the_field_named_and_nothing_is_stored(chat_env):
+    at = ok(new_compare_app())
+    text = [t for t in at.text_area if t.label == "System prompt"]
+    assert len(text) == 3
+    at.number_input(key=at.number_input[0].key).set_value(1).run()
+    at = send(at, "x" * 40_000)
+    assert "prompt" in at.error[0].value and "over" in at.error[0].value
+    assert "compare" not in at.query_params
+    assert at.session_state["compare_record"] is None
+    assert not [b for b in at.sidebar.button if (b.key or "").startswith("compare-")]
