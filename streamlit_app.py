@@ -36,6 +36,9 @@ pages = [
 if anonymous_behind_login():  # CHAT_REQUIRE_LOGIN: only the chat page's Log in until then
     pages = pages[:1]
 try:
-    st.navigation(pages).run()
+    current = st.navigation(pages)
+    if current.title == "Compare":  # lanes side by side need the whole width
+        st.set_page_config(layout="wide")
+    current.run()
 finally:  # also when the page ends with st.rerun()
     freeze_heap(len(sys.modules))

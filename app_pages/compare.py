@@ -99,7 +99,6 @@ def continue_lane(record, lane: int) -> None:
 
 
 # -- the page, top to bottom -------------------------------------------------------------------
-st.set_page_config(layout="wide")
 base = with_listening_address(load_settings(), st.get_option("server.address"))
 try:
     store = get_store(base.database_url)

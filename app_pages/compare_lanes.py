@@ -81,7 +81,7 @@ def lanes_editor(base: Settings) -> tuple[list[LaneSpec], dict[str, list[str] | 
     edited: list[tuple[int, LaneSpec]] = []
     columns = st.columns(len(lanes), border=True)
     for position, ((lane_id, lane), column) in enumerate(zip(lanes, columns, strict=True)):
-        with column:
+        with column, st.container(key=f"editor-lane-{position}"):
             edited.append((lane_id, _lane_fields(position, lane_id, lane, kinds, models)))
     st.session_state[LANES] = edited
     st.button(

@@ -105,8 +105,11 @@ def _health(turn: LaneTurn, model: str, prices) -> LaneHealth | None:
 
 def _draw_answer(k: int, turn: LaneTurn, model: str, prices, marks: set[str]) -> LaneSlot | None:
     live = turn.live
-    with st.chat_message("assistant"):
-        if live is not None and not live.run.finished:
+    if live is not None and not live.run.finished:
+        # In a plain container, unlike a finished answer: Streamlit's frontend gives a new
+        # block the children of the block drawn at its place last run when both have the same
+        # type, and this run goes on while other lanes stream, so nothing would clear them.
+        with st.container(), st.chat_message("assistant"):
             thinking, body = st.empty(), st.container()
             health = st.empty()
             st.button(
@@ -116,6 +119,7 @@ def _draw_answer(k: int, turn: LaneTurn, model: str, prices, marks: set[str]) ->
                 on_click=partial(_stop, k),
             )
             return LaneSlot(k, turn, thinking, body, health, model)
+    with st.chat_message("assistant"):
         if live is not None:  # finished, its final answer being stored: show it from memory
             text, reasoning = live.text, reasoning_text(live.run.events)
             error = live.run.error.message if live.run.error else None
