@@ -113,3 +113,35 @@ def test_bad_input_is_refused_with_the_field_named_and_nothing_is_stored(chat_en
     assert "compare" not in at.query_params
     assert at.session_state["compare_record"] is None
     assert not [b for b in at.sidebar.button if (b.key or "").startswith("compare-")]
+
+
+def test_two_dialects_of_the_openai_stub_side_by_side_reasoning_in_its_lane_only(
+    chat_env, monkeypatch
+):
+    from chat_core.openai_stub import create_app
+    from tests.support.servers import serve_app
+
+    with serve_app(create_app(2000, models=["deepseek-reasoner", "gpt-4o-mini"])) as url:
+        monkeypatch.setenv("OPENAI_BASE_URL", url + "/v1")
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+        at = ok(new_compare_app())
+        next(b for b in at.button if b.label == "Remove").click().run()  # two lanes
+        for k, model in enumerate(["deepseek-reasoner", "gpt-4o-mini"]):
+            backend = [s for s in ok(at).selectbox if s.label == "Back end"][k]
+            backend.set_value("openai").run()
+            for _ in range(20):  # the stub's model list arrives on a background thread
+                models = [s for s in ok(at).selectbox if s.label == "Model"]
+                if len(models) > k and models[k].options[0] == "deepseek-reasoner":
+                    break
+                at.run()
+            models[k].set_value(model).run()
+        at = send(ok(at), "Explain streaming")
+        at.run()
+        record = ok(at).session_state["compare_record"]
+        assert [lane["model"] for lane in record.lanes] == ["deepseek-reasoner", "gpt-4o-mini"]
+        lanes = at.columns
+        thinking = [[e.label for e in lanes[k].expander] for k in range(2)]
+        assert len(thinking[0]) == 1 and thinking[0][0].startswith("Thought")
+        assert thinking[1] == []  # the plain model's lane shows no reasoning
+        captions = [c.value for c in at.caption if "finish" in c.value]
+        assert len(captions) == 2 and all("finish `stop`" in c for c in captions)
