@@ -145,3 +145,40 @@ def test_two_dialects_of_the_openai_stub_side_by_side_reasoning_in_its_lane_only
         assert thinking[1] == []  # the plain model's lane shows no reasoning
         captions = [c.value for c in at.caption if "finish" in c.value]
         assert len(captions) == 2 and all("finish `stop`" in c for c in captions)
+
+
+def test_follow_up_rename_export_and_delete_a_saved_compare(chat_env):
+    at = send(new_compare_app(), "/echo first")
+    at.run()
+    at = send(ok(at), "second")
+    record = at.session_state["compare_record"]
+    assert len(record.turns) == 2
+    lane_prompts = [p for p, _a in record.turns[1]]
+    assert len(set(lane_prompts)) == 3  # one follow-up prompt per lane, each on its own branch
+    at.text_input(key="compare-title").set_value("My compare").run()
+    at.button(key="compare-rename").click().run()
+    assert ok(at).session_state["compare_record"].title == "My compare"
+    assert at.sidebar.button(key=f"compare-{record.conversation_id}").label.startswith("My compare")
+    at.sidebar.text_input(key="compare_search").set_value("nothing like it").run()
+    assert not [b for b in ok(at).sidebar.button if b.key.startswith("compare-")]
+    at.sidebar.text_input(key="compare_search").set_value("").run()
+    at.button(key="compare-delete").click().run()
+    assert ok(at).session_state["compare_record"] is None
+    assert not [b for b in at.sidebar.button if b.key.startswith("compare-")]
+
+
+def test_a_lane_whose_endpoint_refuses_shows_its_error_and_the_other_answers(chat_env, monkeypatch):
+    from tests.support.servers import free_port
+
+    monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{free_port()}/v1")  # nobody there
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    at = ok(new_compare_app())
+    next(b for b in at.button if b.label == "Remove").click().run()
+    [s for s in ok(at).selectbox if s.label == "Back end"][1].set_value("openai").run()
+    model = next(t for t in ok(at).text_input if t.label == "Model")  # no list: typed
+    model.set_value("gpt-4o-mini").run()
+    at = send(ok(at), "/lorem 10")
+    at.run()
+    captions = [c.value for c in ok(at).caption if "finish" in c.value]
+    assert "finish `stop`" in captions[0] and "finish `error`" in captions[1]
+    assert len(at.error) == 1 and "127.0.0.1" in at.error[0].value
