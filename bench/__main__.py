@@ -1,6 +1,6 @@
 """``python -m bench [NAME ...] [--runs N] [--quick]``, NAME from ``BENCHMARKS`` below.
 
-With no names, runs all eight. Each prints its
+With no names, runs all nine. Each prints its
 table and rewrites its own section of docs/benchmarks.md.
 """
 
@@ -11,7 +11,9 @@ import time
 
 from bench.report import say
 
-BENCHMARKS = ("render", "gateway", "overhead", "memory", "redis", "versions", "app", "rerun")
+BENCHMARKS = (
+    "render", "gateway", "overhead", "memory", "redis", "versions", "app", "rerun", "compare",
+)  # fmt: skip
 
 
 def run_one(name: str, runs: int | None, quick: bool) -> None:
@@ -39,6 +41,10 @@ def run_one(name: str, runs: int | None, quick: bool) -> None:
         from bench import app_load
 
         app_load.run(app_load.QUICK_LEVELS if quick else app_load.LEVELS, runs=runs or 1)
+    elif name == "compare":
+        from bench import compare
+
+        compare.run(runs=runs or 1)
     elif name == "rerun":
         from bench import rerun_cost
 

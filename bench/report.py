@@ -13,7 +13,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "benchmarks.md"
-SECTIONS = ("render", "gateway", "overhead", "memory", "redis", "versions", "app", "rerun")
+SECTIONS = (
+    "render", "gateway", "overhead", "memory", "redis", "versions", "app", "rerun", "compare",
+)  # fmt: skip
 PACKAGES = (
     "streamlit",
     "fastapi",
