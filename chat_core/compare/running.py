@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from chat_core.backends.base import Backend
-from chat_core.chat.answering import start_answer
+from chat_core.chat.answering import start_answer, stored_params
 from chat_core.chat.live import LIVE_ANSWERS, LiveAnswer, LiveAnswers
 from chat_core.compare.lanes import LaneSpec, check_prompt
 from chat_core.errors import ValidationError
@@ -62,9 +62,16 @@ def start_compare(
     conv_id = store.create_conversation(owner).id
     asked = store.add_message(owner, conv_id, "user", prompt, parent_id=None)
     create_compare(store.db, owner, conv_id, [lane.to_dict() for lane in lanes], blind)
-    turn: Turn = []
-    for backend, lane_params in zip(backends, params, strict=True):
-        live = start_answer(
+    # Every lane's row first, then every run: the lanes start together, not one write apart.
+    rows = [
+        store.start_answer(
+            owner, conv_id, model=p.model, params=stored_params(p), parent_id=asked.id
+        ).id
+        for p in params
+    ]
+    add_turn(store.db, owner, conv_id, [(asked.id, row) for row in rows])
+    for backend, lane_params, row in zip(backends, params, rows, strict=True):
+        start_answer(
             backend,
             conversation,
             lane_params,
@@ -74,10 +81,8 @@ def start_compare(
             owner=owner,
             conversation_id=conv_id,
             registry=registry,
-            parent_id=asked.id,
+            stored_id=row,
         )
-        turn.append((asked.id, int(live.message_id)))  # type: ignore[call-overload]
-    add_turn(store.db, owner, conv_id, turn)
     return conv_id
 
 
@@ -102,12 +107,20 @@ def follow_up(
         build_conversation(prompt, lane_history(store, owner, record, k)) for k in range(len(lanes))
     ]
     turn: Turn = []
-    for k, (lane, backend) in enumerate(zip(lanes, backends, strict=True)):
-        last_answer = record.turns[-1][k][1]
-        asked = store.add_message(
-            owner, record.conversation_id, "user", prompt, parent_id=last_answer
+    for k, lane in enumerate(lanes):
+        conv_id, last_answer = record.conversation_id, record.turns[-1][k][1]
+        asked = store.add_message(owner, conv_id, "user", prompt, parent_id=last_answer)
+        row = store.start_answer(
+            owner,
+            conv_id,
+            model=lane.model,
+            params=stored_params(lane.params()),
+            parent_id=asked.id,
         )
-        live = start_answer(
+        turn.append((asked.id, row.id))
+    index = add_turn(store.db, owner, record.conversation_id, turn)
+    for k, (lane, backend) in enumerate(zip(lanes, backends, strict=True)):
+        start_answer(
             backend,
             conversations[k],
             lane.params(),
@@ -117,10 +130,9 @@ def follow_up(
             owner=owner,
             conversation_id=record.conversation_id,
             registry=registry,
-            parent_id=asked.id,
+            stored_id=turn[k][1],
         )
-        turn.append((asked.id, int(live.message_id)))  # type: ignore[call-overload]
-    return add_turn(store.db, owner, record.conversation_id, turn)
+    return index
 
 
 def lane_history(
