@@ -115,6 +115,21 @@ def test_bad_input_is_refused_with_the_field_named_and_nothing_is_stored(chat_en
     assert not [b for b in at.sidebar.button if (b.key or "").startswith("compare-")]
 
 
+def openai_lanes(at: AppTest, models: list[str]) -> AppTest:
+    """Two lanes on the OpenAI back end (the stub), with these models."""
+    next(b for b in at.button if b.label == "Remove").click().run()  # two lanes
+    for k, model in enumerate(models):
+        backend = [s for s in ok(at).selectbox if s.label == "Back end"][k]
+        backend.set_value("openai").run()
+        for _ in range(20):  # the stub's model list arrives on a background thread
+            selects = [s for s in ok(at).selectbox if s.label == "Model"]
+            if len(selects) > k and selects[k].options[0] == models[0]:
+                break
+            at.run()
+        selects[k].set_value(model).run()
+    return ok(at)
+
+
 def test_two_dialects_of_the_openai_stub_side_by_side_reasoning_in_its_lane_only(
     chat_env, monkeypatch
 ):
@@ -124,18 +139,8 @@ def test_two_dialects_of_the_openai_stub_side_by_side_reasoning_in_its_lane_only
     with serve_app(create_app(2000, models=["deepseek-reasoner", "gpt-4o-mini"])) as url:
         monkeypatch.setenv("OPENAI_BASE_URL", url + "/v1")
         monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
-        at = ok(new_compare_app())
-        next(b for b in at.button if b.label == "Remove").click().run()  # two lanes
-        for k, model in enumerate(["deepseek-reasoner", "gpt-4o-mini"]):
-            backend = [s for s in ok(at).selectbox if s.label == "Back end"][k]
-            backend.set_value("openai").run()
-            for _ in range(20):  # the stub's model list arrives on a background thread
-                models = [s for s in ok(at).selectbox if s.label == "Model"]
-                if len(models) > k and models[k].options[0] == "deepseek-reasoner":
-                    break
-                at.run()
-            models[k].set_value(model).run()
-        at = send(ok(at), "Explain streaming")
+        at = openai_lanes(ok(new_compare_app()), ["deepseek-reasoner", "gpt-4o-mini"])
+        at = send(at, "Explain streaming")
         at.run()
         record = ok(at).session_state["compare_record"]
         assert [lane["model"] for lane in record.lanes] == ["deepseek-reasoner", "gpt-4o-mini"]
@@ -182,3 +187,27 @@ def test_a_lane_whose_endpoint_refuses_shows_its_error_and_the_other_answers(cha
     captions = [c.value for c in ok(at).caption if "finish" in c.value]
     assert "finish `stop`" in captions[0] and "finish `error`" in captions[1]
     assert len(at.error) == 1 and "127.0.0.1" in at.error[0].value
+
+
+def test_the_visitor_budget_counts_every_lane(chat_env, monkeypatch):
+    from chat_core.openai_stub import create_app
+    from tests.support.servers import serve_app
+
+    with serve_app(create_app(2000, models=["gpt-4o-mini", "gpt-4o"])) as url:
+        monkeypatch.setenv("OPENAI_BASE_URL", url + "/v1")
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-owner")
+        monkeypatch.setenv("CHAT_VISITOR_BUDGET", "3/0")  # the owner pays: 3 requests an hour
+        at = openai_lanes(ok(new_compare_app()), ["gpt-4o-mini", "gpt-4o"])
+        at = send(at, "one")
+        at.run()
+        assert all("finish `stop`" in c.value for c in at.caption if "finish" in c.value)
+        at.button(key="new-compare").click().run()
+        at = send(ok(at), "two")  # a third request fits, a fourth does not: lane B alone fails
+        at.run()
+        captions = [c.value for c in ok(at).caption if "finish" in c.value]
+        assert "finish `stop`" in captions[0] and "finish `error`" in captions[1]
+        assert "hourly allowance" in at.error[0].value
+        at.button(key="new-compare").click().run()
+        at = send(ok(at), "three")  # over: refused before anything is stored or sent
+        assert "hourly allowance" in at.error[0].value
+        assert len(at.sidebar.button) == 3  # New compare and the two compares only
