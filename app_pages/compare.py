@@ -21,6 +21,7 @@ from app_pages.compare_saved import (
 from app_pages.compare_view import draw_lanes, stream_lanes
 from app_pages.identity import budget_refusal, budgeted, current_identity, keep_browser_token
 from app_pages.login import login_gate
+from app_pages.store_errors import store_trouble
 from chat_core import (
     BackendCache,
     ChatError,
@@ -112,13 +113,14 @@ owner = identity.owner
 prices = applicable_prices(st.session_state.get("prices", default_price_table()), base)
 follow_url()
 with st.sidebar:
-    saved_compares(store, owner)
+    with store_trouble("The saved compares are unavailable"):
+        saved_compares(store, owner)
     keep_browser_token()
 
 st.title("Compare")
-record = (
-    reload(store, owner, st.session_state.get(OPEN, "")) if st.session_state.get(OPEN) else None
-)
+record = None
+with store_trouble("This compare could not be read"):  # the database away: say so, go on
+    record = reload(store, owner, st.session_state[OPEN]) if st.session_state.get(OPEN) else None
 st.session_state["compare_record"] = record
 if error := st.session_state.pop("compare_error", None):
     st.error(error, icon=":material/block:")
@@ -141,7 +143,8 @@ else:
         if first_prompt is not None and len(record.turns) == 1:
             with st.chat_message("user"):
                 st.markdown(user_markdown(first_prompt.content))
-    slots = draw_lanes(store, owner, record, prices, hidden=hidden)
+    with store_trouble("The lanes could not be read"):
+        slots = draw_lanes(store, owner, record, prices, hidden=hidden)
     if not live and record.turns:
         if len(record.turns) - 1 not in record.verdicts:
             vote_row(store, owner, record)
@@ -154,7 +157,8 @@ placeholder = "Send to every lane" if record is None else "Follow up in every la
 if prompt := st.chat_input(placeholder, key="compare-prompt"):
     send(prompt, record, lanes, models, blind)
     st.rerun()
-show_leaderboard(store, owner)
+with store_trouble("The leaderboard is unavailable"):
+    show_leaderboard(store, owner)
 
 if slots:
     stream_lanes(slots, prices)
