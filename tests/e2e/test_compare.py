@@ -1,6 +1,7 @@
 """Compare in the browser, at desktop and phone widths: lanes at different speeds stream at
-once, a failing lane fails alone, Stop stops one lane, a reload comes back to the live lanes,
-a blind vote names them and fills the leaderboard, and Continue in Chat shows the versions."""
+once, a failing lane fails alone, Stop stops one lane, a reload and a second tab come back to
+the live lanes, a blind vote names them and fills the leaderboard, and Continue in Chat shows
+the versions."""
 
 from __future__ import annotations
 
@@ -79,6 +80,12 @@ def test_lanes_stream_at_once_fail_and_stop_alone_survive_a_reload_and_are_voted
     expect(page.locator(".st-key-stop-lane-2 button")).to_be_visible()
     expect(page.locator(".st-key-stop-lane-3 button")).to_be_visible()
     expect(health(page, 0)).to_contain_text("finish stop")
+
+    second = page.context.new_page()  # a second tab of this browser: the same live lanes
+    second.goto(page.url)
+    expect(second.locator(".st-key-stop-lane-3 button")).to_be_visible()
+    expect(second.locator(".st-key-lane-1").get_by_text("The model server failed")).to_be_visible()
+    second.close()
 
     page.locator(".st-key-stop-lane-2 button").click()  # Stop one lane: only it stops
     expect(health(page, 2)).to_contain_text("finish cancelled")
