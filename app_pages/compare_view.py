@@ -6,6 +6,8 @@ finished markdown block as in Chat; its health line is redrawn only when its wor
 change. Everything else (which run, what health, which best) is ``chat_core.compare``.
 """
 
+import logging
+import time
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -13,7 +15,6 @@ import streamlit as st
 
 from chat_core import (
     NEW_BLOCK,
-    ChatError,
     ChatStore,
     answer_blocks,
     reasoning_blocks,
@@ -50,6 +51,7 @@ class LaneSlot:
     elements: list = field(default_factory=list)  # [placeholder, text] of the answer's tail
     box: object | None = None  # the reasoning status box, once reasoning arrives
     thoughts: list = field(default_factory=list)
+    thought_from: float = 0.0  # when its reasoning began to show
     shown_health: str = ""
 
 
@@ -129,7 +131,9 @@ def _draw_answer(k: int, turn: LaneTurn, model: str, prices, marks: set[str]) ->
         else:
             return None
         if reasoning:
-            with st.expander(thinking_label(None), icon=":material/psychology:"):
+            seconds = turn.answer.metrics.get("thinking_s") if turn.answer else None
+            label = thinking_label(seconds if isinstance(seconds, int | float) else None)
+            with st.expander(label, icon=":material/psychology:"):
                 for piece in reasoning_blocks(reasoning):
                     st.markdown(piece)
         for piece in answer_blocks(text):
@@ -169,19 +173,23 @@ def stream_lanes(slots: list[LaneSlot], prices) -> None:
                 if frame.answer:
                     if slot.box is not None and not slot.elements:
                         slot.box.update(
-                            label=thinking_label(None), state="complete", expanded=False
+                            label=thinking_label(time.monotonic() - slot.thought_from),
+                            state="complete",
+                            expanded=False,
                         )
                     _add(slot, frame.answer, thinking=False)
                 if frame.finished and slot.turn.live.run.error is not None:
                     with slot.body:
                         st.error(slot.turn.live.run.error.message, icon=":material/error:")
-    except ChatError as exc:  # never a traceback on screen; the runs go on
-        st.error(f"The lanes could not be shown: {exc}", icon=":material/error:")
+    except Exception:  # never a traceback on screen; the runs go on, their text is kept
+        logging.getLogger(__name__).exception("the compare's lanes could not be shown")
+        st.error("The lanes could not be shown; reload the page.", icon=":material/error:")
 
 
 def _add(slot: LaneSlot, chunks, *, thinking: bool) -> None:
     """New chunks at the tail of the lane's answer (or reasoning): a new element per block."""
     if thinking and slot.box is None:
+        slot.thought_from = time.monotonic()
         slot.box = slot.thinking.status(thinking_label(None, streaming=True), expanded=True)
     elements = slot.thoughts if thinking else slot.elements
     holder = slot.box if thinking else slot.body

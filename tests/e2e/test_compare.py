@@ -112,3 +112,22 @@ def test_lanes_stream_at_once_fail_and_stop_alone_survive_a_reload_and_are_voted
     expect(page.get_by_placeholder("Ask anything")).to_be_visible()
     expect(page.get_by_text("1/4", exact=True)).to_be_visible()
     no_exception(page)
+
+
+def test_reasoning_streams_apart_in_its_own_lane_only(
+    page: Page, compare_server: Server, viewport: dict[str, int]
+) -> None:
+    page.goto(f"{compare_server.url}/compare")
+    prompt = page.get_by_placeholder("Send to every lane")
+    prompt.wait_for()
+    system_prompt(page, 1, "/think 4")  # lane B reasons first; A and C answer at once
+    prompt.fill("Hello there")
+    prompt.press("Enter")
+    thinking = lane(page, 1).get_by_text("Thinking...")
+    expect(thinking).to_be_visible()
+    expect(lane(page, 0).get_by_text("Thinking...")).to_have_count(0)
+    expect(lane(page, 1).get_by_text("Thought for")).to_be_visible()  # collapsed, apart
+    expect(health(page, 1)).to_contain_text("finish stop")
+    expect(lane(page, 0).get_by_text("Thought for")).to_have_count(0)
+    expect(lane(page, 2).get_by_text("Thought for")).to_have_count(0)
+    no_exception(page)
