@@ -211,3 +211,25 @@ def test_the_visitor_budget_counts_every_lane(chat_env, monkeypatch):
         at = send(ok(at), "three")  # over: refused before anything is stored or sent
         assert "hourly allowance" in at.error[0].value
         assert len(at.sidebar.button) == 3  # New compare and the two compares only
+
+
+def test_an_offline_lane_beside_a_remote_sse_lane_through_the_gateway(chat_env, monkeypatch):
+    from chat_core import OfflineBackend
+    from chat_core.gateway import GatewayConfig, create_app
+    from tests.support.servers import serve_app
+
+    gateway = create_app(backend=OfflineBackend(2000), config=GatewayConfig())
+    with serve_app(gateway) as url:
+        monkeypatch.setenv("CHAT_REMOTE_URL", url)
+        at = ok(new_compare_app())
+        next(b for b in at.button if b.label == "Remove").click().run()
+        [s for s in ok(at).selectbox if s.label == "Back end"][1].set_value("remote").run()
+        model = next(t for t in ok(at).text_input if t.label == "Model")  # no list: typed
+        model.set_value("offline-thinker").run()  # the gateway's offline model, that character
+        at = send(ok(at), "/lorem 30")
+        at.run()
+        record = ok(at).session_state["compare_record"]
+        assert [lane["backend"] for lane in record.lanes] == ["offline", "remote"]
+        captions = [c.value for c in at.caption if "finish" in c.value]
+        assert len(captions) == 2 and all("finish `stop`" in c for c in captions)
+        assert [len(at.columns[k].expander) for k in range(2)] == [0, 1]  # it thought first
