@@ -132,6 +132,8 @@ if record is None:
     blind = st.toggle("Blind: lanes named A, B, C, D until you vote", key="compare-blind")
 else:
     hidden = record.blind and not record.verdicts
+    if hidden:  # a price per model would name the model: no cost until the vote
+        prices = {}
     live = live_lanes(record)
     with st.container(horizontal=True, vertical_alignment="center"):
         compare_actions(store, owner, record)
