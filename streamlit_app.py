@@ -32,6 +32,8 @@ pages = [
     st.Page("app_pages/chat.py", title="Chat", icon=":material/chat:", default=True),
     st.Page("app_pages/compare.py", title="Compare", icon=":material/view_column:"),
     st.Page("app_pages/diagnostics.py", title="Diagnostics", icon=":material/monitoring:"),
+    # A share link's page: reached only through a link, never listed (``?t=`` holds the token).
+    st.Page("app_pages/shared.py", title="Shared chat", url_path="shared", visibility="hidden"),
 ]
 if anonymous_behind_login():  # CHAT_REQUIRE_LOGIN: only the chat page's Log in until then
     pages = pages[:1]

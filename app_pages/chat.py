@@ -22,12 +22,12 @@ from app_pages.live_answer import keep_prompt, prompt_input, stream_answer
 from app_pages.login import login_gate, login_notices, sidebar_account
 from app_pages.settings_panel import sidebar_settings
 from app_pages.store_errors import store_trouble
+from app_pages.stores import open_default_store
 from app_pages.workbench import sidebar_schema, with_variables
 from app_pages.workbench_presets import sidebar_presets
 from chat_core import (
     ChatError,
     ChatSession,
-    ChatStore,
     Settings,
     directive_list,
     load_settings,
@@ -36,20 +36,6 @@ from chat_core import (
 )
 
 HERE = Path(__file__).parent
-
-
-@st.cache_resource(on_release=ChatStore.close)  # a cleared cache closes the connections
-def get_store(db_url: str) -> ChatStore:
-    """One store per process and database: it is thread-safe and recovers crashed answers."""
-    return ChatStore(db_url)
-
-
-def open_default_store(base: Settings) -> ChatStore:
-    try:
-        return get_store(base.database_url)
-    except ChatError as exc:  # an unwritable or foreign file: chat on, without saving
-        st.warning(f"Chats are not saved: {exc}", icon=":material/database_off:")
-        return get_store("sqlite://")  # in memory
 
 
 def install_behaviour() -> None:

@@ -8,6 +8,7 @@ from functools import partial, wraps
 
 import streamlit as st
 
+from app_pages.share_menu import share_box, shared_links
 from chat_core import (
     SEARCH_FROM,
     ChatError,
@@ -93,6 +94,7 @@ def sidebar_chats(store: ChatStore, session: ChatSession) -> None:
         )
         if error := st.session_state.pop("import_error", None):
             st.error(error, icon=":material/block:")
+    shared_links(store, session.owner)
 
 
 def on_import(store: ChatStore, session: ChatSession) -> None:
@@ -165,6 +167,7 @@ def chat_actions(store: ChatStore, session: ChatSession, stored) -> None:
                     on_click=guarded(action),
                     kwargs={"expected": session.version},
                 )
+        share_box(store, session.owner, conversation_id)
 
 
 def sidebar_usage(session: ChatSession, settings: Settings) -> dict:

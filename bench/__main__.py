@@ -1,6 +1,6 @@
 """``python -m bench [NAME ...] [--runs N] [--quick]``, NAME from ``BENCHMARKS`` below.
 
-With no names, runs all nine. Each prints its
+With no names, runs all ten. Each prints its
 table and rewrites its own section of docs/benchmarks.md.
 """
 
@@ -12,8 +12,17 @@ import time
 from bench.report import say
 
 BENCHMARKS = (
-    "render", "gateway", "overhead", "memory", "redis", "versions", "app", "rerun", "compare",
-)  # fmt: skip
+    "render",
+    "gateway",
+    "overhead",
+    "memory",
+    "redis",
+    "versions",
+    "app",
+    "rerun",
+    "share",
+    "compare",
+)
 
 
 def run_one(name: str, runs: int | None, quick: bool) -> None:
@@ -49,6 +58,10 @@ def run_one(name: str, runs: int | None, quick: bool) -> None:
         from bench import rerun_cost
 
         rerun_cost.run()
+    elif name == "share":
+        from bench import share_links
+
+        share_links.run(runs=runs or (200 if quick else 2000))
     else:
         from bench import redis_runs
 

@@ -14,8 +14,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "benchmarks.md"
 SECTIONS = (
-    "render", "gateway", "overhead", "memory", "redis", "versions", "app", "rerun", "compare",
-)  # fmt: skip
+    "render",
+    "gateway",
+    "overhead",
+    "memory",
+    "redis",
+    "versions",
+    "app",
+    "rerun",
+    "share",
+    "compare",
+)
 PACKAGES = (
     "streamlit",
     "fastapi",
@@ -32,7 +41,7 @@ PACKAGES = (
 _HEADER = """# Benchmarks
 
 Written by `make bench` (`python -m bench`); each section is rewritten by its own
-benchmark (`python -m bench render|gateway|overhead|memory|redis|versions|app|rerun`),
+benchmark (`python -m bench render|gateway|overhead|memory|redis|versions|app|rerun|share|compare`),
 with the machine, versions and run count it was measured with. The goals are the project's
 speed goals. What each benchmark measures, and how, is in its module's docstring under `bench/`.
 """

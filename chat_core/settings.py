@@ -30,6 +30,7 @@ DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 DEFAULT_OFFLINE_MODEL = "offline-scripted"
 VisitorEndpoints = Literal["off", "public", "any"]
 VISITOR_ENDPOINT_CHOICES: tuple[VisitorEndpoints, ...] = ("off", "public", "any")
+SHARING_CHOICES = ("off", "on", "login")  # CHAT_SHARING
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ class Settings:
     first_byte_timeout_s: float = 30.0
     # The owner's prices for models the price table does not cover (local servers are free).
     prices: tuple[OwnerPrice, ...] = ()
+    sharing: str = "on"  # share links: off, on, or login (only logged-in users make them)
 
     def __post_init__(self) -> None:
         if self.backend not in BACKEND_CHOICES:
@@ -98,6 +100,8 @@ class Settings:
         wait = self.first_byte_timeout_s
         if isinstance(wait, bool) or not isinstance(wait, int | float) or not 1 <= wait <= 600:
             raise ConfigError("CHAT_FIRST_BYTE_TIMEOUT_S must be a number of seconds from 1 to 600")
+        if self.sharing not in SHARING_CHOICES:
+            raise ConfigError(f"CHAT_SHARING must be one of {', '.join(SHARING_CHOICES)}")
 
     def __repr__(self) -> str:
         shown = {
@@ -241,6 +245,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "shared_history": _flag,
     "require_login": _flag,
     "visitor_budget": parse_visitor_budget,
+    "sharing": lambda raw: SHARING_CHOICES[SHARING_CHOICES.index(raw.lower())],
 }
 
 

@@ -38,6 +38,7 @@ FIELD_NAMES: dict[str, str] = {
     "require_login": "CHAT_REQUIRE_LOGIN",
     "first_byte_timeout_s": "CHAT_FIRST_BYTE_TIMEOUT_S",
     "prices": "CHAT_PRICES",
+    "sharing": "CHAT_SHARING",
 }
 # Read by the gateway only (``GatewayConfig``), through the same precedence.
 GATEWAY_SETTING_NAMES: tuple[str, ...] = (

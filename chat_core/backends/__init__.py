@@ -97,7 +97,20 @@ def openai_backend(settings: Settings, *, max_retries: int | None = None) -> Ope
         api=settings.openai_api,
         timeout=timeout,
         max_retries=retries,
+        label=owner_server_label(settings, settings.openai_base_url),
     )
+
+
+OWN_SERVER = "the app's model server"
+
+
+def owner_server_label(settings: Settings, url: str | None) -> str | None:
+    """What messages call the owner's server: None (its host:port) where the owner is the
+    visitor (the app listens on loopback), else a label: a deployed app does not tell its
+    visitors where its model server is (docs/security.md). OpenAI's own is no secret."""
+    if not url or settings.visitor_policy == "any":
+        return None
+    return OWN_SERVER
 
 
 def check_url(url: str, setting: str) -> None:
@@ -134,7 +147,12 @@ def remote_backend(
         settings = replace(settings, gateway_token=visitor.gateway_token)
     if settings.remote_url:
         check_url(settings.remote_url, "CHAT_REMOTE_URL")
-    return RemoteBackend.from_settings(settings, on_wire=on_wire, timeout=timeout)
+    return RemoteBackend.from_settings(
+        settings,
+        on_wire=on_wire,
+        timeout=timeout,
+        label=owner_server_label(settings, settings.remote_url),
+    )
 
 
 def spends_owner_credentials(settings: Settings) -> bool:
@@ -148,11 +166,13 @@ def spends_owner_credentials(settings: Settings) -> bool:
 
 
 __all__ = [
+    "OWN_SERVER",
     "Backend",
     "OfflineBackend",
     "check_url",
     "make_backend",
     "openai_backend",
+    "owner_server_label",
     "remote_backend",
     "spends_owner_credentials",
 ]

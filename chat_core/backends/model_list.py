@@ -34,13 +34,18 @@ def fetch_model_list(backend: Backend) -> ModelList:
     if not isinstance(backend, OpenAIBackend):
         listed = backend.list_models()
         return ModelList(tuple(listed_chat_models(listed)) if listed else None)
-    at = where(backend.base_url)
+    at = backend.label or where(backend.base_url)
     try:
         listed = backend.fetch_models()
     except openai.NotFoundError:
         return ModelList(None, f"{at} has no model list (404): type the model's name.")
     except (openai.APIStatusError, openai.APIConnectionError) as exc:
-        return ModelList(None, error_event(exc, show_body=False, base_url=backend.base_url).message)
+        return ModelList(
+            None,
+            error_event(
+                exc, show_body=False, base_url=backend.base_url, label=backend.label
+            ).message,
+        )
     except Exception:  # a body that is not the list's JSON, in any of its ways
         return ModelList(None, f"{at}'s model list could not be read: type the model's name.")
     models = listed_chat_models(listed)

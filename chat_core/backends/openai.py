@@ -82,6 +82,7 @@ class OpenAIBackend:
         memory: ParamMemory = MEMORY,
         visitor: VisitorEndpoints | None = None,
         quiet_s: float | None = None,
+        label: str | None = None,
     ) -> None:
         if not api_key and not base_url:
             raise ConfigError(
@@ -112,7 +113,9 @@ class OpenAIBackend:
         auto: ApiName = "responses" if is_openai_endpoint(base_url) else "chat"
         self.api: ApiName = auto if api == "auto" else cast(ApiName, api)
         self._memory = memory
-        self._retries = Retries(max_retries, where(self.base_url))
+        # What messages call the server: its host:port, or a label that hides it from visitors.
+        self.label = label
+        self._retries = Retries(max_retries, label or where(self.base_url))
         self._sync: openai.OpenAI | None = None
         self._async: openai.AsyncOpenAI | None = None
 
@@ -284,6 +287,7 @@ class OpenAIBackend:
             show_body=self.visitor is None,
             base_url=self.base_url,
             first_byte_s=self.first_byte_s,
+            label=self.label,
         )
 
 
@@ -293,8 +297,11 @@ def _failed(
     show_body: bool = True,
     base_url: str | None = None,
     first_byte_s: float | None = None,
+    label: str | None = None,
 ) -> StreamError:
-    event = error_event(exc, show_body=show_body, base_url=base_url, first_byte_s=first_byte_s)
+    event = error_event(
+        exc, show_body=show_body, base_url=base_url, first_byte_s=first_byte_s, label=label
+    )
     level = logging.WARNING if event.code == "internal" else logging.INFO
     log.log(
         level,

@@ -57,9 +57,14 @@ def _causes(exc: BaseException) -> list[BaseException]:
     return chain
 
 
-def connect_failure(exc: BaseException, base_url: str | None) -> str | None:
-    """What a failed connection means, naming the server: refused, unknown host, TLS."""
-    at = where(base_url)
+def connect_failure(
+    exc: BaseException, base_url: str | None, label: str | None = None
+) -> str | None:
+    """What a failed connection means, naming the server: refused, unknown host, TLS.
+
+    ``label`` names the server in place of its address (a deployed app's own server).
+    """
+    at = label or where(base_url)
     for cause in _causes(exc):
         if isinstance(cause, ssl.SSLError) or "CERTIFICATE_VERIFY_FAILED" in str(cause):
             return (
@@ -67,11 +72,14 @@ def connect_failure(exc: BaseException, base_url: str | None) -> str | None:
                 "on that port (or use http://) and that its certificate is valid."
             )
         if isinstance(cause, socket.gaierror) or "Name or service not known" in str(cause):
+            host = f"of {label}" if label else host_name(base_url)
             return (
-                f"The host {host_name(base_url)} was not found: check the spelling of the "
+                f"The host {host} was not found: check the spelling of the "
                 "Base URL (and the network)."
             )
         if isinstance(cause, ConnectionRefusedError) or "Connection refused" in str(cause):
+            if label:
+                return f"{_lead(label)} refused the connection: is it running?"
             return f"{at} refused the connection: is the server running on {at}?"
     return None
 
@@ -82,19 +90,22 @@ def error_event(
     show_body: bool = True,
     base_url: str | None = None,
     first_byte_s: float | None = None,
+    label: str | None = None,
 ) -> StreamError:
     """Map an SDK or transport exception to a StreamError with a stable code.
 
     ``show_body=False`` (a visitor's endpoint) keeps the server's words out of the message;
-    ``base_url`` is named in the message (where to look), never with credentials.
+    ``base_url`` is named in the message (where to look), never with credentials, unless
+    ``label`` names the server instead (a deployed app does not tell visitors its address).
     """
-    at = where(base_url)
+    at = label or where(base_url)
+    lead = _lead(label) if label else at
     if (refused := refused_cause(exc)) is not None:
         return StreamError("connection", str(refused), False)
     if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
         return StreamError(
             "auth",
-            f"{at} rejected the API key ({exc.status_code}). Check OPENAI_API_KEY "
+            f"{lead} rejected the API key ({exc.status_code}). Check OPENAI_API_KEY "
             "or the key in the sidebar.",
             False,
         )
@@ -105,14 +116,14 @@ def error_event(
             )
         return StreamError(
             "rate_limit",
-            f"{at} is rate limiting requests (429). Wait a moment, then Retry to try again.",
+            f"{lead} is rate limiting requests (429). Wait a moment, then Retry to try again.",
             True,
         )
     if isinstance(exc, openai.APITimeoutError | httpx.TimeoutException):
         if any(isinstance(c, httpx.ConnectTimeout) for c in _causes(exc)):
             return StreamError(
                 "timeout",
-                f"{at} did not accept a connection: check the address and that the server "
+                f"{lead} did not accept a connection: check the address and that the server "
                 "is up, then Retry to try again.",
                 True,
             )
@@ -124,7 +135,7 @@ def error_event(
             True,
         )
     if isinstance(exc, openai.APIConnectionError | httpx.TransportError):
-        named = connect_failure(exc, base_url)
+        named = connect_failure(exc, base_url, label)
         if named is not None:
             return StreamError("connection", f"{named} Retry to try again.", True)
         return StreamError(
@@ -136,13 +147,14 @@ def error_event(
         if exc.status_code >= 500:
             return StreamError(
                 "server",
-                f"The model server at {at} failed ({exc.status_code}). Retry in a moment.",
+                f"{_lead(label) if label else f'The model server at {at}'} failed "
+                f"({exc.status_code}). Retry in a moment.",
                 True,
             )
         if exc.status_code == 408:
-            return StreamError("timeout", f"{at} timed out (408). Retry to try again.", True)
+            return StreamError("timeout", f"{lead} timed out (408). Retry to try again.", True)
         if exc.status_code == 404:
-            return _not_found(exc, base_url, show_body)
+            return _not_found(exc, base_url, show_body, label)
         detail = f": {api_message(exc)}" if show_body else "."
         return StreamError(
             "bad_request", f"The request was refused ({exc.status_code}){detail}", False
@@ -153,17 +165,25 @@ def error_event(
     return StreamError("internal", "Unexpected error while streaming; see the server log.", False)
 
 
-def _not_found(exc: openai.APIStatusError, base_url: str | None, show_body: bool) -> StreamError:
-    at = where(base_url)
+def _lead(label: str) -> str:
+    """A label at the start of a sentence."""
+    return label[:1].upper() + label[1:]
+
+
+def _not_found(
+    exc: openai.APIStatusError, base_url: str | None, show_body: bool, label: str | None
+) -> StreamError:
+    at = label or where(base_url)
+    lead = _lead(label) if label else at
     said = api_message(exc)
     if "model" in said.lower():  # Ollama: 'model "x" not found, try pulling it first'
         detail = f" ({said})" if show_body else ""
         return StreamError(
             "bad_request",
-            f"{at} does not serve that model{detail}: pick one it lists in the Model field.",
+            f"{lead} does not serve that model{detail}: pick one it lists in the Model field.",
             False,
         )
-    if lacks_v1(base_url):
+    if lacks_v1(base_url) and label is None:
         return StreamError(
             "bad_request",
             f"{at} answered 404 (not found): OpenAI-compatible servers usually end in /v1; "
@@ -171,5 +191,5 @@ def _not_found(exc: openai.APIStatusError, base_url: str | None, show_body: bool
             False,
         )
     return StreamError(
-        "bad_request", f"{at} answered 404 (not found): check the Base URL's path.", False
+        "bad_request", f"{lead} answered 404 (not found): check the Base URL's path.", False
     )

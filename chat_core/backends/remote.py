@@ -85,6 +85,7 @@ class RemoteBackend:
         on_wire: Callable[[WireRecord], None] | None = None,
         rng: random.Random | None = None,
         visitor: VisitorEndpoints | None = None,
+        label: str | None = None,
     ) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -101,6 +102,7 @@ class RemoteBackend:
         self.on_wire = on_wire
         self.rng = rng or random.Random()
         self.visitor = visitor
+        self.label = label  # names the server in messages in place of its host:port
         self._ssl: ssl.SSLContext | None = None
 
     @classmethod

@@ -45,6 +45,7 @@ class RemoteEndpoint(Protocol):
     max_reconnects: int
     max_backoff_s: float
     rng: random.Random
+    label: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,12 +263,15 @@ class RemoteSession:
         elif self.received:
             message = "The connection to the remote server was lost; the text so far is kept."
         elif timed_out:
-            at = where(self.endpoint.url)
-            message = (
-                f"No response from the remote server at {at}: check that it is up, "
-                "then Retry to try again."
-            )
+            at = self.endpoint.label or f"the remote server at {where(self.endpoint.url)}"
+            message = f"No response from {at}: check that it is up, then Retry to try again."
             return [StreamError("timeout", message, True), Done("error")]
+        elif self.last_reason == "connection refused" and self.endpoint.label:
+            label = self.endpoint.label
+            message = (
+                f"{label[:1].upper()}{label[1:]} refused the connection: is it running? "
+                "Retry to try again."
+            )
         elif self.last_reason == "connection refused":
             at = where(self.endpoint.url)
             message = (
@@ -276,8 +280,8 @@ class RemoteSession:
             )
         else:
             why = self.last_reason or "no answer"
+            at = self.endpoint.label or f"the remote server at {where(self.endpoint.url)}"
             message = (
-                f"Could not reach the remote server at {where(self.endpoint.url)} ({why}). "
-                "Check CHAT_REMOTE_URL, then Retry to try again."
+                f"Could not reach {at} ({why}). Check CHAT_REMOTE_URL, then Retry to try again."
             )
         return [StreamError("connection", message, True), Done("error")]

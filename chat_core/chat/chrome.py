@@ -78,6 +78,9 @@ def serving_host(backend: object) -> str | None:
     """The host a back end asks (None for the offline model), through wrappers like budgets."""
     inner = getattr(backend, "inner", backend)
     name = getattr(inner, "name", None)
+    label = getattr(inner, "label", None)
+    if isinstance(label, str) and label:  # a deployed app's own server: not its address
+        return label
     if name == "openai":
         return host_name(getattr(inner, "base_url", None))
     if name == "remote":

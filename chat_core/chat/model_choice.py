@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from chat_core.backends import OWN_SERVER
 from chat_core.backends.endpoints import where
 from chat_core.backends.model_list import ModelList
 from chat_core.backends.models import ModelPick, model_options, pick_model
@@ -46,7 +47,7 @@ def choose_model(settings: Settings, listing: ModelList | None) -> ModelChoice:
     # A deployed app's visitors never see where the owner's endpoint is (docs/security.md);
     # locally (visitor endpoints "any": the app listens on loopback) the owner is the visitor.
     owners = not settings.visitor.openai_base_url and settings.visitor_policy != "any"
-    at = "the app's model server" if owners and settings.openai_base_url else where(base_url)
+    at = OWN_SERVER if owners and settings.openai_base_url else where(base_url)
     served = list(listing.models) if listing is not None and listing.models else None
     # Azure's list names base models, not the deployments its requests name.
     trusted = None if is_azure_endpoint(base_url) else served

@@ -30,6 +30,7 @@ from chat_core.storage.records import (
     title_from_prompt,
 )
 from chat_core.storage.schema import conversations, messages
+from chat_core.storage.shares import revoke_in
 from chat_core.tree import (
     active_path,
     check_tree,
@@ -151,13 +152,15 @@ class Conversations(Branches):
             )
 
     def delete(self, owner: str, conversation_id: str) -> bool:
-        """Delete a conversation and its messages; False when the owner had no such one."""
+        """Delete a conversation and its messages, revoking its share links (in the same
+        transaction: no shared copy outlives the chat); False when the owner had no such one."""
         with self.db.write() as conn:
             try:
                 conv = self._conversation(conn, owner, conversation_id, lock=True)
             except NotFoundError:
                 return False
             conn.execute(delete(conversations).where(conversations.c.id == conv["id"]))
+            revoke_in(conn, conv["owner"], conv["id"], self._now())
         return True
 
     def reassign_owner(self, old_owner: str, new_owner: str) -> int:

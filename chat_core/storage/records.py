@@ -29,6 +29,7 @@ from chat_core.errors import LimitError, ValidationError
 from chat_core.messages import (
     MAX_MESSAGE_CHARS,
     MAX_MODEL_CHARS,
+    MAX_SYSTEM_CHARS,
     MAX_TOKENS_LIMIT,
     ROLES,
     ChatMessage,
@@ -52,7 +53,7 @@ AUTO_TITLE_CHARS = 48
 MAX_ANSWER_CHARS = MAX_TOKENS_LIMIT * 8  # an answer may be max_tokens long; ~4 chars a token, x2
 MAX_MESSAGES_PER_CONVERSATION = 5000  # every version of every message (a tree), not one path
 MAX_FIELD_KEYS = 64  # params / metrics: flat objects of JSON scalars
-MAX_FIELD_STRING_CHARS = 2000
+MAX_FIELD_STRING_CHARS = MAX_SYSTEM_CHARS  # an answer's params keep its system prompt whole
 _TIME_PATTERN = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 LEGACY_OWNER = "legacy"

@@ -181,8 +181,13 @@ class ChatPage:
                 const input = document.querySelector('[data-testid="stChatInputTextArea"]');
                 const done = [...document.querySelectorAll(assistant)]
                     .filter(m => !m.querySelector(streaming)).length;
+                // and the script run that ends an answer is over: it redraws the sidebar's
+                // menus (their keys name the chat's version), which closes an open one
+                const app = document.querySelector('[data-testid="stApp"]');
+                const state = app ? app.dataset.testScriptState : undefined;
+                const settled = state !== "running" && state !== "rerunRequested";
                 return input && !input.disabled && !document.querySelector(streaming)
-                    && (n === null || done >= n);
+                    && (n === null || done >= n) && settled;
             }""",
             arg=[STREAMING, _ASSISTANT, answers],
             timeout=WAIT_MS,

@@ -16,6 +16,7 @@ from chat_core.chat.live import (
     waiting_seconds,
 )
 from chat_core.chat.session import ChatSession
+from chat_core.messages import MAX_SYSTEM_CHARS
 from chat_core.runs import Run
 from chat_core.storage.store import ChatStore
 from tests.support.runs import iter_run
@@ -188,3 +189,14 @@ def test_the_caption_names_a_model_only_where_this_side_chooses_it():
     )
     remote = model_caption("remote", "gpt-4o-mini", "http://127.0.0.1:8000")
     assert "gpt-4o-mini" not in remote and "the server chooses the model" in remote
+
+
+def test_an_answer_to_a_long_system_prompt_is_stored_with_it(store):
+    # the system prompt may be MAX_SYSTEM_CHARS long; the answer's params keep it whole
+    system = "Be brief. " * (MAX_SYSTEM_CHARS // 10)
+    session = session_on(store)
+    session.submit("/echo fine", OfflineBackend(5000), GenerationParams(system=system))
+    assert drain(session).content == "fine"
+    answer = store.get_conversation(OWNER, session.conversation_id).messages[-1]
+    assert answer.content == "fine" and answer.status == "complete"
+    assert answer.params["system"] == system

@@ -37,6 +37,7 @@ ALLOWED: dict[str, set[str]] = {
     "openai_stub": {"foundations", "backends", "wire"},
     "diagnostics": {"foundations", "backends", "runs", "wire", "chat"},
     "workbench": {"foundations", "backends"},
+    "sharing": {"foundations", "storage"},
     "compare": {"foundations", "backends", "runs", "chat", "storage"},
 }
 PUBLIC_SURFACES = {
@@ -44,6 +45,7 @@ PUBLIC_SURFACES = {
     "chat_core.diagnostics",
     "chat_core.chat.login",
     "chat_core.workbench",
+    "chat_core.sharing",
     "chat_core.compare",
 }
 

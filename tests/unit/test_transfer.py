@@ -306,7 +306,7 @@ HOSTILE: list[tuple[str, bytes | str, type[Exception], str]] = [
     ),
     (
         "huge metric",
-        edited("messages.1.metrics", {"note": "n" * 5000}),
+        edited("messages.1.metrics", {"note": "n" * 9000}),
         LimitError,
         "messages[1].metrics.note",
     ),
