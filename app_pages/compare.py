@@ -22,10 +22,10 @@ from app_pages.compare_view import draw_lanes, stream_lanes
 from app_pages.identity import budget_refusal, budgeted, current_identity, keep_browser_token
 from app_pages.login import login_gate
 from app_pages.store_errors import store_trouble
+from app_pages.stores import open_default_store
 from chat_core import (
     BackendCache,
     ChatError,
-    ChatStore,
     Settings,
     applicable_prices,
     default_price_table,
@@ -44,12 +44,6 @@ from chat_core.compare import (
     start_compare,
     stop_all,
 )
-
-
-@st.cache_resource(on_release=ChatStore.close)
-def get_store(db_url: str) -> ChatStore:
-    """One store per process and database (the chat page keeps its own the same way)."""
-    return ChatStore(db_url)
 
 
 def lane_backends(base: Settings, lanes: list[LaneSpec], identity):
@@ -101,11 +95,7 @@ def continue_lane(record, lane: int) -> None:
 
 # -- the page, top to bottom -------------------------------------------------------------------
 base = with_listening_address(load_settings(), st.get_option("server.address"))
-try:
-    store = get_store(base.database_url)
-except ChatError as exc:
-    st.error(f"Compares need the chat database: {exc}", icon=":material/database_off:")
-    st.stop()
+store = open_default_store(base)  # the chat page's store: one per process and database
 identity = current_identity(base)
 if not login_gate(base, store, identity):
     st.stop()
