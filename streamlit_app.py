@@ -30,6 +30,7 @@ st.set_page_config(page_title="Streaming chat", page_icon="💬", layout="center
 
 pages = [
     st.Page("app_pages/chat.py", title="Chat", icon=":material/chat:", default=True),
+    st.Page("app_pages/compare.py", title="Compare", icon=":material/view_column:"),
     st.Page("app_pages/diagnostics.py", title="Diagnostics", icon=":material/monitoring:"),
     # A share link's page: reached only through a link, never listed (``?t=`` holds the token).
     st.Page("app_pages/shared.py", title="Shared chat", url_path="shared", visibility="hidden"),
@@ -37,6 +38,9 @@ pages = [
 if anonymous_behind_login():  # CHAT_REQUIRE_LOGIN: only the chat page's Log in until then
     pages = pages[:1]
 try:
-    st.navigation(pages).run()
+    current = st.navigation(pages)
+    if current.title == "Compare":  # lanes side by side need the whole width
+        st.set_page_config(layout="wide")
+    current.run()
 finally:  # also when the page ends with st.rerun()
     freeze_heap(len(sys.modules))

@@ -1,6 +1,6 @@
 """``python -m bench [NAME ...] [--runs N] [--quick]``, NAME from ``BENCHMARKS`` below.
 
-With no names, runs all nine. Each prints its
+With no names, runs all ten. Each prints its
 table and rewrites its own section of docs/benchmarks.md.
 """
 
@@ -21,6 +21,7 @@ BENCHMARKS = (
     "app",
     "rerun",
     "share",
+    "compare",
 )
 
 
@@ -49,6 +50,10 @@ def run_one(name: str, runs: int | None, quick: bool) -> None:
         from bench import app_load
 
         app_load.run(app_load.QUICK_LEVELS if quick else app_load.LEVELS, runs=runs or 1)
+    elif name == "compare":
+        from bench import compare
+
+        compare.run(runs=runs or 1)
     elif name == "rerun":
         from bench import rerun_cost
 

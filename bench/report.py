@@ -23,6 +23,7 @@ SECTIONS = (
     "app",
     "rerun",
     "share",
+    "compare",
 )
 PACKAGES = (
     "streamlit",
@@ -40,7 +41,7 @@ PACKAGES = (
 _HEADER = """# Benchmarks
 
 Written by `make bench` (`python -m bench`); each section is rewritten by its own
-benchmark (`python -m bench render|gateway|overhead|memory|redis|versions|app|rerun|share`),
+benchmark (`python -m bench render|gateway|overhead|memory|redis|versions|app|rerun|share|compare`),
 with the machine, versions and run count it was measured with. The goals are the project's
 speed goals. What each benchmark measures, and how, is in its module's docstring under `bench/`.
 """

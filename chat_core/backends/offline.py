@@ -23,6 +23,12 @@ from collections.abc import AsyncIterator, Iterator
 from chat_core.attachments.parts import describe, estimated_tokens
 from chat_core.backends.directives import Directives, parse_directives
 from chat_core.backends.json_output import example_instance
+from chat_core.backends.offline_models import (
+    OFFLINE_MODEL_NAMES,
+    offline_character,
+    retimed,
+    with_system_directives,
+)
 from chat_core.events import Done, ReasoningDelta, StreamError, StreamEvent, TextDelta, Usage
 from chat_core.messages import CONTINUE_PROMPT, Conversation, GenerationParams
 
@@ -197,7 +203,7 @@ class OfflineBackend:
         """Nothing is kept between streams."""
 
     def list_models(self) -> list[str]:
-        return ["offline-scripted"]
+        return list(OFFLINE_MODEL_NAMES)  # named characters: chat_core.backends.offline_models
 
     def _should_fail(self, key: int, times: int | None) -> bool:
         if times is None:
@@ -218,7 +224,12 @@ class OfflineBackend:
             and msgs[-2].role == "assistant"
         ):
             return self._continue_plan(conversation, params)
-        return self._plan(conversation, params, think_s=think_s)
+        character = offline_character(params.model)  # offline-fast, -slow, -thinker, -stutter
+        if character is not None and not think_s:
+            think_s = character.think_s
+        conversation = with_system_directives(conversation, params)
+        plan = self._plan(conversation, params, think_s=think_s)
+        return plan if character is None else retimed(plan, character)
 
     def _continue_plan(self, conversation: Conversation, params: GenerationParams) -> Plan:
         # Continue: the rest of the answer the original prompt would have had, from where the

@@ -46,12 +46,16 @@ def start_answer(
     parent_id: int | None = None,
     final_save_delays_s: tuple[float, ...] = FINAL_SAVE_DELAYS_S,
     unsaved: UnsavedAnswers = UNSAVED,
+    stored_id: int | None = None,
 ) -> LiveAnswer:
     """Start the run for an answer (going on from ``continued``), stored through ``store``
-    under the prompt ``parent_id`` (None: after the conversation's active leaf)."""
+    under the prompt ``parent_id`` (None: after the conversation's active leaf); ``stored_id``:
+    its ``streaming`` row, written already (Compare writes every lane's, then starts them)."""
     prefix = continued.content if continued else ""
     earlier_reasoning = continued.reasoning if continued else ""
-    message_id = _stored_answer_id(store, owner, conversation_id, continued, params, parent_id)
+    message_id = stored_id
+    if message_id is None:
+        message_id = _stored_answer_id(store, owner, conversation_id, continued, params, parent_id)
     run = start_run(lambda: backend.astream(conversation, params))
     log_stream_start("chat", run.id, backend=backend.name, prompt=conversation.prompt)
     earlier = continued.metrics if continued else None
@@ -115,16 +119,18 @@ def _stored_answer_id(
     if continued is not None and continued.message_id is not None:
         store.update_message(owner, continued.message_id, status="streaming")
         return continued.message_id
-    settings: dict[str, Any] = {
-        "temperature": params.temperature,
-        "max_tokens": params.max_tokens,
-    }
-    if params.system:
-        settings["system"] = params.system
     parent: int | Literal["leaf"] = "leaf" if parent_id is None else parent_id
     return store.start_answer(
-        owner, conversation_id, model=params.model, params=settings, parent_id=parent
+        owner, conversation_id, model=params.model, params=stored_params(params), parent_id=parent
     ).id
+
+
+def stored_params(params: GenerationParams) -> dict[str, Any]:
+    """What an answer's row keeps of its parameters."""
+    settings: dict[str, Any] = {"temperature": params.temperature, "max_tokens": params.max_tokens}
+    if params.system:
+        settings["system"] = params.system
+    return settings
 
 
 def finished_turn(live: LiveAnswer, metrics: StreamMetrics) -> ChatTurn:

@@ -15,6 +15,7 @@ when it starts (so parallel tabs cannot overrun it), its tokens when it ends.
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -28,6 +29,7 @@ from chat_core.metrics import estimate_tokens
 from chat_core.settings import VisitorBudget
 
 WINDOW = timedelta(hours=1)
+_ADMIT_LOCK = threading.Lock()  # one process's admissions, one at a time
 
 
 class UsageLedger(Protocol):
@@ -110,10 +112,13 @@ class BudgetedBackend:
         return self.inner.list_models()
 
     def _admit(self) -> StreamError | None:
-        verdict = self.check()
-        if not verdict.allowed:
-            return StreamError("rate_limit", verdict.message, retryable=False)
-        self.ledger.add_usage(self.person, requests=1, tokens=0, at=self._clock())
+        # Check and count as one step: Compare starts 2-4 lanes at once, each admitted on its
+        # own worker thread, and two checks before either count overran the last request.
+        with _ADMIT_LOCK:
+            verdict = self.check()
+            if not verdict.allowed:
+                return StreamError("rate_limit", verdict.message, retryable=False)
+            self.ledger.add_usage(self.person, requests=1, tokens=0, at=self._clock())
         return None
 
     def _record(self, conversation: Conversation, text: str, usage: Usage | None) -> None:

@@ -54,7 +54,7 @@ from chat_core.storage.records import (
     new_conversation_id,
 )
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 _TIME = String(27)  # 2025-01-31T12:00:00.000000Z: text, so every export shows the stored bytes
 _ID = String(MAX_CONVERSATION_ID_CHARS)
 _OWNER = String(MAX_OWNER_CHARS)
@@ -194,6 +194,48 @@ Index("attachments_by_message", attachments.c.message_id, attachments.c.position
 Index("attachments_by_conversation", attachments.c.conversation_id)
 
 
+# Compare (issue 21): a compare is a conversation whose prompts have one answer per lane.
+# Its row keeps the lanes' settings and, per turn, each lane's (prompt id, answer id);
+# deleting the conversation deletes both tables' rows through the cascade.
+compares = Table(
+    "compares",
+    metadata,
+    Column(
+        "conversation_id",
+        _ID,
+        ForeignKey("conversations.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("owner", _OWNER, nullable=False),
+    Column("lanes", Text, nullable=False),  # JSON: the lanes' settings (LaneSpec.to_dict)
+    Column("turns", Text, nullable=False, server_default="[]"),  # JSON: [[[prompt, answer]...]]
+    Column("blind", Integer, nullable=False, server_default="0"),
+    Column("created_at", _TIME, nullable=False),
+    Column("updated_at", _TIME, nullable=False),
+)
+Index("compares_by_owner", compares.c.owner, compares.c.updated_at)
+
+votes = Table(  # one verdict per compare turn, per owner
+    "votes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "conversation_id",
+        _ID,
+        ForeignKey("conversations.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("owner", _OWNER, nullable=False),
+    Column("turn", Integer, nullable=False),
+    Column("winner", String(8), nullable=False),  # a lane index, 'tie' or 'bad'
+    Column("lane_models", Text, nullable=False),  # JSON list: each lane's model when voted
+    Column("created_at", _TIME, nullable=False),
+    UniqueConstraint("conversation_id", "turn", name="votes_once_per_turn"),
+    sqlite_autoincrement=True,
+)
+Index("votes_by_owner", votes.c.owner)
+
+
 # MIGRATIONS[v] takes a database from v to v + 1 (v >= SCHEMA_VERSION when added); the same
 # step runs on every dialect, so write it with SQLAlchemy constructs, not dialect SQL.
 def _to_trees(conn: Connection) -> None:
@@ -234,6 +276,13 @@ def _add_shares(conn: Connection) -> None:
     shares.create(conn)
 
 
+def _add_compares(conn: Connection) -> None:
+    """v6 -> v7: the compare and vote tables only (self-contained, so it can be renumbered;
+    ``checkfirst``: a test that rewinds the version over a newer database keeps working)."""
+    compares.create(conn, checkfirst=True)
+    votes.create(conn, checkfirst=True)
+
+
 def _add_attachments(conn: Connection) -> None:
     """v5 -> v6: the attachments table only (self-contained, so it can be renumbered)."""
     attachments.create(conn, checkfirst=True)  # a test may have rewound only the version
@@ -243,6 +292,7 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     3: _to_trees,
     4: _add_shares,
     5: _add_attachments,
+    6: _add_compares,
 }
 
 

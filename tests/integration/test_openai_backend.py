@@ -24,6 +24,7 @@ from chat_core import (
     answer_text,
     build_conversation,
 )
+from chat_core.backends.offline_models import OFFLINE_MODEL_NAMES
 from chat_core.backends.openai import OpenAIBackend
 from chat_core.openai_stub import create_app
 from tests.support.servers import PYTHON, run_server, serve_app
@@ -222,7 +223,7 @@ def test_early_close_async_closes_the_upstream_connection(stub_url: str) -> None
 
 
 def test_list_models(stub_url: str) -> None:
-    assert make_backend(stub_url).list_models() == ["offline-scripted"]
+    assert make_backend(stub_url).list_models() == list(OFFLINE_MODEL_NAMES)
 
 
 def test_python_m_openai_stub_answers_a_real_sdk_request(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from chat_core import GenerationParams, OfflineBackend, answer_text, build_conversation
+from chat_core.backends.offline_models import OFFLINE_MODEL_NAMES
 from chat_core.messages import MAX_TOKENS_LIMIT
 from chat_core.openai_stub import create_app
 from chat_core.openai_stub.app import MAX_BODY_BYTES
@@ -307,7 +308,7 @@ def test_stats_reset(client: httpx.Client) -> None:
 def test_models_health_and_unknown_paths(client: httpx.Client) -> None:
     models = client.get("/v1/models").json()
     assert models["object"] == "list"
-    assert [m["id"] for m in models["data"]] == ["offline-scripted"]
+    assert [m["id"] for m in models["data"]] == list(OFFLINE_MODEL_NAMES)  # named characters
     assert models["data"][0]["object"] == "model"
     assert client.get("/healthz").json() == {"status": "ok"}
     r = client.get("/v1/nothing")

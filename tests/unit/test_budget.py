@@ -221,3 +221,21 @@ def test_a_real_back_end_passes_through_unchanged(store):
     plain = collect(OfflineBackend(5000), "/echo same words")
     budgeted = collect(backend, "/echo same words")
     assert budgeted == plain and backend.name == "offline"
+
+
+def test_answers_started_at_once_never_overrun_the_last_request(store):
+    """Compare starts its lanes together: each admission is checked and counted as one step."""
+    inner = CountingBackend()
+    budget = VisitorBudget(3, 0)
+    lanes = [BudgetedBackend(inner, store, PERSON, budget, clock=lambda: NOW) for _ in range(4)]
+
+    async def run_all():
+        async def one(backend):
+            return [e async for e in backend.astream(build_conversation("hi", []), PARAMS)]
+
+        return await asyncio.gather(*(one(b) for b in lanes))
+
+    results = asyncio.run(run_all())
+    refused = [r for r in results if isinstance(r[0], StreamError)]
+    assert inner.calls == 3 and len(refused) == 1
+    assert store.usage_since(PERSON, NOW - timedelta(hours=1))[0] == 3

@@ -39,6 +39,7 @@ ALLOWED: dict[str, set[str]] = {
     "diagnostics": {"foundations", "backends", "runs", "wire", "chat"},
     "workbench": {"foundations", "backends"},
     "sharing": {"foundations", "storage"},
+    "compare": {"foundations", "backends", "runs", "chat", "storage"},
 }
 PUBLIC_SURFACES = {
     "chat_core",
@@ -47,6 +48,7 @@ PUBLIC_SURFACES = {
     "chat_core.workbench",
     "chat_core.attachments",
     "chat_core.sharing",
+    "chat_core.compare",
 }
 
 

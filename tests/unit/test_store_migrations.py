@@ -324,3 +324,25 @@ def test_a_v4_database_gains_the_share_table(store_url: str) -> None:
         with again.db.write() as conn:
             assert sa_inspect(conn).has_table("shares")
             assert conn.execute(select(shares)).fetchall() == []
+
+
+# -- compares: the compare and vote tables (issue 21) ----------------------------------------
+
+
+def test_a_database_before_compares_gains_their_tables(store_url: str) -> None:
+    from sqlalchemy import inspect as sa_inspect
+    from sqlalchemy import select
+
+    from chat_core.storage.schema import MIGRATIONS, _add_compares, compares, votes
+
+    before = next(v for v, step in MIGRATIONS.items() if step is _add_compares)
+    with ChatStore(store_url) as store, store.db.write() as conn:
+        votes.drop(conn)
+        compares.drop(conn)
+        conn.execute(schema_version.delete())
+        conn.execute(insert(schema_version).values(version=before))
+    with ChatStore(store_url) as again:
+        assert again.migrated_from == before
+        with again.db.write() as conn:
+            assert sa_inspect(conn).has_table("compares") and sa_inspect(conn).has_table("votes")
+            assert conn.execute(select(compares)).fetchall() == []

@@ -1,0 +1,43 @@
+"""The compare benchmark's baseline: 4 columns, each a plain ``st.write_stream`` of its run.
+
+The four runs start at once on the background loop (as Compare's do); a plain page can
+only draw them one after another, since ``st.write_stream`` blocks: column 2 catches up
+in one burst when column 1 ends. Raw text, one write per chunk. Run by
+``python -m bench compare``, never by users.
+"""
+
+from collections.abc import Iterator
+
+import streamlit as st
+
+from chat_core import (
+    GenerationParams,
+    OfflineBackend,
+    Run,
+    TextDelta,
+    build_conversation,
+    load_settings,
+    start_run,
+)
+
+LANES = 4
+backend = OfflineBackend(tokens_per_second=load_settings().offline_tps)
+st.set_page_config(layout="wide")
+
+
+def texts(run: Run) -> Iterator[str]:
+    seq = 0
+    while not (run.finished and seq >= run.last_seq):
+        batch = run.read(seq, 0.1)
+        seq += len(batch)
+        yield from (e.text for e in batch if isinstance(e, TextDelta))
+
+
+if prompt := st.chat_input("Send to every lane"):
+    conversation = build_conversation(prompt, [])
+    runs = [
+        start_run(lambda: backend.astream(conversation, GenerationParams())) for _ in range(LANES)
+    ]
+    for k, column in enumerate(st.columns(LANES)):
+        with column, st.container(key=f"lane-{k}"):
+            st.write_stream(texts(runs[k]))
