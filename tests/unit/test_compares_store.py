@@ -97,7 +97,8 @@ def test_one_lane_fails_alone_and_stop_touches_only_its_lane(store: ChatStore) -
 def test_follow_ups_go_after_each_lanes_own_answer(store: ChatStore) -> None:
     registry = LiveAnswers()
     lanes = [LaneSpec(model="offline-fast"), LaneSpec(model="offline-slow", max_tokens=3)]
-    conv = start_compare(store, OWNER, "Hello there", lanes, backends(2), registry=registry)
+    # at 40 tok/s the fast lane's scripted answer takes a while: still streaming just below
+    conv = start_compare(store, OWNER, "Hello there", lanes, backends(2, 40.0), registry=registry)
     record = reload(store, OWNER, conv)
     assert record is not None
     with pytest.raises(ValidationError) as busy:  # not while a lane streams
