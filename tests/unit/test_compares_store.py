@@ -72,12 +72,12 @@ def test_a_compare_is_a_conversation_whose_prompt_has_one_answer_per_lane(
 
 def test_one_lane_fails_alone_and_stop_touches_only_its_lane(store: ChatStore) -> None:
     registry = LiveAnswers()
-    lanes = [
-        LaneSpec(model="offline-fast", system="/error server after 5"),
-        LaneSpec(model="offline-slow"),
+    lanes = [  # at 40 tok/s: lane 0 fails after 20 tokens (1.25 s), the others take 10 s
+        LaneSpec(model="offline-slow", system="/error server after 20"),
+        LaneSpec(model="offline-scripted"),
         LaneSpec(model="offline-scripted"),
     ]
-    conv = start_compare(store, OWNER, "/lorem 200", lanes, backends(3, 40.0), registry=registry)
+    conv = start_compare(store, OWNER, "/lorem 400", lanes, backends(3, 40.0), registry=registry)
     record = reload(store, OWNER, conv)
     assert record is not None and len(live_lanes(record, registry)) == 3
     assert stop_lane(record, 1, registry)
@@ -97,7 +97,8 @@ def test_one_lane_fails_alone_and_stop_touches_only_its_lane(store: ChatStore) -
 def test_follow_ups_go_after_each_lanes_own_answer(store: ChatStore) -> None:
     registry = LiveAnswers()
     lanes = [LaneSpec(model="offline-fast"), LaneSpec(model="offline-slow", max_tokens=3)]
-    conv = start_compare(store, OWNER, "Hello there", lanes, backends(2), registry=registry)
+    # at 40 tok/s the fast lane's scripted answer takes a while: still streaming just below
+    conv = start_compare(store, OWNER, "Hello there", lanes, backends(2, 40.0), registry=registry)
     record = reload(store, OWNER, conv)
     assert record is not None
     with pytest.raises(ValidationError) as busy:  # not while a lane streams
