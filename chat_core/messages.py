@@ -12,7 +12,9 @@ from typing import Any, Literal, cast
 
 from chat_core.errors import LimitError, ValidationError
 
-Role = Literal["system", "user", "assistant"]
+Role = Literal["system", "user", "assistant", "tool"]
+# The roles a wire client may send in ``history``; ``tool`` messages come from this app's
+# own tool loop (``chat_core.tools``), with the call they answer.
 ROLES: tuple[Role, ...] = ("system", "user", "assistant")
 
 MAX_MESSAGE_CHARS = 32_000
@@ -22,6 +24,7 @@ MAX_SYSTEM_CHARS = 8_000
 MAX_MODEL_CHARS = 200
 MAX_TOKENS_LIMIT = 32_768
 MAX_SCHEMA_CHARS = 8_000
+MAX_TOOLS_CHARS = 32_000  # the tool definitions of one request, as JSON text
 REASONING_EFFORTS = ("low", "medium", "high")
 # The prompt behind Continue: a real model gets it as is; the offline model recognises it
 # and goes on with the answer it had planned (``chat_core.backends.offline``).
@@ -29,14 +32,45 @@ CONTINUE_PROMPT = "Continue exactly where your last answer stopped. Do not repea
 
 
 @dataclass(frozen=True, slots=True)
+class ToolCall:
+    """A finished tool call of an answer: its id, the tool's name, the arguments' JSON text."""
+
+    id: str
+    name: str
+    arguments: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """The Chat Completions shape of this call (an assistant message's ``tool_calls``)."""
+        return {
+            "id": self.id,
+            "type": "function",
+            "function": {"name": self.name, "arguments": self.arguments},
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class ChatMessage:
-    """One message: a role and its text."""
+    """One message: a role and its text.
+
+    An assistant message may carry the ``tool_calls`` it made; a ``tool`` message is
+    the result of one call, named by ``tool_call_id``.
+    """
 
     role: Role
     content: str
+    tool_calls: tuple[ToolCall, ...] = ()
+    tool_call_id: str | None = None
 
-    def to_dict(self) -> dict[str, str]:
-        """The OpenAI-style dict of this message."""
+    def to_dict(self) -> dict[str, Any]:
+        """The OpenAI-style (Chat Completions) dict of this message."""
+        if self.role == "tool":
+            return {"role": "tool", "tool_call_id": self.tool_call_id, "content": self.content}
+        if self.tool_calls:
+            return {
+                "role": self.role,
+                "content": self.content or None,  # the API takes null beside tool calls
+                "tool_calls": [c.to_dict() for c in self.tool_calls],
+            }
         return {"role": self.role, "content": self.content}
 
 
@@ -51,6 +85,8 @@ class GenerationParams:
     reasoning_effort: str | None = None  # None: the provider's default; else REASONING_EFFORTS
     # Structured output: a JSON schema (as JSON text) the answer must match (chat_core.workbench).
     response_schema: str | None = None
+    # Tools the model may call: a JSON list of definitions (chat_core.tools checks them).
+    tools: str | None = None
 
     def __post_init__(self) -> None:
         if self.model is not None and not (0 < len(self.model) <= MAX_MODEL_CHARS):
@@ -69,6 +105,8 @@ class GenerationParams:
             raise LimitError("system", f"system prompt is over {MAX_SYSTEM_CHARS} characters")
         if self.response_schema is not None and len(self.response_schema) > MAX_SCHEMA_CHARS:
             raise LimitError("response_schema", f"schema is over {MAX_SCHEMA_CHARS} characters")
+        if self.tools is not None and len(self.tools) > MAX_TOOLS_CHARS:
+            raise LimitError("tools", f"tool definitions are over {MAX_TOOLS_CHARS} characters")
         if self.reasoning_effort is not None and self.reasoning_effort not in REASONING_EFFORTS:
             raise ValidationError(
                 "reasoning_effort",
@@ -78,14 +116,15 @@ class GenerationParams:
 
 @dataclass(frozen=True, slots=True)
 class Conversation:
-    """The messages sent to a model, oldest first; the last one is the user's prompt."""
+    """The messages sent to a model, oldest first; the last one is the user's prompt
+    (or, in a tool loop, the result of the model's last tool call)."""
 
     messages: tuple[ChatMessage, ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
         if not self.messages:
             raise ValidationError("message", "the conversation is empty")
-        if self.messages[-1].role != "user":
+        if self.messages[-1].role not in ("user", "tool"):
             raise ValidationError("message", "the last message must be the user's")
         if len(self.messages) - 1 > MAX_HISTORY_ITEMS:
             raise LimitError("history", f"history has more than {MAX_HISTORY_ITEMS} items")
@@ -98,9 +137,9 @@ class Conversation:
         """The text of the last user message."""
         return self.messages[-1].content
 
-    def to_openai(self, system: str | None = None) -> list[dict[str, str]]:
+    def to_openai(self, system: str | None = None) -> list[dict[str, Any]]:
         """OpenAI-style message dicts, with an optional system prompt first."""
-        out = [{"role": "system", "content": system}] if system else []
+        out: list[dict[str, Any]] = [{"role": "system", "content": system}] if system else []
         out.extend(m.to_dict() for m in self.messages)
         return out
 

@@ -28,21 +28,23 @@ FOUNDATIONS = {
 ALLOWED: dict[str, set[str]] = {
     "foundations": set(),
     "wire": {"events", "errors"},
-    "backends": {"foundations", "wire"},
+    "tools": {"foundations"},
+    "backends": {"foundations", "wire", "tools"},
     "runs": {"foundations", "backends"},
     # Titles skip the offline model's directive lines: the grammar is pure, no back end.
     "storage": {"foundations", "chat_core.backends.directives"},
-    "chat": {"foundations", "backends", "runs", "wire", "storage"},
-    "gateway": {"foundations", "backends", "runs", "wire"},
-    "openai_stub": {"foundations", "backends", "wire"},
+    "chat": {"foundations", "backends", "runs", "wire", "storage", "tools"},
+    "gateway": {"foundations", "backends", "runs", "wire", "tools"},
+    "openai_stub": {"foundations", "backends", "wire", "tools"},
     "diagnostics": {"foundations", "backends", "runs", "wire", "chat"},
-    "workbench": {"foundations", "backends"},
+    "workbench": {"foundations", "backends", "tools"},
 }
 PUBLIC_SURFACES = {
     "chat_core",
     "chat_core.diagnostics",
     "chat_core.chat.login",
     "chat_core.workbench",
+    "chat_core.tools",
 }
 
 

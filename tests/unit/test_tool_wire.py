@@ -1,0 +1,59 @@
+"""ToolCallDelta on wire v1 (``{"tool_call": {...}}``) and in the run stores' codec."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from chat_core.errors import BackendError
+from chat_core.events import ToolCallDelta
+from chat_core.runs.codec import dump_event, load_event
+from chat_core.wire import SSEMessage, SSEParser, decode_data, encode_event, payload_json
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        ToolCallDelta(0, "call_1", "get_weather", ""),
+        ToolCallDelta(1, "", "", '{"city": "P\u2028aris"}'),
+        ToolCallDelta(0, "call_2", "f", "{}"),
+    ],
+)
+def test_round_trip_over_the_wire_split_at_every_byte(event: ToolCallDelta) -> None:
+    raw = encode_event("s1", 3, event)
+    assert raw.isascii()
+    for cut in range(len(raw) + 1):
+        parser = SSEParser()
+        items = parser.feed(raw[:cut]) + parser.feed(raw[cut:])
+        [message] = items
+        assert isinstance(message, SSEMessage)
+        assert decode_data(message.data) == event
+
+
+def test_first_piece_names_the_call_later_pieces_only_grow_it() -> None:
+    assert json.loads(payload_json(ToolCallDelta(0, "c", "f", ""))) == {
+        "tool_call": {"index": 0, "id": "c", "name": "f"}
+    }
+    assert json.loads(payload_json(ToolCallDelta(0, arguments="{"))) == {
+        "tool_call": {"index": 0, "arguments": "{"}
+    }
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        '{"tool_call": "x"}',
+        '{"tool_call": {"index": -1}}',
+        '{"tool_call": {"index": true}}',
+        '{"tool_call": {"index": 0, "arguments": 3}}',
+    ],
+)
+def test_malformed_tool_calls_are_server_errors(data: str) -> None:
+    with pytest.raises(BackendError):
+        decode_data(data)
+
+
+def test_codec_keeps_every_field() -> None:
+    event = ToolCallDelta(2, "call_9", "search_web", '{"query": "x"}')
+    assert load_event(dump_event(event)) == event
