@@ -31,6 +31,7 @@ from chat_core.backends.json_output import (
     responses_text_format,
 )
 from chat_core.messages import Conversation, GenerationParams
+from chat_core.tools.definitions import chat_tools, parse_tools, responses_tools
 
 OPENAI_HOST = "api.openai.com"
 _AZURE_SUFFIXES = (".openai.azure.com", ".cognitiveservices.azure.com", ".services.ai.azure.com")
@@ -169,6 +170,8 @@ def chat_request(
         request["reasoning_effort"] = params.reasoning_effort
     if schema is not None:
         request["response_format"] = chat_response_format(schema)
+    if specs := parse_tools(params.tools):
+        request["tools"] = chat_tools(specs)
     for name in style.dropped:
         request.pop(name, None)
     return request
@@ -198,7 +201,7 @@ def responses_request(
     """The keyword arguments of ``responses.create`` for one streamed answer."""
     request: dict[str, Any] = {
         "model": model,
-        "input": [m.to_dict() for m in conversation.messages],
+        "input": responses_input(conversation),
         "max_output_tokens": params.max_tokens,
         "stream": True,
         "store": False,  # the conversation lives here, not on the provider's side
@@ -208,6 +211,8 @@ def responses_request(
         request["instructions"] = system
     if schema is not None:
         request["text"] = responses_text_format(schema)
+    if specs := parse_tools(params.tools):
+        request["tools"] = responses_tools(specs)
     if style.send_temperature:
         request["temperature"] = params.temperature
     reasoning: dict[str, str] = {}
@@ -224,3 +229,25 @@ def responses_request(
     if reasoning and "reasoning" not in style.dropped:
         request["reasoning"] = reasoning
     return request
+
+
+def responses_input(conversation: Conversation) -> list[dict[str, Any]]:
+    """The Responses API ``input`` items: messages, and a tool loop's calls and outputs.
+
+    An assistant's tool calls are ``function_call`` items after its text, a tool result a
+    ``function_call_output`` item with the call's ``call_id`` (the function calling guide).
+    """
+    items: list[dict[str, Any]] = []
+    for m in conversation.messages:
+        if m.role == "tool":
+            items.append(
+                {"type": "function_call_output", "call_id": m.tool_call_id, "output": m.content}
+            )
+            continue
+        if m.content or not m.tool_calls:
+            items.append({"role": m.role, "content": m.content})
+        items.extend(
+            {"type": "function_call", "call_id": c.id, "name": c.name, "arguments": c.arguments}
+            for c in m.tool_calls
+        )
+    return items
