@@ -25,6 +25,8 @@ MAX_MODEL_CHARS = 200
 MAX_TOKENS_LIMIT = 32_768
 MAX_SCHEMA_CHARS = 8_000
 MAX_TOOLS_CHARS = 32_000  # the tool definitions of one request, as JSON text
+_HISTORY_KEYS = {"role", "content", "tool_calls", "tool_call_id"}
+_CALL_KEYS = ("id", "name", "arguments")
 REASONING_EFFORTS = ("low", "medium", "high")
 # The prompt behind Continue: a real model gets it as is; the offline model recognises it
 # and goes on with the answer it had planned (``chat_core.backends.offline``).
@@ -72,6 +74,17 @@ class ChatMessage:
                 "tool_calls": [c.to_dict() for c in self.tool_calls],
             }
         return {"role": self.role, "content": self.content}
+
+    def to_wire(self) -> dict[str, Any]:
+        """This message as a wire v1 ``history`` item (``parse_history`` reads it back)."""
+        item: dict[str, Any] = {"role": self.role, "content": self.content}
+        if self.tool_calls:
+            item["tool_calls"] = [
+                {"id": c.id, "name": c.name, "arguments": c.arguments} for c in self.tool_calls
+            ]
+        if self.tool_call_id is not None:
+            item["tool_call_id"] = self.tool_call_id
+        return item
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,8 +168,44 @@ def validate_message(role: object, content: object, *, field_name: str) -> ChatM
     return ChatMessage(role, content)
 
 
+def _wire_calls(raw: object, field_name: str) -> tuple[ToolCall, ...]:
+    if not isinstance(raw, list) or not raw:
+        raise ValidationError(field_name, "tool_calls must be a non-empty list")
+    calls = []
+    for j, call in enumerate(raw):
+        values = [call.get(k) if isinstance(call, Mapping) else None for k in _CALL_KEYS]
+        if not all(isinstance(v, str) for v in values):
+            raise ValidationError(f"{field_name}[{j}]", "a tool call needs id, name, arguments")
+        calls.append(ToolCall(*cast(list[str], values)))
+    return tuple(calls)
+
+
+def _history_item(item: Mapping[str, Any], field_name: str) -> ChatMessage:
+    role = item.get("role")
+    if role == "tool":  # a tool loop's result: it names the call it answers
+        call_id = item.get("tool_call_id")
+        if not isinstance(call_id, str) or not call_id:
+            raise ValidationError(f"{field_name}.tool_call_id", "a tool message needs tool_call_id")
+        content = item.get("content")
+        if not isinstance(content, str):
+            raise ValidationError(f"{field_name}.content", "content must be a string")
+        if len(content) > MAX_MESSAGE_CHARS:
+            raise LimitError(
+                f"{field_name}.content", f"content is over {MAX_MESSAGE_CHARS} characters"
+            )
+        return ChatMessage("tool", content, tool_call_id=call_id)
+    message = validate_message(role, item.get("content"), field_name=field_name)
+    if "tool_calls" in item:
+        if role != "assistant":
+            raise ValidationError(f"{field_name}.tool_calls", "only an assistant makes tool calls")
+        calls = _wire_calls(item["tool_calls"], f"{field_name}.tool_calls")
+        return ChatMessage("assistant", message.content, calls)
+    return message
+
+
 def parse_history(items: object) -> list[ChatMessage]:
-    """Validate a history list of ``{"role", "content"}`` mappings (as sent on the wire)."""
+    """Validate a history list of ``{"role", "content"}`` mappings (as sent on the wire);
+    an assistant item may carry ``tool_calls`` and a ``tool`` item its ``tool_call_id``."""
     if not isinstance(items, Sequence) or isinstance(items, str | bytes):
         raise ValidationError("history", "history must be a list of {role, content} objects")
     if len(items) > MAX_HISTORY_ITEMS:
@@ -164,21 +213,26 @@ def parse_history(items: object) -> list[ChatMessage]:
     out: list[ChatMessage] = []
     for i, item in enumerate(items):
         if isinstance(item, ChatMessage):
-            out.append(validate_message(item.role, item.content, field_name=f"history[{i}]"))
+            out.append(_history_item(item.to_wire(), f"history[{i}]"))
             continue
         if not isinstance(item, Mapping):
             raise ValidationError(f"history[{i}]", "each history item must be an object")
-        extra = set(cast(Mapping[str, Any], item)) - {"role", "content"}
+        extra = set(cast(Mapping[str, Any], item)) - _HISTORY_KEYS
         if extra:
             raise ValidationError(f"history[{i}]", f"unknown key {sorted(extra)[0]!r}")
-        out.append(
-            validate_message(item.get("role"), item.get("content"), field_name=f"history[{i}]")
-        )
+        out.append(_history_item(cast(Mapping[str, Any], item), f"history[{i}]"))
     return out
 
 
 def build_conversation(message: object, history: Iterable[object] | object = ()) -> Conversation:
-    """Validate a prompt and its history into a Conversation."""
+    """Validate a prompt and its history into a Conversation.
+
+    ``message`` may be None when the history ends with tool results: the model goes on
+    from them (the tool loop's next step)."""
+    if message is None and isinstance(history, Sequence) and not isinstance(history, str | bytes):
+        past = parse_history(history)
+        if past and past[-1].role == "tool":
+            return Conversation(tuple(past))
     if not isinstance(message, str):
         raise ValidationError("message", "message must be a string")
     if not message.strip():

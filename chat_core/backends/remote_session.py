@@ -117,12 +117,18 @@ class RemoteSession:
 
     def _body(self) -> dict[str, Any]:
         p = self.params
+        messages = self.conversation.messages
         body: dict[str, Any] = {
             "message": self.conversation.prompt,
-            "history": [m.to_dict() for m in self.conversation.messages[:-1]],
+            "history": [m.to_wire() for m in messages[:-1]],
             "temperature": p.temperature,
             "max_tokens": p.max_tokens,
         }
+        if messages[-1].role == "tool":  # a tool loop's next step: the results, no new prompt
+            del body["message"]
+            body["history"] = [m.to_wire() for m in messages]
+        if p.tools:
+            body["tools"] = json.loads(p.tools)
         model = p.model or self.endpoint.model
         if model:
             body["model"] = model

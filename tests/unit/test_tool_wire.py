@@ -57,3 +57,18 @@ def test_malformed_tool_calls_are_server_errors(data: str) -> None:
 def test_codec_keeps_every_field() -> None:
     event = ToolCallDelta(2, "call_9", "search_web", '{"query": "x"}')
     assert load_event(dump_event(event)) == event
+
+
+def test_history_with_calls_and_results_round_trips_on_the_wire() -> None:
+    from chat_core.messages import ChatMessage, ToolCall, build_conversation, parse_history
+
+    messages = [
+        ChatMessage("user", "weather?"),
+        ChatMessage("assistant", "", (ToolCall("c1", "get_weather", '{"city": "Oslo"}'),)),
+        ChatMessage("tool", "cold", tool_call_id="c1"),
+    ]
+    assert parse_history([m.to_wire() for m in messages]) == messages
+    conversation = build_conversation(None, [m.to_wire() for m in messages])
+    assert conversation.messages == tuple(messages)
+    assert messages[1].to_dict()["content"] is None  # null beside tool calls, as the API takes
+    assert messages[2].to_dict() == {"role": "tool", "tool_call_id": "c1", "content": "cold"}
