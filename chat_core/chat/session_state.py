@@ -23,6 +23,7 @@ from chat_core.metrics import SessionStats
 from chat_core.runs import Run
 from chat_core.storage.records import StoredConversation
 from chat_core.storage.store import ChatStore
+from chat_core.tools.steps import ToolStep, tool_messages
 
 Phase = Literal["idle", "streaming", "finished"]
 
@@ -93,7 +94,13 @@ class SessionState:
     def model_history(self, turns: list[ChatTurn] | None = None) -> list[ChatMessage]:
         """What the model is sent: the texts exactly as produced, empty answers left out."""
         chosen = self.turns if turns is None else turns
-        return [ChatMessage(t.role, t.content) for t in chosen if t.content]
+        out: list[ChatMessage] = []
+        for t in chosen:
+            if t.tool_steps:  # the calls and their results (chat_core.tools.steps)
+                out += tool_messages(t.content, t.tool_steps)
+            elif t.content:
+                out.append(ChatMessage(t.role, t.content))
+        return out
 
     def usage(self, prices: Mapping[str, ModelPrice]) -> UsageSummary:
         """Tokens and estimated cost over this conversation's answers, every version counted
@@ -161,6 +168,7 @@ class SessionState:
             return False
         messages = stored.messages
         turns = [ChatTurn.from_stored(m, stored.siblings.get(m.id, ())) for m in messages]
+        self._attach_tool_steps(turns)
         last = messages[-1] if messages else None
         if last is not None and last.status == "streaming":
             live = self.live_answers.get(last.id)
@@ -173,6 +181,16 @@ class SessionState:
         self._signature = signature
         self._bump()
         return True
+
+    def _attach_tool_steps(self, turns: list[ChatTurn]) -> None:
+        """The stored calls of the answers that made some, with their results (one query)."""
+        asked = [t.message_id for t in turns if t.tool_names and t.message_id is not None]
+        if self.store is None or not asked:
+            return
+        stored = self.store.tool_calls_of(self.owner, asked)
+        for turn in turns:
+            rows = stored.get(turn.message_id or -1, [])
+            turn.tool_steps = [ToolStep(r.call, r.result, r.is_error) for r in rows]
 
     def new_conversation(self) -> None:
         """An empty chat; it is stored once its first prompt is sent."""

@@ -4,6 +4,7 @@ definitions   a tool's name, description and JSON Schema, checked; each provider
 calls         ``ToolCallDelta`` pieces -> calls (parallel calls apart by id), caps, checks
 calculator    arithmetic by walking the syntax tree (no eval), bounded
 examples      weather, calculator and search definitions, ready to add
+steps         an answer's calls as steps with their results; what goes back to the model
 """
 
 from __future__ import annotations
@@ -31,18 +32,30 @@ from chat_core.tools.definitions import (
     responses_tools,
 )
 from chat_core.tools.examples import CALCULATOR, EXAMPLE_TOOLS
+from chat_core.tools.steps import (
+    MAX_AUTO_STEPS,
+    ToolStep,
+    all_answered,
+    auto_results,
+    steps_from_events,
+    tool_messages,
+)
 
 __all__ = [
     "CALCULATOR",
     "EXAMPLE_TOOLS",
     "MAX_ARGUMENT_CHARS",
+    "MAX_AUTO_STEPS",
     "MAX_CALLS",
     "MAX_RESULT_CHARS",
     "CallCheck",
     "PendingCall",
     "ToolCallAccumulator",
     "ToolSpec",
+    "ToolStep",
     "accumulate",
+    "all_answered",
+    "auto_results",
     "calculate",
     "chat_tools",
     "check_call",
@@ -54,4 +67,6 @@ __all__ = [
     "pretty_arguments",
     "responses_tools",
     "run_calculator",
+    "steps_from_events",
+    "tool_messages",
 ]
