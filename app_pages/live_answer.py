@@ -89,7 +89,8 @@ def stream_answer(session: ChatSession, leftovers: int, backend=None) -> None:
     with holder, st.chat_message("assistant"):
         thinking = st.empty()
         body = st.container(key="streaming-answer")
-        tool_calls = LiveToolSteps(st.empty())  # calls stream as steps, arguments growing
+        # calls stream as steps, their arguments growing
+        tool_calls = LiveToolSteps(st.container(key="live-tool-calls").empty())
         status = st.container(key="answer-status").empty()
         st.html('<div class="answer-row-placeholder"></div>')  # where the actions will be
         shown: list[tuple[str, str | None] | None] = [None]
