@@ -53,10 +53,10 @@ _KEYWORDS: tuple[tuple[str, DialectName], ...] = (
     (r"groq|openrouter|gpt-oss", "reasoning"),
     (r"think", "think"),
     (r"refus", "refusal"),
+    (r"ollama", "ollama"),  # before "tool": "ollama-tools" is Ollama's shape
     (r"tool", "tool"),
     (r"filter|azure", "filter"),
     (r"sonar|perplexity", "usage_every_chunk"),
-    (r"ollama", "ollama"),
 )
 REASONING_DIALECTS = frozenset(("strict", "magistral", "reasoning_content", "reasoning", "think"))
 DEFAULT_THINK_S = 0.25

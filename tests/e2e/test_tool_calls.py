@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.harness import WAIT_MS, ChatPage, Server, openai_stub, streamlit_app
+from tests.e2e.harness import FAST_TPS, WAIT_MS, ChatPage, Server, openai_stub, streamlit_app
 
 pytestmark = pytest.mark.e2e
 
@@ -40,6 +40,16 @@ def add_tool(chat: ChatPage, name: str) -> None:
 
 def steps(chat: ChatPage):  # type: ignore[no-untyped-def]
     return chat.answers.get_by_test_id("stExpander")
+
+
+def open_waiting_steps(chat: ChatPage, count: int) -> None:
+    """Expand the steps waiting for a result (the browser may keep one folded)."""
+    waiting = steps(chat).filter(has_text="waiting for its result")
+    expect(waiting).to_have_count(count)
+    for i in range(count):
+        if not waiting.nth(i).get_by_role("button", name="Send result").is_visible():
+            waiting.nth(i).locator("summary").click()
+    expect(chat.page.get_by_role("button", name="Send result")).to_have_count(count)
 
 
 def give_result(chat: ChatPage, position: int, text: str) -> None:
@@ -102,29 +112,31 @@ def test_the_calculator_answers_a_multi_step_loop_without_typing(
     expect(steps(chat)).to_have_count(2)
 
 
-@pytest.fixture(scope="module")
-def stub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with openai_stub(tmp_path_factory.mktemp("stub")) as server:
-        yield server
-
-
 @pytest.mark.parametrize(
     ("model", "api"),
-    [("ollama-tools", "chat"), ("gpt-tools", "chat"), ("gpt-tools", "responses")],
+    [("ollama-llama3", "chat"), ("gpt-4o-mini", "chat"), ("gpt-4o-mini", "responses")],
 )
 def test_stub_parallel_calls_are_two_steps_and_get_the_answer(
-    page: Page, stub: Server, tmp_path: Path, model: str, api: str
+    page: Page, tmp_path: Path, model: str, api: str
 ) -> None:
-    settings = {"OPENAI_BASE_URL": f"{stub.url}/v1", "CHAT_MODEL": model, "CHAT_OPENAI_API": api}
-    with streamlit_app(tmp_path, **settings) as app:
-        chat = ChatPage(page).open(app.url)
-        add_tool(chat, "get_weather")
-        chat.send('/tool get_weather {"city": "Paris"}\n/tool get_weather {"city": "Oslo"}\nBoth?')
-        chat.wait_idle(answers=1)
-        expect(steps(chat)).to_have_count(2)  # Ollama: both at index 0, told apart by id
-        expect(steps(chat).nth(1)).to_contain_text('"Oslo"')
-        give_result(chat, 0, "Paris: 18 C")
-        give_result(chat, 0, "Oslo: 2 C")  # the first field is gone once answered
-        chat.wait_idle(answers=2)
-        expect(chat.answers.last).to_contain_text("Paris: 18 C")
-        expect(chat.answers.last).to_contain_text("Oslo: 2 C")
+    with openai_stub(tmp_path / "stub", FAST_TPS, "--model", model) as stub:  # its dialect
+        settings = {"OPENAI_BASE_URL": f"{stub.url}/v1", "CHAT_OPENAI_API": api}
+        with streamlit_app(tmp_path / "app", **settings) as app:
+            check_parallel_calls(ChatPage(page).open(app.url), model)
+
+
+def check_parallel_calls(chat: ChatPage, model: str) -> None:
+    caption = chat.page.get_by_test_id("stCaptionContainer").filter(has_text="Back end")
+    expect(caption).to_contain_text(f"model {model}")  # the stub's dialect for that name
+    add_tool(chat, "get_weather")
+    chat.send('/tool get_weather {"city": "Paris"}\n/tool get_weather {"city": "Oslo"}\nBoth?')
+    # Ollama: both at index 0, told apart by id: two steps
+    open_waiting_steps(chat, 2)
+    expect(chat.answers.last).to_contain_text('"Paris"')
+    expect(chat.answers.last).to_contain_text('"Oslo"')
+    give_result(chat, 0, "Paris: 18 C")
+    expect(chat.answers.last).to_contain_text("get_weather answered")
+    open_waiting_steps(chat, 1)
+    give_result(chat, 0, "Oslo: 2 C")  # the first field is gone once answered
+    expect(chat.answers.last).to_contain_text("Oslo: 2 C")
+    expect(chat.answers.last).to_contain_text("Paris: 18 C")
