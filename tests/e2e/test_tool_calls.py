@@ -140,3 +140,19 @@ def check_parallel_calls(chat: ChatPage, model: str) -> None:
     give_result(chat, 0, "Oslo: 2 C")  # the first field is gone once answered
     expect(chat.answers.last).to_contain_text("Oslo: 2 C")
     expect(chat.answers.last).to_contain_text("Paris: 18 C")
+
+
+def test_the_weather_exchange_through_the_gateway(
+    page: Page, app_server: Server, gateway_server: Server
+) -> None:
+    from tests.e2e.test_remote import use_gateway
+
+    chat = ChatPage(page).open(app_server.url)
+    use_gateway(chat, gateway_server)
+    add_tool(chat, "get_weather")
+    chat.send("What is the weather in Oslo?")
+    open_waiting_steps(chat, 1)
+    expect(chat.answers.last).to_contain_text('"city": "Oslo"')
+    give_result(chat, 0, "Oslo: -3 C, snow")
+    expect(chat.answers.last).to_contain_text("Oslo: -3 C, snow")
+    expect(chat.answers.last).not_to_contain_text("waiting for its result")
