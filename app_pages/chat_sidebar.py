@@ -121,7 +121,9 @@ def export_file(store: ChatStore, owner: str, conversation_id: str, kind: str) -
     stored = store.get_conversation(owner, conversation_id, whole_tree=kind == "json")
     if stored is None:  # deleted meanwhile
         return ""
-    return export_markdown(stored) if kind == "md" else export_json(stored)
+    if kind == "md":
+        return export_markdown(stored)
+    return export_json(stored, store.tool_calls_of(owner, [m.id for m in stored.tree]))
 
 
 def chat_actions(store: ChatStore, session: ChatSession, stored) -> None:

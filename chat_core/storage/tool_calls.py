@@ -63,6 +63,26 @@ class ToolCalls(StoreBase):
                     ],
                 )
 
+    def restore_tool_calls(
+        self, owner: str, message_id: int, calls: Sequence[StoredToolCall]
+    ) -> None:
+        """Store calls with their results as they were (an import), in one transaction."""
+        self.save_tool_calls(owner, message_id, [c.call for c in calls])
+        answered = [c for c in calls if c.result is not None]
+        if any(len(c.result or "") > MAX_MESSAGE_CHARS for c in answered):
+            raise LimitError("result", f"a result is over {MAX_MESSAGE_CHARS:,} characters")
+        with self.db.write() as conn:
+            for position, c in enumerate(calls):
+                if c.result is not None:
+                    conn.execute(
+                        update(tool_calls)
+                        .where(
+                            tool_calls.c.message_id == message_id,
+                            tool_calls.c.position == position,
+                        )
+                        .values(result=c.result, is_error=int(c.is_error), answered_at=now_text())
+                    )
+
     def answer_tool_call(
         self, owner: str, message_id: int, position: int, result: str, *, is_error: bool = False
     ) -> None:

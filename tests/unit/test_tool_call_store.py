@@ -73,3 +73,41 @@ def test_the_migration_adds_only_the_tool_call_table(store_url: str) -> None:
         message_id = answer(again)
         again.save_tool_calls("alice", message_id, CALLS[:1])
         assert len(again.tool_calls_of("alice", [message_id])[message_id]) == 1
+
+
+def test_export_and_import_keep_calls_and_results() -> None:
+    import json
+
+    from chat_core.errors import ValidationError
+    from chat_core.storage.transfer import export_json, import_json
+
+    with ChatStore("sqlite://") as store:
+        message_id = answer(store)
+        store.finish_message("alice", message_id, "", status="complete")
+        store.save_tool_calls("alice", message_id, CALLS)
+        store.answer_tool_call("alice", message_id, 0, "18 C")
+        conv_id = store.get_message("alice", message_id).conversation_id  # type: ignore[union-attr]
+        stored = store.get_conversation("alice", conv_id, whole_tree=True)
+        assert stored is not None
+        text = export_json(stored, store.tool_calls_of("alice", [m.id for m in stored.tree]))
+        exported = json.loads(text)["messages"][1]["tool_calls"]
+        assert exported[0] == {
+            "id": "c1",
+            "name": "get_weather",
+            "arguments": '{"city": "Paris"}',
+            "result": "18 C",
+            "is_error": False,
+        }
+        assert "tool_calls" not in json.loads(text)["messages"][0]
+        copy = import_json(store, "bob", text)
+        again = store.get_conversation("bob", copy.id, whole_tree=True)
+        assert again is not None
+        calls = store.tool_calls_of("bob", [m.id for m in again.tree])
+        assert export_json(again, calls) == text  # export -> import -> export: same bytes
+        bad = json.loads(text)
+        bad["messages"][1]["tool_calls"][0]["result"] = 3
+        before = len(store.list_conversations("bob"))
+        with pytest.raises(ValidationError) as info:
+            import_json(store, "bob", json.dumps(bad))
+        assert "tool_calls[0].result" in info.value.field
+        assert len(store.list_conversations("bob")) == before  # nothing written
