@@ -116,25 +116,7 @@ class RemoteSession:
         return WireRequest("POST", e.url, headers, json=self._body())
 
     def _body(self) -> dict[str, Any]:
-        p = self.params
-        messages = self.conversation.messages
-        body: dict[str, Any] = {
-            "message": self.conversation.prompt,
-            "history": [m.to_wire() for m in messages[:-1]],
-            "temperature": p.temperature,
-            "max_tokens": p.max_tokens,
-        }
-        if messages[-1].role == "tool":  # a tool loop's next step: the results, no new prompt
-            del body["message"]
-            body["history"] = [m.to_wire() for m in messages]
-        if p.tools:
-            body["tools"] = json.loads(p.tools)
-        model = p.model or self.endpoint.model
-        if model:
-            body["model"] = model
-        if p.system:
-            body["system"] = p.system
-        return body
+        return wire_body(self.conversation, self.params, self.params.model or self.endpoint.model)
 
     def _query(self) -> dict[str, str]:
         return {k: (v if isinstance(v, str) else json.dumps(v)) for k, v in self._body().items()}
@@ -287,3 +269,26 @@ class RemoteSession:
                 "Check CHAT_REMOTE_URL, then Retry to try again."
             )
         return [StreamError("connection", message, True), Done("error")]
+
+
+def wire_body(
+    conversation: Conversation, params: GenerationParams, model: str | None
+) -> dict[str, Any]:
+    """The wire v1 request body for a conversation (View code shows the same one)."""
+    messages = conversation.messages
+    body: dict[str, Any] = {
+        "message": conversation.prompt,
+        "history": [m.to_wire() for m in messages[:-1]],
+        "temperature": params.temperature,
+        "max_tokens": params.max_tokens,
+    }
+    if messages[-1].role == "tool":  # a tool loop's next step: the results, no new prompt
+        del body["message"]
+        body["history"] = [m.to_wire() for m in messages]
+    if params.tools:
+        body["tools"] = json.loads(params.tools)
+    if model:
+        body["model"] = model
+    if params.system:
+        body["system"] = params.system
+    return body

@@ -72,3 +72,33 @@ def test_history_with_calls_and_results_round_trips_on_the_wire() -> None:
     assert conversation.messages == tuple(messages)
     assert messages[1].to_dict()["content"] is None  # null beside tool calls, as the API takes
     assert messages[2].to_dict() == {"role": "tool", "tool_call_id": "c1", "content": "cold"}
+
+
+def test_view_code_shows_the_tools_and_the_tool_loop() -> None:
+    from chat_core.messages import ChatMessage, Conversation, GenerationParams, ToolCall
+    from chat_core.settings import Settings
+    from chat_core.tools import EXAMPLE_TOOLS, dump_tools
+    from chat_core.workbench.code import view_code
+
+    call = ToolCall("c1", "get_weather", '{"city": "Oslo"}')
+    conversation = Conversation(
+        (
+            ChatMessage("user", "weather?"),
+            ChatMessage("assistant", "", (call,)),
+            ChatMessage("tool", "cold", tool_call_id="c1"),
+        )
+    )
+    params = GenerationParams(tools=dump_tools([EXAMPLE_TOOLS["get_weather"]]))
+    for api in ("chat", "responses"):
+        settings = Settings(openai_base_url="http://127.0.0.1:9/v1", openai_api=api)
+        python, curl = view_code(settings, conversation, params)
+        assert "get_weather" in python.source and "tools=" in python.source
+        assert '"tools"' in curl.source
+        expected = '"tool_call_id": "c1"' if api == "chat" else '"function_call_output"'
+        assert expected in curl.source
+    remote = Settings(backend="remote", remote_url="http://127.0.0.1:9")
+    [gateway] = view_code(remote, conversation, params)
+    body = gateway.source.split("<<'JSON'\n", 1)[1].rsplit("\nJSON", 1)[0]
+    sent = json.loads(body)
+    assert "message" not in sent and sent["tools"][0]["name"] == "get_weather"
+    assert sent["history"][-1] == {"role": "tool", "content": "cold", "tool_call_id": "c1"}
