@@ -102,3 +102,17 @@ def test_view_code_shows_the_tools_and_the_tool_loop() -> None:
     sent = json.loads(body)
     assert "message" not in sent and sent["tools"][0]["name"] == "get_weather"
     assert sent["history"][-1] == {"role": "tool", "content": "cold", "tool_call_id": "c1"}
+
+
+def test_the_diagnostics_event_log_shows_tool_calls() -> None:
+    from chat_core.diagnostics import event_records
+    from chat_core.events import Done
+    from chat_core.runs import Run
+
+    run = Run("r1")
+    run.append(ToolCallDelta(0, "c1", "get_weather", ""))
+    run.append(ToolCallDelta(0, arguments="{}"))
+    run.append(Done("tool_calls", tool_names=("get_weather",)))
+    rows = event_records(run)
+    assert [r.type for r in rows] == ["tool_call", "tool_call", "done"]
+    assert json.loads(rows[1].data) == {"tool_call": {"index": 0, "arguments": "{}"}}
