@@ -70,3 +70,21 @@ def test_the_calculator_loop_runs_without_typing() -> None:
     assert '"result": 20' in turn.content and '"result": 42' in turn.content
     assert sum(1 for t in session.turns if t.tool_steps) == 2
     assert auto_results(session.turns[1].tool_steps, calculator=False) == []
+
+
+def test_thinking_then_a_tool_call_collapses_the_thinking() -> None:
+    from chat_core.chat.thinking import reasoning_first, render_reasoning
+    from chat_core.events import Done, ReasoningDelta, ToolCallDelta
+    from chat_core.runs import Run
+
+    run = Run("r1")
+    for event in (
+        ReasoningDelta("Let me call it."),
+        ToolCallDelta(0, "c1", "get_weather", "{}"),
+        Done("tool_calls", tool_names=("get_weather",)),
+    ):
+        run.append(event)
+    assert reasoning_first(run)
+    thoughts = render_reasoning(run, frame_s=0.0)
+    assert "".join(str(c) for c in thoughts if isinstance(c, str)) == "Let me call it."
+    assert thoughts.seq == 1  # the answer view (and the live steps) start at the call
