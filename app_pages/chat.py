@@ -132,7 +132,7 @@ st.title("Streaming chat")
 with st.popover("Workbench", icon=":material/science:", key="workbench"):
     sidebar_presets(store, session.owner)  # picking one fills the settings panel
     params, schema_problem = sidebar_schema(params)  # a JSON schema: structured output
-    params, tools_problem = tools_settings(params)  # functions the model may call
+    params, tools_problem = tools_settings(params, session.conversation_id)  # per chat
 if (schema_problem or tools_problem) is not None:  # nothing is sent until they are fixed
     backend, problem = None, schema_problem or tools_problem
 show_model_notice(settings, problem)

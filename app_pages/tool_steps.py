@@ -37,6 +37,8 @@ from chat_core.tools import (
 TOOLS_KEY = "wb_tools"
 AUTO_KEY = "wb_tools_auto_calculator"
 AUTO_STEPS_KEY = "tools_auto_steps"
+TOOLS_BY_CHAT = "wb_tools_by_chat"  # chat id -> its tools field, for this browser session
+TOOLS_CHAT = "wb_tools_chat"  # the chat whose tools the field shows
 LIVE_REDRAW_S = 0.1
 
 
@@ -52,8 +54,23 @@ def add_example(name: str) -> None:
     st.session_state[TOOLS_KEY] = dump_tools(specs) or ""
 
 
-def tools_settings(params: GenerationParams | None) -> tuple[GenerationParams | None, str | None]:
+def follow_chat(chat_id: str | None) -> None:
+    """Each chat keeps its own tools (for this browser session): switching chats swaps the
+    field's text; a chat not seen yet (a new one getting its id) keeps what the field holds."""
+    by_chat = st.session_state.setdefault(TOOLS_BY_CHAT, {})
+    shown = st.session_state.get(TOOLS_CHAT, chat_id)
+    if shown != chat_id:
+        by_chat[shown] = st.session_state.get(TOOLS_KEY, "")
+        if chat_id in by_chat:
+            st.session_state[TOOLS_KEY] = by_chat[chat_id]
+    st.session_state[TOOLS_CHAT] = chat_id
+
+
+def tools_settings(
+    params: GenerationParams | None, chat_id: str | None = None
+) -> tuple[GenerationParams | None, str | None]:
     """The tools field: (params offering them, problem that stops answers until fixed)."""
+    follow_chat(chat_id)
     with st.container(key="tools-settings"):
         st.markdown("**Tools**")
         with st.container(horizontal=True):

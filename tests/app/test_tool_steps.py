@@ -59,3 +59,19 @@ def test_bad_input_is_shown_and_nothing_crashes(app):
     captions = " ".join(c.value for c in app.caption)
     assert "`launch` is not a defined tool" in captions and "not JSON" in captions
     assert not app.exception
+
+
+def test_each_chat_keeps_its_own_tools(app):
+    add_tools(app, "get_weather")
+    app.chat_input[0].set_value("hello").run()
+    first = app.session_state["chat"].conversation_id
+    app.session_state["chat"].new_conversation()
+    app.run()
+    app.text_area(key="wb_tools").set_value("").run()  # the new chat: no tools
+    add_tools(app, "calculator")
+    app.chat_input[0].set_value("hi").run()
+    assert '"calculator"' in app.text_area(key="wb_tools").value
+    app.session_state["chat"].open(first)
+    app.run()
+    value = app.text_area(key="wb_tools").value
+    assert '"get_weather"' in value and '"calculator"' not in value
