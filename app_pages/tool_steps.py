@@ -135,14 +135,15 @@ def show_tool_steps(
             if step.result is not None:
                 st.caption("Error returned" if step.is_error else "Result")
                 st.code(step.result, language="json" if _is_json(step.result) else None)
-            elif answerable:
-                result_form(session, index, position, turn)
+        if step.result is None and answerable:  # outside the step: never folded away
+            result_form(session, index, position, turn)
 
 
 def result_form(session: ChatSession, index: int, position: int, turn: ChatTurn) -> None:
     key = f"tool-result-{turn.message_id or index}-{position}"
     with st.form(key=f"{key}-form", border=False):
-        text = st.text_area("Result", key=key, placeholder='{"temperature_c": 18}')
+        name = turn.tool_steps[position].call.name.replace("`", "'")[:64]  # inert: a code span
+        text = st.text_area(f"Result of `{name}`", key=key, placeholder='{"temperature_c": 18}')
         with st.container(horizontal=True):
             send = st.form_submit_button("Send result", icon=":material/send:")
             error = st.form_submit_button("Return an error", icon=":material/error:")

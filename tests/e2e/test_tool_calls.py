@@ -43,12 +43,8 @@ def steps(chat: ChatPage):  # type: ignore[no-untyped-def]
 
 
 def open_waiting_steps(chat: ChatPage, count: int) -> None:
-    """Expand the steps waiting for a result (the browser may keep one folded)."""
-    waiting = steps(chat).filter(has_text="waiting for its result")
-    expect(waiting).to_have_count(count)
-    for i in range(count):
-        if not waiting.nth(i).get_by_role("button", name="Send result").is_visible():
-            waiting.nth(i).locator("summary").click()
+    """Until ``count`` steps wait for a result, each with its field (outside the step)."""
+    expect(steps(chat).filter(has_text="waiting for its result")).to_have_count(count)
     expect(chat.page.get_by_role("button", name="Send result")).to_have_count(count)
 
 
@@ -82,6 +78,7 @@ def test_offline_weather_call_grows_live_is_answered_and_survives_a_reload(
     early = live_arguments(page)
     step = steps(chat).first
     expect(step).to_contain_text("get_weather: waiting for its result")
+    open_waiting_steps(chat, 1)
     final_args = step.get_by_test_id("stCode").first.inner_text()
     assert early.strip() and len(early.strip()) < len(final_args.strip())
     assert '"city": "Paris"' in final_args  # formatted JSON once complete
