@@ -40,6 +40,7 @@ AUTO_STEPS_KEY = "tools_auto_steps"
 TOOLS_BY_CHAT = "wb_tools_by_chat"  # chat id -> its tools field, for this browser session
 TOOLS_CHAT = "wb_tools_chat"  # the chat whose tools the field shows
 LIVE_REDRAW_S = 0.1
+LIVE_SHOWN = 5  # calls drawn while streaming: each redraw sends them all again
 
 
 # -- the settings: which tools the model may call --------------------------------------------
@@ -198,20 +199,26 @@ class LiveToolSteps:
     def __init__(self, slot) -> None:
         self.slot = slot
         self.calls = ToolCallAccumulator()
-        self._drawn_at = 0.0
+        self._next_draw = 0.0
 
     def feed(self, event: StreamEvent) -> None:
         if not isinstance(event, ToolCallDelta):
             return
         self.calls.feed(event)
-        now = time.monotonic()
-        if now - self._drawn_at >= LIVE_REDRAW_S:
-            self._drawn_at = now
+        start = time.monotonic()
+        if start >= self._next_draw:
             self.draw()
+            # A slow page (a long batch, a busy server) redraws less often, never more than
+            # a third of the time: the stream is not held up by its own display.
+            took = time.monotonic() - start
+            self._next_draw = start + took + max(LIVE_REDRAW_S, 2 * took)
 
     def draw(self) -> None:
+        calls = self.calls.calls
         with self.slot.container():
-            for call in self.calls.calls:
+            if len(calls) > LIVE_SHOWN:  # a long batch: the latest few, the rest counted
+                st.caption(f"{len(calls) - LIVE_SHOWN} earlier calls streamed; all show when done.")
+            for call in calls[-LIVE_SHOWN:]:
                 name = call.name.replace("`", "'")[:64] or "?"
                 with st.status(f"`{name}`: calling…", type="step", state="running", expanded=True):
                     st.code(call.arguments or " ", language="json")

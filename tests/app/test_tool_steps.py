@@ -75,3 +75,24 @@ def test_each_chat_keeps_its_own_tools(app):
     app.run()
     value = app.text_area(key="wb_tools").value
     assert '"get_weather"' in value and '"calculator"' not in value
+
+
+def test_a_one_megabyte_result_is_refused_and_kept(app):
+    add_tools(app, "get_weather")
+    app.chat_input[0].set_value("What is the weather in Oslo?").run()
+    turn = app.session_state["chat"].turns[-1]
+    key = f"tool-result-{turn.message_id}-0"
+    app.text_area(key=key).set_value("x" * 1_000_000)
+    app.button(key=f"FormSubmitter:{key}-form-Send result").click().run()
+    assert any("Not sent" in e.value and "32,000" in e.value for e in app.error)
+    assert turn.tool_steps[0].result is None
+    assert len(app.session_state["chat"].turns) == 2  # nothing sent, the chat goes on
+    assert not app.exception
+
+
+def test_over_a_hundred_calls_keep_a_hundred_and_nothing_crashes(app):
+    calls = "\n".join(f'/tool get_weather {{"city": "C{i}"}}' for i in range(105))
+    app.chat_input[0].set_value(calls + "\nall of them").run(timeout=60)
+    steps = app.session_state["chat"].turns[-1].tool_steps
+    assert len(steps) == 100 and steps[-1].call.arguments == '{"city": "C99"}'
+    assert not app.exception
