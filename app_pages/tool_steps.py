@@ -23,6 +23,7 @@ from chat_core import (
 from chat_core.tools import (
     EXAMPLE_TOOLS,
     MAX_AUTO_STEPS,
+    MAX_CALLS,
     ToolCallAccumulator,
     ToolSpec,
     ToolStep,
@@ -119,6 +120,8 @@ def show_tool_steps(
     session: ChatSession, index: int, turn: ChatTurn, specs: tuple[ToolSpec, ...], answerable: bool
 ) -> None:
     """The calls of the answer at ``index``, each a step; result fields while it may go on."""
+    if len(turn.tool_steps) >= MAX_CALLS:
+        st.caption(f"An answer keeps at most {MAX_CALLS} calls: any later ones were left out.")
     for position, step in enumerate(turn.tool_steps):
         check = step.check(specs)
         state = "error" if step.is_error or check.problem else "complete"

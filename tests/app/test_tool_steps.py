@@ -95,4 +95,5 @@ def test_over_a_hundred_calls_keep_a_hundred_and_nothing_crashes(app):
     app.chat_input[0].set_value(calls + "\nall of them").run(timeout=60)
     steps = app.session_state["chat"].turns[-1].tool_steps
     assert len(steps) == 100 and steps[-1].call.arguments == '{"city": "C99"}'
+    assert any("at most 100 calls" in c.value for c in app.caption)
     assert not app.exception
