@@ -24,6 +24,7 @@ from app_pages.login import login_gate, login_notices, sidebar_account
 from app_pages.settings_panel import sidebar_settings
 from app_pages.store_errors import store_trouble
 from app_pages.stores import open_default_store
+from app_pages.tool_steps import go_on_after_tools, reset_auto_steps, tools_settings
 from app_pages.workbench import sidebar_schema, with_variables
 from app_pages.workbench_presets import sidebar_presets
 from chat_core import (
@@ -119,8 +120,9 @@ st.title("Streaming chat")
 with st.popover("Workbench", icon=":material/science:", key="workbench"):
     sidebar_presets(store, session.owner)  # picking one fills the settings panel
     params, schema_problem = sidebar_schema(params)  # a JSON schema: structured output
-if schema_problem is not None:  # nothing is sent until the schema is fixed
-    backend, problem = None, schema_problem
+    params, tools_problem = tools_settings(params, session.conversation_id)  # per chat
+if (schema_problem or tools_problem) is not None:  # nothing is sent until they are fixed
+    backend, problem = None, schema_problem or tools_problem
 show_model_notice(settings, problem)
 login_notices(store, identity)  # a refused login; this browser's chats offered to the account
 write_url(session)
@@ -134,6 +136,7 @@ with chat_area:
     view = ChatView(session, backend, params, prices, settings, backend_kind=kind)
     shown = show_history(view)
 st.session_state["messages_drawn"] = max(shown, 1)
+go_on_after_tools(session, backend, params)  # every call answered: the model goes on
 if session.live is None and (notice := session.unsaved_notice()):
     st.warning(notice, icon=":material/database_off:")
 
@@ -153,6 +156,7 @@ if ((prompt and prompt.strip()) or files) and backend is not None:  # a blank on
                 prompt or "", backend, params, stored_params=stored, attachments=attached
             )
         )
+        reset_auto_steps()
     except ChatError as exc:  # bad input or the database away: the text goes back in the input
         again = " Attach the files again." if files else ""
         keep_prompt(prompt or "", f"**Not sent:** {exc}{again}", error=True)

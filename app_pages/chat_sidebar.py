@@ -123,8 +123,11 @@ def export_file(store: ChatStore, owner: str, conversation_id: str, kind: str) -
     stored = store.get_conversation(owner, conversation_id, whole_tree=kind == "json")
     if stored is None:  # deleted meanwhile
         return ""
-    files = store.attachments_of(owner, [m.id for m in stored.tree or stored.messages])
-    return export_markdown(stored, files) if kind == "md" else export_json(stored, files)
+    ids = [m.id for m in stored.tree or stored.messages]
+    files = store.attachments_of(owner, ids)
+    if kind == "md":
+        return export_markdown(stored, files)
+    return export_json(stored, files, store.tool_calls_of(owner, ids))
 
 
 def chat_actions(store: ChatStore, session: ChatSession, stored) -> None:

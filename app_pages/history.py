@@ -12,6 +12,7 @@ import streamlit as st
 
 from app_pages.attachments_view import refused_images, resend_without_images, show_files
 from app_pages.chat_sidebar import guarded
+from app_pages.tool_steps import offered_tools, show_tool_steps
 from app_pages.versions_nav import install_versions_style, versions_row
 from app_pages.workbench import (
     edit_fields,
@@ -100,6 +101,10 @@ def show_turn(view: ChatView, index: int, turn: ChatTurn, last: bool) -> None:
             with st.container(key=f"answer-{index}"):
                 for piece in answer_blocks(turn.content):  # no websocket message over ~12 KB
                     st.markdown(piece)
+            if turn.tool_steps:  # its calls, each a step asking for its result
+                show_tool_steps(
+                    view.session, index, turn, offered_tools(view.params), last and view.idle
+                )
             show_answer_chrome(view, index, turn, last)
             return
         show_prompt(turn.content)

@@ -9,6 +9,7 @@ import logging
 import streamlit as st
 
 from app_pages.attachments_view import INPUT_OPTIONS, keep_sent_files
+from app_pages.tool_steps import LiveToolSteps
 from chat_core import (
     ChatSession,
     answer_blocks,
@@ -98,6 +99,8 @@ def stream_answer(session: ChatSession, leftovers: int, backend=None) -> None:
     with holder, st.chat_message("assistant"):
         thinking = st.empty()
         body = st.container(key="streaming-answer")
+        # calls stream as steps, their arguments growing
+        tool_calls = LiveToolSteps(st.container(key="live-tool-calls").empty())
         status = st.container(key="answer-status").empty()
         st.html('<div class="answer-row-placeholder"></div>')  # where the actions will be
         shown: list[tuple[str, str | None] | None] = [None]
@@ -124,7 +127,8 @@ def stream_answer(session: ChatSession, leftovers: int, backend=None) -> None:
             yield_point()
             show_status()
 
-        def on_event(_seq, _event) -> None:
+        def on_event(_seq, event) -> None:
+            tool_calls.feed(event)
             session.save_partial()
             show_status()
 

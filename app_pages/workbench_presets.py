@@ -84,6 +84,7 @@ def current_preset(name: str) -> Preset:
         model=model,
         temperature=float(state.get("temperature", 0.7)),
         max_tokens=int(state.get("max_tokens", 1000)),
+        tools=state.get("wb_tools") or None,
     )
 
 
@@ -101,6 +102,7 @@ def on_pick(presets: list[Preset]) -> None:
         state["model_pick"] = chosen.model
     else:
         state.pop("model_pick", None)  # the back end's default: the select's first option
+    state["wb_tools"] = chosen.tools or ""
     state["wb_preset_name"] = chosen.name
     state[MESSAGE] = ("success", f"Preset {chosen.name!r} is in the settings panel.")
 

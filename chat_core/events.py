@@ -1,6 +1,7 @@
 """Typed stream events: what every back end yields, whatever its wire format.
 
-A stream is zero or more ``ReasoningDelta``, ``TextDelta`` and ``Usage`` events,
+A stream is zero or more ``ReasoningDelta``, ``TextDelta``, ``ToolCallDelta`` and
+``Usage`` events,
 at most one ``StreamError``, and exactly one ``Done`` at the end. Text is never
 mixed with errors or reasoning: an error is a ``StreamError`` event, never
 "Error: ..." in the answer, and a model's reasoning is a ``ReasoningDelta``, never
@@ -50,6 +51,23 @@ class ReasoningDelta:
 
 
 @dataclass(frozen=True, slots=True)
+class ToolCallDelta:
+    """A piece of a tool call the model is making, as streamed.
+
+    ``index`` is the provider's position of the call in its batch; ``id`` and
+    ``name`` come with a call's first piece (later pieces may leave them empty);
+    ``arguments`` is a piece of the call's JSON arguments text. Some servers reuse
+    index 0 for every call of a parallel batch, so a new ``id`` means a new call
+    (``chat_core.tools.ToolCallAccumulator`` puts the pieces together).
+    """
+
+    index: int
+    id: str = ""
+    name: str = ""
+    arguments: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Usage:
     """Token counts reported by the back end (not estimated).
 
@@ -84,7 +102,7 @@ class Done:
     tool_names: tuple[str, ...] = ()
 
 
-StreamEvent: TypeAlias = TextDelta | ReasoningDelta | Usage | StreamError | Done
+StreamEvent: TypeAlias = TextDelta | ReasoningDelta | ToolCallDelta | Usage | StreamError | Done
 
 
 def answer_text(events: list[StreamEvent]) -> str:

@@ -6,6 +6,8 @@
     /stall SECONDS [after N]        go quiet for SECONDS after N tokens
     /drop [after N]                 the gateway cuts the connection once after N events
     /think SECONDS                  reason for SECONDS (reasoning text) before the answer
+    /tool NAME [ARGUMENTS]          call the tool NAME with ARGUMENTS (JSON text, sent as is);
+                                    several lines make parallel calls
 
 Only the offline back end (and the OpenAI stub and gateway built on it) obey
 them. Parsing is pure: no clock, no I/O.
@@ -35,6 +37,8 @@ _ERROR = re.compile(r"/error\s+([a-z_]+)(?:\s+after\s+(\d{1,6}))?(?:\s+times\s+(
 _STALL = re.compile(r"/stall\s+(\d{1,4}(?:\.\d+)?)(?:\s+after\s+(\d{1,6}))?")
 _DROP = re.compile(r"/drop(?:\s+after\s+(\d{1,6}))?")
 _THINK = re.compile(r"/think\s+(\d{1,4}(?:\.\d+)?)")
+_TOOL = re.compile(r"/tool\s+([A-Za-z0-9_-]{1,64})(?:\s+(.*))?")
+MAX_TOOL_DIRECTIVES = 120  # past the accumulator's 100 calls, so the cap can be shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +60,7 @@ class Directives:
     text: str = ""
     invalid: tuple[str, ...] = field(default=())
     think_s: float | None = None
+    tool_calls: tuple[tuple[str, str], ...] = ()  # (name, arguments text)
 
     @property
     def any(self) -> bool:
@@ -66,6 +71,7 @@ class Directives:
             or self.stalls
             or self.drop_after is not None
             or self.think_s is not None
+            or bool(self.tool_calls)
         )
 
 
@@ -78,6 +84,7 @@ def parse_directives(prompt: str) -> Directives:
     drop_after: int | None = None
     think_s: float | None = None
     invalid: list[str] = []
+    tools: list[tuple[str, str]] = []
     i = 0
     for i, raw in enumerate(lines):
         line = raw.strip()
@@ -86,7 +93,7 @@ def parse_directives(prompt: str) -> Directives:
         if line.startswith("/echo") and (len(line) == 5 or line[5].isspace()):
             rest = "\n".join([raw.lstrip()[6:], *lines[i + 1 :]])
             found = (lorem, rest, error, tuple(stalls), drop_after, "", tuple(invalid), think_s)
-            return Directives(*found)
+            return Directives(*found, tuple(tools))
         if m := _LOREM.fullmatch(line):
             lorem = min(int(m[1]), MAX_LOREM_TOKENS)
         elif (m := _ERROR.fullmatch(line)) and m[1] in ERROR_KINDS:
@@ -98,9 +105,12 @@ def parse_directives(prompt: str) -> Directives:
             drop_after = int(m[1] or 0)
         elif m := _THINK.fullmatch(line):
             think_s = min(float(m[1]), MAX_THINK_S)
+        elif (m := _TOOL.fullmatch(line)) and len(tools) < MAX_TOOL_DIRECTIVES:
+            tools.append((m[1], (m[2] or "{}").strip()))
         else:
             invalid.append(line[:80])
     else:
         i = len(lines)
     text = "\n".join(lines[i:]).strip()
-    return Directives(lorem, None, error, tuple(stalls), drop_after, text, tuple(invalid), think_s)
+    rest_of = (error, tuple(stalls), drop_after, text, tuple(invalid), think_s)
+    return Directives(lorem, None, *rest_of, tuple(tools))

@@ -29,8 +29,9 @@ from chat_core.backends.offline_models import (
     retimed,
     with_system_directives,
 )
+from chat_core.backends.offline_tools import answer_after_tools, call_pieces, planned_calls
 from chat_core.events import Done, ReasoningDelta, StreamError, StreamEvent, TextDelta, Usage
-from chat_core.messages import CONTINUE_PROMPT, Conversation, GenerationParams
+from chat_core.messages import CONTINUE_PROMPT, Conversation, GenerationParams, ToolCall
 
 _TOKEN = re.compile(r"\s*\S{1,6}|\s+")
 _ERROR_MESSAGES = {
@@ -255,7 +256,8 @@ class OfflineBackend:
     def _plan(
         self, conversation: Conversation, params: GenerationParams, *, think_s: float = 0.0
     ) -> Plan:
-        d = parse_directives(conversation.prompt)
+        after_tools = answer_after_tools(conversation)  # a tool result is never a directive
+        d = parse_directives(conversation.prompt) if after_tools is None else Directives()
         seed = zlib.crc32(conversation.prompt.encode())
         plan: Plan = []
         think_s = d.think_s if d.think_s is not None else think_s
@@ -265,8 +267,12 @@ class OfflineBackend:
             step = think_s / thoughts
             for i, tok in enumerate(reasoning_tokens(d, thoughts, seed)):
                 plan.append((i * step, ReasoningDelta(tok)))
+        if calls := planned_calls(conversation, params):
+            return self._calls_plan(conversation, calls, plan, max(think_s, 0.0), thoughts)
         limit: int | None = params.max_tokens
-        if d.lorem is not None:
+        if after_tools is not None:
+            tokens = tokenize(after_tools)
+        elif d.lorem is not None:
             tokens, limit = lorem_tokens(d.lorem, seed), None  # /lorem N means exactly N
         elif d.echo is not None:
             tokens = tokenize(d.echo)
@@ -301,6 +307,24 @@ class OfflineBackend:
         prompt_tokens = sum(estimated_tokens(m) + 4 for m in conversation.messages)
         plan.append((end, Usage(prompt_tokens, len(tokens) + thoughts, thoughts or None)))
         plan.append((end, Done(finish)))  # type: ignore[arg-type]
+        return plan
+
+    def _calls_plan(
+        self,
+        conversation: Conversation,
+        calls: tuple[ToolCall, ...],
+        plan: Plan,
+        start: float,
+        thoughts: int,
+    ) -> Plan:
+        # Tool calls instead of text: the pieces at the token rate, then finish "tool_calls".
+        interval = 1.0 / self.tokens_per_second
+        pieces = call_pieces(calls)
+        plan += [(start + i * interval, piece) for i, piece in enumerate(pieces)]
+        end = start + len(pieces) * interval
+        prompt_tokens = sum(estimate_tokens(m.content) + 4 for m in conversation.messages)
+        plan.append((end, Usage(prompt_tokens, len(pieces) + thoughts, thoughts or None)))
+        plan.append((end, Done("tool_calls", tool_names=tuple(c.name for c in calls))))
         return plan
 
     def stream(self, conversation: Conversation, params: GenerationParams) -> Iterator[StreamEvent]:

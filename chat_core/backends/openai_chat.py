@@ -4,7 +4,9 @@ One ``ChatChunkReader`` per answer: ``read(chunk)`` returns the events a chunk
 completes, ``end()`` the closing ``Usage`` and ``Done``. Chunks are the SDK's
 objects (unknown fields kept as attributes) or plain dicts; the shapes are:
 
-- OpenAI: ``delta.content``; ``delta.refusal``; ``delta.tool_calls``; usage in a
+- OpenAI: ``delta.content``; ``delta.refusal``; ``delta.tool_calls`` (``index``, then
+  ``id`` and ``function.name`` with a call's first piece, ``function.arguments`` pieces:
+  each becomes a ``ToolCallDelta``; Ollama-like servers reuse index 0 with new ids); usage in a
   last chunk with empty ``choices`` (``stream_options.include_usage``), with
   ``completion_tokens_details.reasoning_tokens``.
 - DeepSeek, xAI, Alibaba Qwen (and DeepSeek on Azure): ``delta.reasoning_content``.
@@ -24,7 +26,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from chat_core.backends.think_tags import ThinkTagSplitter
-from chat_core.events import Done, FinishReason, ReasoningDelta, StreamEvent, TextDelta, Usage
+from chat_core.events import (
+    Done,
+    FinishReason,
+    ReasoningDelta,
+    StreamEvent,
+    TextDelta,
+    ToolCallDelta,
+    Usage,
+)
+from chat_core.tools.calls import ToolCallAccumulator
 
 _FINISHES: dict[str, FinishReason] = {
     "length": "length",
@@ -56,6 +67,23 @@ def finish_reason(reason: object) -> FinishReason:
     return _FINISHES.get(reason, "stop") if isinstance(reason, str) else "stop"
 
 
+def tool_call_delta(call: object) -> ToolCallDelta:
+    """The ``ToolCallDelta`` of one ``delta.tool_calls`` entry (missing fields empty)."""
+    function = field(call, "function")
+    index, id_ = field(call, "index"), field(call, "id")
+    name, arguments = field(function, "name"), field(function, "arguments")
+
+    def text(value: object) -> str:
+        return value if isinstance(value, str) else ""
+
+    return ToolCallDelta(
+        index if isinstance(index, int) and not isinstance(index, bool) else 0,
+        text(id_),
+        text(name),
+        text(arguments),
+    )
+
+
 class ChatChunkReader:
     """Reads one answer's chunks; keeps what only the end can tell (usage, finish)."""
 
@@ -64,7 +92,7 @@ class ChatChunkReader:
         self._usage: Usage | None = None
         self._finish: str | None = None
         self._refused = False
-        self._tools: dict[int, str] = {}
+        self._calls = ToolCallAccumulator()
 
     def read(self, chunk: object) -> list[StreamEvent]:
         """The events of one chunk."""
@@ -99,10 +127,9 @@ class ChatChunkReader:
             self._refused = True
             out.append(TextDelta(refusal))
         for call in field(delta, "tool_calls") or ():
-            name = field(field(call, "function"), "name")
-            index = field(call, "index")
-            if isinstance(name, str) and name:
-                self._tools.setdefault(index if isinstance(index, int) else len(self._tools), name)
+            piece = tool_call_delta(call)
+            self._calls.feed(piece)
+            out.append(piece)
 
     def _text(self, content: str, out: list[StreamEvent]) -> None:
         reasoning, answer = self._think.feed(content)
@@ -133,7 +160,7 @@ class ChatChunkReader:
             out.append(TextDelta(answer))
         if self._usage is not None:
             out.append(self._usage)
-        tools = tuple(self._tools[i] for i in sorted(self._tools))
+        tools = tuple(c.name for c in self._calls.calls)
         reason = finish_reason(self._finish)
         if tools and reason == "stop":
             reason = "tool_calls"  # some servers end a tool call with "stop"

@@ -32,6 +32,7 @@ from chat_core.backends.json_output import (
     responses_text_format,
 )
 from chat_core.messages import Conversation, GenerationParams
+from chat_core.tools.definitions import chat_tools, parse_tools, responses_tools
 
 OPENAI_HOST = "api.openai.com"
 _AZURE_SUFFIXES = (".openai.azure.com", ".cognitiveservices.azure.com", ".services.ai.azure.com")
@@ -167,7 +168,9 @@ def chat_request(
     system, schema = _schema_parts(params, style)
     messages: list[dict[str, Any]] = [{"role": "system", "content": system}] if system else []
     messages += [
-        {"role": m.role, "content": chat_content(m, images=images, pdf_files=pdf_files)}
+        m.to_dict()  # a tool loop's calls and results: no files in them
+        if m.role == "tool" or m.tool_calls
+        else {"role": m.role, "content": chat_content(m, images=images, pdf_files=pdf_files)}
         for m in conversation.messages
     ]
     request: dict[str, Any] = {
@@ -183,6 +186,8 @@ def chat_request(
         request["reasoning_effort"] = params.reasoning_effort
     if schema is not None:
         request["response_format"] = chat_response_format(schema)
+    if specs := parse_tools(params.tools):
+        request["tools"] = chat_tools(specs)
     for name in style.dropped:
         request.pop(name, None)
     return request
@@ -217,10 +222,7 @@ def responses_request(
     """The keyword arguments of ``responses.create`` for one streamed answer."""
     request: dict[str, Any] = {
         "model": model,
-        "input": [  # PDFs as input_file: the Responses API is OpenAI's own
-            {"role": m.role, "content": responses_content(m, images=images, pdf_files=True)}
-            for m in conversation.messages
-        ],
+        "input": responses_input(conversation, images=images),
         "max_output_tokens": params.max_tokens,
         "stream": True,
         "store": False,  # the conversation lives here, not on the provider's side
@@ -230,6 +232,8 @@ def responses_request(
         request["instructions"] = system
     if schema is not None:
         request["text"] = responses_text_format(schema)
+    if specs := parse_tools(params.tools):
+        request["tools"] = responses_tools(specs)
     if style.send_temperature:
         request["temperature"] = params.temperature
     reasoning: dict[str, str] = {}
@@ -246,3 +250,28 @@ def responses_request(
     if reasoning and "reasoning" not in style.dropped:
         request["reasoning"] = reasoning
     return request
+
+
+def responses_input(conversation: Conversation, *, images: bool = True) -> list[dict[str, Any]]:
+    """The Responses API ``input`` items: messages, and a tool loop's calls and outputs.
+
+    An assistant's tool calls are ``function_call`` items after its text, a tool result a
+    ``function_call_output`` item with the call's ``call_id`` (the function calling guide).
+    A prompt's files are ``input_*`` parts (PDFs as ``input_file``: the Responses API is
+    OpenAI's own).
+    """
+    items: list[dict[str, Any]] = []
+    for m in conversation.messages:
+        if m.role == "tool":
+            items.append(
+                {"type": "function_call_output", "call_id": m.tool_call_id, "output": m.content}
+            )
+            continue
+        if m.content or not m.tool_calls:
+            content = responses_content(m, images=images, pdf_files=True)
+            items.append({"role": m.role, "content": content})
+        items.extend(
+            {"type": "function_call", "call_id": c.id, "name": c.name, "arguments": c.arguments}
+            for c in m.tool_calls
+        )
+    return items

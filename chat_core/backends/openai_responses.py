@@ -6,7 +6,10 @@ events"); the ones that matter here:
 - ``response.reasoning_summary_text.delta`` (OpenAI's reasoning summaries) and
   ``response.reasoning_text.delta`` (open-weight models' raw reasoning): reasoning.
 - ``response.output_text.delta``: answer text; ``response.refusal.delta``: a refusal.
-- ``response.output_item.added`` with a ``function_call`` item: a tool call, by name.
+- ``response.output_item.added`` with a ``function_call`` item (``call_id``, ``name``) at
+  ``output_index``, then ``response.function_call_arguments.delta`` pieces for that
+  ``output_index``: ``ToolCallDelta`` events; ``response.output_item.done`` carries the
+  whole ``arguments`` (used when a server streamed no pieces).
 - ``response.completed`` / ``response.incomplete`` (``incomplete_details.reason``:
   ``max_output_tokens`` or ``content_filter``) carry ``usage``, with
   ``output_tokens_details.reasoning_tokens``; ``response.failed`` carries an
@@ -27,6 +30,7 @@ from chat_core.events import (
     StreamError,
     StreamEvent,
     TextDelta,
+    ToolCallDelta,
     Usage,
 )
 
@@ -63,6 +67,7 @@ class ResponsesEventReader:
         self.done = False
         self._refused = False
         self._tools: list[str] = []
+        self._streamed: set[object] = set()  # output indexes whose arguments came in pieces
         self._summary_index: tuple[object, object] | None = None
 
     def read(self, event: object) -> list[StreamEvent]:
@@ -82,12 +87,12 @@ class ResponsesEventReader:
         if kind == "response.refusal.delta" and isinstance(delta, str) and delta:
             self._refused = True
             return [TextDelta(delta)]
-        if kind == "response.output_item.added":
-            item = field(event, "item")
-            name = field(item, "name")
-            if field(item, "type") == "function_call" and isinstance(name, str):
-                self._tools.append(name)
-            return []
+        if kind in ("response.output_item.added", "response.output_item.done"):
+            return self._item(kind, field(event, "output_index"), field(event, "item"))
+        if kind == "response.function_call_arguments.delta" and isinstance(delta, str) and delta:
+            index = field(event, "output_index")
+            self._streamed.add(index)
+            return [ToolCallDelta(index if isinstance(index, int) else 0, arguments=delta)]
         if kind in ("response.completed", "response.incomplete"):
             return self._end(field(event, "response"))
         if kind == "response.failed":
@@ -97,6 +102,26 @@ class ResponsesEventReader:
             self.done = True
             return [failure(event), Done("error")]
         return []
+
+    def _item(self, kind: object, index: object, item: object) -> list[StreamEvent]:
+        name, call_id, arguments = (
+            field(item, "name"),
+            field(item, "call_id"),
+            field(item, "arguments"),
+        )
+        if field(item, "type") != "function_call" or not isinstance(name, str):
+            return []
+        at = index if isinstance(index, int) else len(self._tools)
+        args = arguments if isinstance(arguments, str) else ""
+        if kind == "response.output_item.added":
+            self._tools.append(name)
+            if args:
+                self._streamed.add(index)
+            return [ToolCallDelta(at, call_id if isinstance(call_id, str) else "", name, args)]
+        if index in self._streamed or not args:
+            return []
+        self._streamed.add(index)  # a server that sent the arguments only whole, at the end
+        return [ToolCallDelta(at, arguments=args)]
 
     def end(self) -> list[StreamEvent]:
         """The last events once the stream has stopped: nothing after a terminal event."""

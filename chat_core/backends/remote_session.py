@@ -21,7 +21,7 @@ from chat_core.attachments.wire import to_wire
 from chat_core.backends.endpoints import where
 from chat_core.errors import BackendError
 from chat_core.events import Done, StreamError, StreamEvent
-from chat_core.messages import Conversation, GenerationParams
+from chat_core.messages import ChatMessage, Conversation, GenerationParams
 from chat_core.wire import (
     RETRY_MS,
     STREAM_ID_HEADER,
@@ -119,29 +119,9 @@ class RemoteSession:
         return WireRequest("POST", e.url, headers, json=self._body())
 
     def _body(self, *, files: bool = True) -> dict[str, Any]:
-        p = self.params
-        last = self.conversation.messages[-1]
-        # Wire v1 ``attachments``: the prompt's files (images unless vision is off); what
-        # cannot go as a file (GET, or images with vision off) goes as text, history too.
-        images = files and getattr(self.endpoint, "vision", "auto") != "off"
-        sent = [a for a in last.attachments if files and (images or not a.is_image)]
-        kept = replace(last, attachments=tuple(a for a in last.attachments if a not in sent))
-        body: dict[str, Any] = {
-            "message": text_of(kept) if kept.attachments else last.content,
-            "history": [
-                {"role": m.role, "content": text_of(m)} for m in self.conversation.messages[:-1]
-            ],
-            "temperature": p.temperature,
-            "max_tokens": p.max_tokens,
-        }
-        if sent:
-            body["attachments"] = to_wire(sent)
-        model = p.model or self.endpoint.model
-        if model:
-            body["model"] = model
-        if p.system:
-            body["system"] = p.system
-        return body
+        model = self.params.model or self.endpoint.model
+        vision = getattr(self.endpoint, "vision", "auto")
+        return wire_body(self.conversation, self.params, model, vision=vision, files=files)
 
     def _query(self) -> dict[str, str]:
         body = self._body(files=False)  # no files in a URL: a seed-style server gets their text
@@ -298,3 +278,47 @@ class RemoteSession:
                 f"Could not reach {at} ({why}). Check CHAT_REMOTE_URL, then Retry to try again."
             )
         return [StreamError("connection", message, True), Done("error")]
+
+
+def wire_body(
+    conversation: Conversation,
+    params: GenerationParams,
+    model: str | None,
+    *,
+    vision: str = "auto",
+    files: bool = True,
+) -> dict[str, Any]:
+    """The wire v1 request body for a conversation (View code shows the same one).
+
+    Wire v1 ``attachments``: the prompt's files (images unless vision is off); what cannot
+    go as a file (GET, or images with vision off) goes as text, history too."""
+    messages = conversation.messages
+    last = messages[-1]
+    images = files and vision != "off"
+    sent = [a for a in last.attachments if files and (images or not a.is_image)]
+    kept = replace(last, attachments=tuple(a for a in last.attachments if a not in sent))
+
+    def item(m: ChatMessage) -> dict[str, Any]:
+        wired = m.to_wire()
+        if m.attachments:
+            wired["content"] = text_of(m)
+        return wired
+
+    body: dict[str, Any] = {
+        "message": text_of(kept) if kept.attachments else last.content,
+        "history": [item(m) for m in messages[:-1]],
+        "temperature": params.temperature,
+        "max_tokens": params.max_tokens,
+    }
+    if last.role == "tool":  # a tool loop's next step: the results, no new prompt
+        del body["message"]
+        body["history"] = [item(m) for m in messages]
+    if sent:
+        body["attachments"] = to_wire(sent)
+    if params.tools:
+        body["tools"] = json.loads(params.tools)
+    if model:
+        body["model"] = model
+    if params.system:
+        body["system"] = params.system
+    return body

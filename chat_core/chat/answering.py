@@ -30,6 +30,7 @@ from chat_core.messages import Conversation, GenerationParams
 from chat_core.metrics import StreamMetrics, answer_status, measure
 from chat_core.runs import Run, start_run
 from chat_core.storage.store import ChatStore
+from chat_core.tools.steps import steps_from_events
 
 
 def start_answer(
@@ -73,7 +74,11 @@ def start_answer(
             return
         stored_metrics = _stored_metrics(metrics, run) | _validation(live.text, params)
 
+        calls = [step.call for step in steps_from_events(run.events)[0]]
+
         def write() -> None:
+            if calls:  # before the answer's final status: a reload finds both or neither
+                store.save_tool_calls(owner, message_id, calls)
             store.finish_message(
                 owner,
                 message_id,
@@ -146,6 +151,7 @@ def finished_turn(live: LiveAnswer, metrics: StreamMetrics) -> ChatTurn:
         live.message_id,  # type: ignore[arg-type]
         reasoning=_joined(live.reasoning_prefix, reasoning_text(run.events)),
         tool_names=_tool_names(run),
+        tool_steps=steps_from_events(run.events)[0],
     )
 
 

@@ -47,6 +47,8 @@ from chat_core.messages import (
     build_conversation,
 )
 from chat_core.runs import Run
+from chat_core.tools.calls import check_result
+from chat_core.tools.steps import all_answered
 
 PARTIAL_SAVE_S = 0.5
 
@@ -274,6 +276,38 @@ class ChatSession(SessionState):
             return None
         conversation = build_conversation(CONTINUE_PROMPT, self.model_history())
         return self._start(backend, conversation, params, "continue")
+
+    # -- tool calls ----------------------------------------------------------------------------
+    def answer_tool(
+        self, index: int, position: int, result: str, *, is_error: bool = False
+    ) -> None:
+        """Give one call of the answer at ``index`` its result (stored first; LimitError when
+        too long, and nothing changes)."""
+        if not 0 <= index < len(self.turns) or not 0 <= position < len(
+            self.turns[index].tool_steps
+        ):
+            return
+        turn = self.turns[index]
+        check_result(result)
+        if self.store is not None and turn.message_id is not None:
+            self.store.answer_tool_call(
+                self.owner, turn.message_id, position, result, is_error=is_error
+            )
+        step = turn.tool_steps[position]
+        step.result, step.is_error = result, is_error
+        self._bump()
+
+    def go_on_after_tools(
+        self, backend: Backend, params: GenerationParams, *, expected: int | None = None
+    ) -> Run | None:
+        """The model's next answer once every call of the last answer has a result."""
+        if not self.may_start(expected) or not self.turns:
+            return None
+        last = self.turns[-1]
+        if last.role != "assistant" or not all_answered(last.tool_steps):
+            return None
+        conversation = Conversation(tuple(self.model_history()))
+        return self._start(backend, conversation, params, "new")
 
     def set_feedback(self, index: int, value: int) -> None:
         """Thumbs up (1), down (-1) or none (0) on an answer."""

@@ -24,6 +24,7 @@ from chat_core.metrics import SessionStats
 from chat_core.runs import Run
 from chat_core.storage.records import StoredConversation
 from chat_core.storage.store import ChatStore
+from chat_core.tools.steps import ToolStep, tool_messages
 
 Phase = Literal["idle", "streaming", "finished"]
 
@@ -98,10 +99,12 @@ class SessionState:
         only when it is sent again; the per-chat cap bounds what that costs)."""
         chosen = self.turns if turns is None else turns
         self._load_files(chosen)
-        out = []
+        out: list[ChatMessage] = []
         for t in chosen:
             files = self.files_of(t)
-            if t.content or files:
+            if t.tool_steps:  # the calls and their results (chat_core.tools.steps)
+                out += tool_messages(t.content, t.tool_steps)
+            elif t.content or files:
                 out.append(ChatMessage(t.role, t.content, files))
         return out
 
@@ -201,6 +204,7 @@ class SessionState:
             return False
         messages = stored.messages
         turns = [ChatTurn.from_stored(m, stored.siblings.get(m.id, ())) for m in messages]
+        self._attach_tool_steps(turns)
         last = messages[-1] if messages else None
         if last is not None and last.status == "streaming":
             live = self.live_answers.get(last.id)
@@ -213,6 +217,16 @@ class SessionState:
         self._signature = signature
         self._bump()
         return True
+
+    def _attach_tool_steps(self, turns: list[ChatTurn]) -> None:
+        """The stored calls of the answers that made some, with their results (one query)."""
+        asked = [t.message_id for t in turns if t.tool_names and t.message_id is not None]
+        if self.store is None or not asked:
+            return
+        stored = self.store.tool_calls_of(self.owner, asked)
+        for turn in turns:
+            rows = stored.get(turn.message_id or -1, [])
+            turn.tool_steps = [ToolStep(r.call, r.result, r.is_error) for r in rows]
 
     def new_conversation(self) -> None:
         """An empty chat; it is stored once its first prompt is sent."""

@@ -45,6 +45,7 @@ DIRECTIVES: tuple[str, ...] = (
     "/error KIND [after N] [times K]",
     "/think S",
     "/drop [after N]",
+    "/tool NAME {...}",
 )
 
 # Each directive prompt ends with a line of text: that line titles the chat,

@@ -21,7 +21,14 @@ from chat_core.chat.render import (
     answer_blocks,
     coalesced_frames,
 )
-from chat_core.events import Done, ReasoningDelta, StreamError, StreamEvent, TextDelta
+from chat_core.events import (
+    Done,
+    ReasoningDelta,
+    StreamError,
+    StreamEvent,
+    TextDelta,
+    ToolCallDelta,
+)
 from chat_core.metrics import measure
 from chat_core.runs import Run
 
@@ -30,8 +37,10 @@ def _starts(event: StreamEvent) -> str | None:
     """What an event begins: "reasoning", "answer" (text, an error, the end), or None."""
     if isinstance(event, ReasoningDelta) and event.text:
         return "reasoning"
-    if (isinstance(event, TextDelta) and event.text) or isinstance(event, StreamError | Done):
-        return "answer"
+    if (isinstance(event, TextDelta) and event.text) or isinstance(
+        event, ToolCallDelta | StreamError | Done
+    ):
+        return "answer"  # a tool call ends the thinking too
     return None  # usage, an empty (role-only) delta: not yet known
 
 

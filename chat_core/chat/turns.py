@@ -13,6 +13,7 @@ from chat_core.events import StreamError
 from chat_core.messages import Attachment, Role
 from chat_core.metrics import AnswerStatus, StreamMetrics
 from chat_core.storage.records import StoredMessage
+from chat_core.tools.steps import ToolStep
 from chat_core.tree import Versions, versions
 
 
@@ -33,6 +34,7 @@ class ChatTurn:
     feedback: int = 0
     reasoning: str = ""
     tool_names: tuple[str, ...] = ()
+    tool_steps: list[ToolStep] = field(default_factory=list)  # its calls, each with a result
     # every version of this message (itself included, oldest first) when it has others
     siblings: tuple[int, ...] = ()
 
@@ -60,8 +62,8 @@ class ChatTurn:
 
     def note(self) -> FinishNote | None:
         """Why this answer ended, when that needs saying."""
-        if self.role != "assistant" or self.status != "complete":
-            return None
+        if self.role != "assistant" or self.status != "complete" or self.tool_steps:
+            return None  # calls are shown as steps, each asking for its result
         return finish_note(
             self.finish_reason,
             text=self.content,

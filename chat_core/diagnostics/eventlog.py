@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from chat_core.events import Done, ReasoningDelta, StreamError, TextDelta, Usage
+from chat_core.events import Done, ReasoningDelta, StreamError, TextDelta, ToolCallDelta, Usage
 from chat_core.runs import Run
 from chat_core.wire import encode_event, format_event_id, payload_json
 
@@ -46,6 +46,7 @@ class LogRecord:
 _EVENT_TYPES = {
     TextDelta: "chunk",
     ReasoningDelta: "reasoning",
+    ToolCallDelta: "tool_call",
     Usage: "usage",
     StreamError: "error",
     Done: "done",

@@ -146,6 +146,7 @@ def create_app(
         temperature: str | None = None,
         max_tokens: str | None = None,
         system: str | None = None,
+        tools: str | None = Query(None, description="a JSON list of tool definitions"),
         ticket: str | None = Query(None, description="from POST /api/chat/ticket"),
         last_event_id: str | None = Header(None, alias="Last-Event-ID"),
     ) -> Response:
@@ -167,6 +168,7 @@ def create_app(
             "temperature": temperature,
             "max_tokens": max_tokens,
             "system": system,
+            "tools": tools,
         }
         try:
             chat = parse_query({k: v for k, v in query.items() if v is not None})

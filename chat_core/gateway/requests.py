@@ -16,6 +16,7 @@ from typing import Any
 from chat_core.attachments import DEFAULT_LIMITS, AttachmentLimits, read_wire
 from chat_core.errors import LimitError, ValidationError
 from chat_core.messages import Conversation, GenerationParams, build_conversation
+from chat_core.tools.definitions import dump_tools, parse_tools
 
 BODY_FIELDS = (
     "message",
@@ -25,6 +26,7 @@ BODY_FIELDS = (
     "max_tokens",
     "system",
     "attachments",
+    "tools",
 )
 # A valid body nests three deep (body, history, message); json.loads recurses once per level
 # and raises RecursionError near 1,000, which used to escape as a plain-text 500.
@@ -67,7 +69,21 @@ def _params(values: Mapping[str, Any]) -> GenerationParams:
         temperature=values.get("temperature", defaults.temperature),
         max_tokens=values.get("max_tokens", defaults.max_tokens),
         system=_optional_str(values.get("system"), "system") or None,
+        tools=_tools(values.get("tools")),
     )
+
+
+def _tools(value: object) -> str | None:
+    """Tool definitions (a list of ``{name, description, parameters}``), checked."""
+    if value is None:
+        return None
+    if isinstance(value, str):  # the GET form carries them as JSON text
+        text = value
+    elif isinstance(value, list):
+        text = json.dumps(value)
+    else:
+        raise ValidationError("tools", "tools must be a list of tool definitions")
+    return dump_tools(parse_tools(text))
 
 
 def check_nesting(text: str, name: str, limit: int = MAX_JSON_DEPTH) -> None:
@@ -109,12 +125,24 @@ def parse_body(raw: bytes, limits: AttachmentLimits = DEFAULT_LIMITS) -> ChatReq
     unknown = sorted(set(body) - set(BODY_FIELDS))
     if unknown:
         raise ValidationError(unknown[0][:80], f"unknown field {unknown[0][:80]!r}")
-    if "message" not in body:
+    if "message" not in body and not _ends_with_tool_results(body.get("history")):
         raise ValidationError("message", "message is required")
     history = body.get("history")
     files = read_wire(body.get("attachments"), limits)
-    conversation = build_conversation(body["message"], [] if history is None else history, files)
+    conversation = build_conversation(
+        body.get("message"), [] if history is None else history, files
+    )
     return ChatRequest(conversation, _params(body))
+
+
+def _ends_with_tool_results(history: object) -> bool:
+    # A tool loop's next step: no new prompt, the model goes on from the results.
+    return (
+        isinstance(history, list)
+        and bool(history)
+        and isinstance(history[-1], dict)
+        and history[-1].get("role") == "tool"
+    )
 
 
 def _number(raw: str | None, name: str, kind: type[int] | type[float]) -> int | float | None:
@@ -130,16 +158,17 @@ def _number(raw: str | None, name: str, kind: type[int] | type[float]) -> int | 
 def parse_query(query: Mapping[str, str]) -> ChatRequest:
     """Validate seed-style ``GET /api/chat/stream?message=&history=<json>`` parameters."""
     message = query.get("message")
-    if message is None:
-        raise ValidationError("message", "message is required")
     raw_history = query.get("history") or "[]"
     check_nesting(raw_history, "history")
     try:
         history = json.loads(raw_history)
     except ValueError as exc:
         raise ValidationError("history", "history is not valid JSON") from exc
+    if message is None and not _ends_with_tool_results(history):
+        raise ValidationError("message", "message is required")
     conversation = build_conversation(message, history)
     values: dict[str, Any] = {"model": query.get("model"), "system": query.get("system")}
+    values["tools"] = query.get("tools")
     temperature = _number(query.get("temperature"), "temperature", float)
     max_tokens = _number(query.get("max_tokens"), "max_tokens", int)
     if temperature is not None:
@@ -164,10 +193,13 @@ def enforce_policy(
 # The POST body, for the OpenAPI docs (validation itself is above, in one place).
 BODY_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "required": ["message"],
     "additionalProperties": False,
     "properties": {
-        "message": {"type": "string", "description": "the user's prompt (may be empty with files)"},
+        "message": {
+            "type": "string",
+            "description": "the user's prompt (may be empty with files; left out when history "
+            "ends with tool results)",
+        },
         "attachments": {
             "type": "array",
             "description": "files: images, PDF, text; base64 data, checked and cleaned here",
@@ -189,8 +221,34 @@ BODY_SCHEMA: dict[str, Any] = {
                 "required": ["role", "content"],
                 "additionalProperties": False,
                 "properties": {
-                    "role": {"enum": ["system", "user", "assistant"]},
+                    "role": {"enum": ["system", "user", "assistant", "tool"]},
                     "content": {"type": "string"},
+                    "tool_calls": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["id", "name", "arguments"],
+                            "properties": {
+                                "id": {"type": "string"},
+                                "name": {"type": "string"},
+                                "arguments": {"type": "string"},
+                            },
+                        },
+                    },
+                    "tool_call_id": {"type": "string"},
+                },
+            },
+        },
+        "tools": {
+            "type": "array",
+            "description": "functions the model may call: {name, description, parameters}",
+            "items": {
+                "type": "object",
+                "required": ["name"],
+                "properties": {
+                    "name": {"type": "string"},
+                    "description": {"type": "string"},
+                    "parameters": {"type": "object"},
                 },
             },
         },

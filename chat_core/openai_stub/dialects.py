@@ -12,6 +12,8 @@ The first keyword found in the requested model name picks the dialect:
     refus                              delta.refusal instead of content
     noschema                           (any shape) 400 to response_format: no structured output
     tool                               a tool call (delta.tool_calls), finish tool_calls
+    ollama                             Ollama: each tool call whole in one chunk, every call
+                                       of a batch at index 0 (told apart by id), finish stop
     filter, azure                      Azure OpenAI: empty-choices first chunk with
                                        prompt_filter_results, finish content_filter
     sonar, perplexity                  Perplexity: usage in every chunk
@@ -29,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from chat_core.backends.offline import Plan, tokenize
-from chat_core.events import Done, ReasoningDelta, StreamError, TextDelta, Usage
+from chat_core.events import Done, ReasoningDelta, StreamError, TextDelta, ToolCallDelta, Usage
 from chat_core.openai_stub.wire import (
     HTTP_ERRORS,
     SSE_DONE,
@@ -42,7 +44,7 @@ from chat_core.openai_stub.wire import (
 
 DialectName = Literal[
     "openai", "strict", "magistral", "reasoning_content", "reasoning", "think", "refusal",
-    "tool", "filter", "usage_every_chunk",
+    "tool", "filter", "usage_every_chunk", "ollama",
 ]  # fmt: skip
 _KEYWORDS: tuple[tuple[str, DialectName], ...] = (
     (r"strict|^o\d|^gpt-5", "strict"),
@@ -51,6 +53,7 @@ _KEYWORDS: tuple[tuple[str, DialectName], ...] = (
     (r"groq|openrouter|gpt-oss", "reasoning"),
     (r"think", "think"),
     (r"refus", "refusal"),
+    (r"ollama", "ollama"),  # before "tool": "ollama-tools" is Ollama's shape
     (r"tool", "tool"),
     (r"filter|azure", "filter"),
     (r"sonar|perplexity", "usage_every_chunk"),
@@ -118,6 +121,7 @@ class Shaper:
     _reasoned: bool = False
     _answered: bool = False
     _completion_tokens: int = 0
+    _pending: dict[str, Any] | None = None  # Ollama: the call being gathered whole
 
     def _chunk(self, delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
         out = chunk(meta=self.meta, delta=delta, finish_reason=finish)
@@ -196,6 +200,37 @@ class Shaper:
             ]
         return [self._chunk({"content": text})]
 
+    def tool_call(self, delta: ToolCallDelta) -> list[dict[str, Any]]:
+        """The chunks of one piece of a tool call the offline model planned."""
+        self._completion_tokens += 1
+        if self.dialect == "ollama":
+            out = self._flush_call() if delta.id else []
+            if delta.id:
+                function = {"name": delta.name, "arguments": ""}
+                self._pending = {
+                    "index": 0,
+                    "id": delta.id,
+                    "type": "function",
+                    "function": function,
+                }
+            if self._pending is not None:
+                self._pending["function"]["arguments"] += delta.arguments
+            return out
+        call: dict[str, Any] = {"index": delta.index, "function": {"arguments": delta.arguments}}
+        if delta.id:
+            function = {"name": delta.name, "arguments": delta.arguments}
+            call = {"index": delta.index, "id": delta.id, "type": "function", "function": function}
+        first, self._answered = not self._answered, True
+        return [
+            self._chunk(
+                {"content": None, "tool_calls": [call]} if first else {"tool_calls": [call]}
+            )
+        ]
+
+    def _flush_call(self) -> list[dict[str, Any]]:
+        call, self._pending = self._pending, None
+        return [self._chunk({"content": None, "tool_calls": [call]})] if call else []
+
     named = False  # chunks are unnamed SSE events
     done_marker: bytes | None = SSE_DONE
 
@@ -218,6 +253,9 @@ class Shaper:
             annotations.append(
                 {"id": "", "object": "", "created": 0, "model": "", "choices": [choice]}
             )
+        annotations += self._flush_call()
+        if self.dialect == "ollama" and reason == "tool_calls":
+            reason = "stop"  # as some Ollama versions end a tool call
         last = self._chunk({}, reason)
         if self.dialect == "filter" and reason == "content_filter":
             verdict = {c: _SAFE for c in _CATEGORIES}

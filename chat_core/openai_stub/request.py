@@ -2,7 +2,8 @@
 
 A bad body is refused with a 400 whose ``param`` and ``code`` name what was
 wrong, as the real API would, so clients see realistic errors. Arguments the
-offline model cannot use (tools, logprobs, ...) are accepted and ignored.
+offline model cannot use (logprobs, ...) are accepted and ignored; function tools
+reach the offline model, which calls them (``chat_core.backends.offline_tools``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from chat_core.backends.json_output import requested_schema
 from chat_core.errors import LimitError, ValidationError
 from chat_core.messages import MAX_TOKENS_LIMIT, ChatMessage, Conversation, GenerationParams
+from chat_core.openai_stub.tools import chat_tool_calls, request_tools
 
 ROLES = ("system", "developer", "user", "assistant", "tool", "function")
 # Every argument of the Chat Completions API; the offline model ignores those it cannot use.
@@ -146,13 +148,16 @@ def _messages(body: dict[str, Any]) -> list[ChatMessage]:
                 "invalid_value",
             )
         text = _content(item, f"messages[{i}].content")
-        # System and tool turns do not change the scripted answer; the model sees the dialogue.
+        # System turns do not change the scripted answer; the model sees the dialogue,
+        # with a tool loop's calls and results.
         if role in ("user", "assistant"):
-            out.append(ChatMessage(role, text))
-    last_user = max((i for i, m in enumerate(out) if m.role == "user"), default=None)
-    if last_user is None:
+            out.append(ChatMessage(role, text, tool_calls=chat_tool_calls(item.get("tool_calls"))))
+        elif role == "tool":
+            out.append(ChatMessage("tool", text, tool_call_id=str(item.get("tool_call_id", ""))))
+    if not any(m.role == "user" for m in out):
         raise InvalidRequest("messages", "The offline model needs at least one user message.")
-    return out[: last_user + 1]
+    last = max(i for i, m in enumerate(out) if m.role in ("user", "tool"))
+    return out[: last + 1]
 
 
 def parse_request(body: object) -> CompletionRequest:
@@ -200,10 +205,15 @@ def parse_request(body: object) -> CompletionRequest:
         code = "context_length_exceeded" if isinstance(exc, LimitError) else "invalid_value"
         raise InvalidRequest("messages", exc.message, code) from exc
     schema = requested_schema(body)  # the offline model answers JSON matching it
+    try:
+        tools = request_tools(body)
+    except ValidationError as exc:
+        raise InvalidRequest(exc.field, exc.message, "invalid_value") from exc
     params = GenerationParams(
         model=model[:200],
         temperature=1.0 if temperature is None else temperature,
         max_tokens=max_tokens or MAX_TOKENS_LIMIT,
         response_schema=json.dumps(schema) if schema is not None else None,
+        tools=tools,
     )
     return CompletionRequest(model, conversation, params, bool(stream), include_usage)

@@ -22,10 +22,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chat_core.errors import ValidationError
-from chat_core.events import StreamError, Usage
+from chat_core.events import StreamError, ToolCallDelta, Usage
 from chat_core.messages import MAX_TOKENS_LIMIT, ChatMessage, Conversation, GenerationParams
 from chat_core.openai_stub.dialects import TOOL_NAME, DialectName
 from chat_core.openai_stub.request import InvalidRequest
+from chat_core.openai_stub.tools import request_tools, responses_item
 
 _FAILURE_CODES = {"rate_limit": "rate_limit_exceeded", "bad_request": "invalid_prompt"}
 
@@ -69,10 +70,12 @@ def parse_responses_request(body: object) -> ResponsesRequest:
         )
     messages: list[ChatMessage] = []
     for i, item in enumerate(items):
+        if isinstance(item, dict) and responses_item(item, messages):
+            continue
         role = item.get("role") if isinstance(item, dict) else None
         if role in ("user", "assistant"):
             messages.append(ChatMessage(role, _text(item.get("content"), f"input[{i}].content")))
-    while messages and messages[-1].role != "user":
+    while messages and messages[-1].role not in ("user", "tool"):
         messages.pop()
     limit = body.get("max_output_tokens")
     if limit is not None and (not isinstance(limit, int) or not 16 <= limit <= MAX_TOKENS_LIMIT):
@@ -85,6 +88,7 @@ def parse_responses_request(body: object) -> ResponsesRequest:
             model=model[:200],
             temperature=1.0 if temperature is None else temperature,
             max_tokens=limit or MAX_TOKENS_LIMIT,
+            tools=request_tools(body, responses=True),
         )
     except ValidationError as exc:
         raise InvalidRequest(exc.field or None, exc.message, "invalid_value") from exc
@@ -254,6 +258,35 @@ class ResponsesShaper:
             out.append(
                 self._event(
                     "response.output_text.delta", **where, content_index=0, delta=text, logprobs=[]
+                )
+            )
+        return out
+
+    def tool_call(self, delta: ToolCallDelta) -> list[dict[str, Any]]:
+        """A piece of a planned tool call: a new ``function_call`` item, then argument deltas."""
+        out: list[dict[str, Any]] = []
+        if delta.id:
+            out = self._close()
+            item: dict[str, Any] = {
+                "id": "fc_" + secrets.token_hex(8),
+                "type": "function_call",
+                "call_id": delta.id,
+                "name": delta.name,
+                "arguments": "",
+                "status": "in_progress",
+            }
+            self._open = item
+            out.append(
+                self._event(
+                    "response.output_item.added", output_index=len(self._items), item=dict(item)
+                )
+            )
+        if delta.arguments and self._open is not None and self._open["type"] == "function_call":
+            self._buffer += delta.arguments
+            where = {"item_id": self._open["id"], "output_index": len(self._items)}
+            out.append(
+                self._event(
+                    "response.function_call_arguments.delta", **where, delta=delta.arguments
                 )
             )
         return out

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal, Protocol
 
 from chat_core.backends.offline import Plan
-from chat_core.events import Done, ReasoningDelta, StreamError, TextDelta, Usage
+from chat_core.events import Done, ReasoningDelta, StreamError, TextDelta, ToolCallDelta, Usage
 from chat_core.openai_stub.wire import sse
 from chat_core.wire.response import SSEResponse
 
@@ -94,6 +94,7 @@ class StreamShaper(Protocol):
     def start(self) -> list[dict[str, Any]]: ...
     def reasoning(self, text: str) -> list[dict[str, Any]]: ...
     def text(self, text: str) -> list[dict[str, Any]]: ...
+    def tool_call(self, delta: ToolCallDelta) -> list[dict[str, Any]]: ...
     def error(self, error: StreamError) -> list[dict[str, Any]]: ...
     def finish(self, reason: str, usage: Usage | None) -> list[dict[str, Any]]: ...
 
@@ -130,6 +131,10 @@ async def play(
             if isinstance(event, TextDelta | ReasoningDelta):
                 shaped = shaper.text if isinstance(event, TextDelta) else shaper.reasoning
                 for data in _events(shaper, shaped(event.text)):
+                    yield data
+                chunks += 1
+            elif isinstance(event, ToolCallDelta):
+                for data in _events(shaper, shaper.tool_call(event)):
                     yield data
                 chunks += 1
             elif isinstance(event, Usage):

@@ -13,11 +13,20 @@ from dataclasses import asdict
 from json.encoder import encode_basestring_ascii
 from typing import Any
 
-from chat_core.events import Done, ReasoningDelta, StreamError, StreamEvent, TextDelta, Usage
+from chat_core.events import (
+    Done,
+    ReasoningDelta,
+    StreamError,
+    StreamEvent,
+    TextDelta,
+    ToolCallDelta,
+    Usage,
+)
 
 _KINDS: dict[str, type[StreamEvent]] = {
     "text": TextDelta,
     "reasoning": ReasoningDelta,
+    "tool_call": ToolCallDelta,
     "usage": Usage,
     "error": StreamError,
     "done": Done,

@@ -35,6 +35,7 @@ from chat_core.events import (
     StreamError,
     StreamEvent,
     TextDelta,
+    ToolCallDelta,
     Usage,
     answer_text,
 )
@@ -233,6 +234,9 @@ def _checked(event: object) -> StreamEvent:
     """The event, or TypeError for what no consumer can show (a list as text, say)."""
     if isinstance(event, TextDelta | ReasoningDelta):
         usable = isinstance(event.text, str)
+    elif isinstance(event, ToolCallDelta):
+        texts = (event.id, event.name, event.arguments)
+        usable = isinstance(event.index, int) and all(isinstance(t, str) for t in texts)
     elif isinstance(event, Usage):
         counts = (event.prompt_tokens, event.completion_tokens, event.reasoning_tokens or 0)
         usable = all(isinstance(n, int) for n in counts)

@@ -54,7 +54,7 @@ from chat_core.storage.records import (
     new_conversation_id,
 )
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 _TIME = String(27)  # 2025-01-31T12:00:00.000000Z: text, so every export shows the stored bytes
 _ID = String(MAX_CONVERSATION_ID_CHARS)
 _OWNER = String(MAX_OWNER_CHARS)
@@ -235,6 +235,22 @@ votes = Table(  # one verdict per compare turn, per owner
 )
 Index("votes_by_owner", votes.c.owner)
 
+# Tool calls (issue 24): the calls an answer made, in order, each with the result typed for
+# it (NULL until answered). Keyed by the answer's message id; deleting it deletes its calls.
+tool_calls = Table(
+    "tool_calls",
+    metadata,
+    Column("message_id", Integer, ForeignKey("messages.id", ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),  # the call's place in the answer
+    Column("call_id", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("arguments", Text, nullable=False),
+    Column("result", Text),  # NULL: not answered yet
+    Column("is_error", Integer, nullable=False, server_default="0"),
+    Column("answered_at", _TIME),
+    PrimaryKeyConstraint("message_id", "position", name="tool_calls_key"),
+)
+
 
 # MIGRATIONS[v] takes a database from v to v + 1 (v >= SCHEMA_VERSION when added); the same
 # step runs on every dialect, so write it with SQLAlchemy constructs, not dialect SQL.
@@ -288,11 +304,17 @@ def _add_attachments(conn: Connection) -> None:
     attachments.create(conn, checkfirst=True)  # a test may have rewound only the version
 
 
+def _add_tool_calls(conn: Connection) -> None:
+    """v7 -> v8: the tool-call table only (self-contained, so it can be renumbered)."""
+    tool_calls.create(conn, checkfirst=True)  # a later step may find it made by a newer one
+
+
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     3: _to_trees,
     4: _add_shares,
     5: _add_attachments,
     6: _add_compares,
+    7: _add_tool_calls,
 }
 
 

@@ -46,11 +46,12 @@ from chat_core.storage.records import (
     title_from_prompt,
 )
 from chat_core.storage.schema import conversations, messages
+from chat_core.storage.tool_calls import ToolCalls
 
 __all__ = ["ChatStore", "NotFoundError", "StoreError", "open_store"]
 
 
-class ChatStore(Conversations, Ledger, AttachmentRows):
+class ChatStore(Conversations, Ledger, AttachmentRows, ToolCalls):
     """Owner-scoped conversations and messages; thread-safe, see the module docstring."""
 
     # -- messages ------------------------------------------------------------------------------

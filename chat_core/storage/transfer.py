@@ -9,11 +9,14 @@ The JSON export (format ``streaming-chat/conversation``, version 2)::
 
     {"format", "version", "title", "created_at", "updated_at", "active_leaf",
      "messages": [{"id", "parent", "role", "content", "reasoning", "status", "model",
-                   "params", "metrics", "feedback", "created_at", "attachments"?}, ...]}
+                   "params", "metrics", "feedback", "created_at", "attachments"?,
+                   "tool_calls"?}, ...]}
 
 ``attachments`` (a prompt's files, when it has any): ``[{"name", "mime", "data" (base64 of
 the stored bytes), "width", "height", "text"}]``; an import checks each file is what its
 ``mime`` says and stores the bytes as they are, so they come back byte-identical.
+``tool_calls`` only on an answer that made some: ``[{"id", "name", "arguments",
+"result", "is_error"}]`` in order (``result`` null until answered).
 
 It carries the whole tree (every version, oldest first) and the message shown
 last: ``id`` numbers the messages of the file from 1 and ``parent`` names one of
@@ -36,12 +39,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, NoReturn
 
 from chat_core.attachments.parts import describe as describe_file
 from chat_core.errors import LimitError, ValidationError
-from chat_core.messages import Attachment
+from chat_core.messages import Attachment, ToolCall
 from chat_core.storage.attachments import files_from_json, files_to_json
 from chat_core.storage.records import (
     FINAL_STATUSES,
@@ -60,6 +63,7 @@ from chat_core.storage.records import (
     check_title,
 )
 from chat_core.storage.store import ChatStore
+from chat_core.storage.tool_calls import MAX_STORED_CALLS, StoredToolCall
 from chat_core.storage.tree_file import file_tree
 
 EXPORT_FORMAT = "streaming-chat/conversation"
@@ -85,8 +89,10 @@ _MESSAGE_KEYS = frozenset(
         "feedback",
         "created_at",
         "attachments",
+        "tool_calls",
     }
 )
+_CALL_KEYS = frozenset({"id", "name", "arguments", "result", "is_error"})
 _NOTES = {
     "stopped": "Stopped before the end of the answer.",
     "interrupted": "Interrupted: the connection or the app went away before the end of the answer.",
@@ -102,14 +108,18 @@ def _exported_status(message: StoredMessage) -> str:
 
 
 def conversation_to_dict(
-    conversation: StoredConversation, files: Mapping[int, Sequence[Attachment]] | None = None
+    conversation: StoredConversation,
+    files: Mapping[int, Sequence[Attachment]] | None = None,
+    tool_calls: Mapping[int, list[StoredToolCall]] | None = None,
 ) -> dict[str, Any]:
     """The JSON export as a dict, keys in their export order: the whole tree when the
     conversation was read with ``whole_tree=True``, else its active path. ``files``: each
-    message's attachments (``ChatStore.attachments_of``), carried in base64."""
+    message's attachments (``ChatStore.attachments_of``), carried in base64; ``tool_calls``
+    (``ChatStore.tool_calls_of``) beside the answers that made them."""
     every = conversation.tree or conversation.messages
     number = {m.id: i for i, m in enumerate(every, 1)}
     files = files or {}
+    calls = tool_calls or {}
     return {
         "format": EXPORT_FORMAT,
         "version": EXPORT_VERSION,
@@ -132,16 +142,36 @@ def conversation_to_dict(
                 "created_at": m.created_at,
             }
             | ({"attachments": files_to_json(files[m.id])} if files.get(m.id) else {})
+            | _exported_calls(calls.get(m.id))
             for m in every
         ],
     }
 
 
+def _exported_calls(calls: list[StoredToolCall] | None) -> dict[str, Any]:
+    if not calls:
+        return {}  # a file without tool calls is byte for byte what it was before them
+    return {
+        "tool_calls": [
+            {
+                "id": c.call.id,
+                "name": c.call.name,
+                "arguments": c.call.arguments,
+                "result": c.result,
+                "is_error": c.is_error,
+            }
+            for c in calls
+        ]
+    }
+
+
 def export_json(
-    conversation: StoredConversation, files: Mapping[int, Sequence[Attachment]] | None = None
+    conversation: StoredConversation,
+    files: Mapping[int, Sequence[Attachment]] | None = None,
+    tool_calls: Mapping[int, list[StoredToolCall]] | None = None,
 ) -> str:
     """The conversation as JSON text (UTF-8, two-space indent, ending with a newline)."""
-    exported = conversation_to_dict(conversation, files)
+    exported = conversation_to_dict(conversation, files, tool_calls)
     return json.dumps(exported, ensure_ascii=False, indent=2) + "\n"
 
 
@@ -202,6 +232,7 @@ class ConversationImport:
     updated_at: str | None
     messages: tuple[NewMessage, ...]
     active_leaf: int | None = None  # an index into messages
+    tool_calls: Mapping[int, list[StoredToolCall]] = field(default_factory=dict)  # by index
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -298,6 +329,7 @@ def parse_export(data: bytes | str) -> ConversationImport:
     if len(messages) > MAX_IMPORT_MESSAGES:
         raise LimitError("messages", f"more than {MAX_IMPORT_MESSAGES} messages")
     parsed = [_message(item, i, version) for i, item in enumerate(messages)]
+    calls = {i: _calls(item, i) for i, item in enumerate(messages) if "tool_calls" in item}
     if version > 1:
         parsed = [replace(m, parent=parent) for m, parent in zip(parsed, parents, strict=True)]
     title = top.get("title")
@@ -312,7 +344,28 @@ def parse_export(data: bytes | str) -> ConversationImport:
         else check_time(times["updated_at"], "updated_at"),
         messages=tuple(parsed),
         active_leaf=active,
+        tool_calls=calls,
     )
+
+
+def _calls(item: Mapping[str, Any], i: int) -> list[StoredToolCall]:
+    """A message's exported calls, checked (the answer's id is filled in on import)."""
+    name = f"messages[{i}].tool_calls"
+    raw = item["tool_calls"]
+    if not isinstance(raw, list) or len(raw) > MAX_STORED_CALLS:
+        raise ValidationError(name, f"{name} must be a list of at most {MAX_STORED_CALLS} calls")
+    out = []
+    for j, call in enumerate(raw):
+        obj = _object(call, f"{name}[{j}]", _CALL_KEYS)
+        texts = [obj.get(k) for k in ("id", "name", "arguments")]
+        result, is_error = obj.get("result"), obj.get("is_error", False)
+        if not all(isinstance(t, str) for t in texts) or not isinstance(is_error, bool):
+            raise ValidationError(f"{name}[{j}]", f"{name}[{j}] needs id, name and arguments")
+        if result is not None and not isinstance(result, str):
+            raise ValidationError(f"{name}[{j}].result", "a result must be text or null")
+        call_id, tool, arguments = (check_text(t, f"{name}[{j}]") for t in texts)
+        out.append(StoredToolCall(0, j, ToolCall(call_id, tool, arguments), result, is_error))
+    return out
 
 
 def same_chat(store: ChatStore, owner: str, data: bytes | str) -> str | None:
@@ -335,9 +388,10 @@ def same_chat(store: ChatStore, owner: str, data: bytes | str) -> str | None:
 
 
 def import_json(store: ChatStore, owner: str, data: bytes | str) -> ConversationSummary:
-    """Import a JSON export as a new conversation of ``owner``, all or nothing."""
+    """Import a JSON export as a new conversation of ``owner``, all or nothing (its tool
+    calls, checked before anything is written, follow the messages)."""
     parsed = parse_export(data)
-    return store.import_conversation(
+    summary = store.import_conversation(
         owner,
         parsed.title,
         parsed.messages,
@@ -345,3 +399,10 @@ def import_json(store: ChatStore, owner: str, data: bytes | str) -> Conversation
         updated_at=parsed.updated_at,
         active_leaf=parsed.active_leaf,
     )
+    if parsed.tool_calls:
+        stored = store.get_conversation(owner, summary.id, whole_tree=True)
+        ids = [m.id for m in stored.tree] if stored is not None else []
+        for i, calls in parsed.tool_calls.items():
+            if i < len(ids):
+                store.restore_tool_calls(owner, ids[i], calls)
+    return summary

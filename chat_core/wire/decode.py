@@ -28,6 +28,7 @@ from chat_core.events import (
     StreamError,
     StreamEvent,
     TextDelta,
+    ToolCallDelta,
     Usage,
 )
 
@@ -59,11 +60,25 @@ def decode_payload(payload: Mapping[str, Any]) -> StreamEvent | None:
         if not isinstance(reasoning, str):
             raise _malformed("reasoning is not a string")
         return ReasoningDelta(reasoning)
+    if "tool_call" in payload:
+        return _tool_call(payload["tool_call"])
     if "usage" in payload:
         return _usage(payload["usage"])
     if payload.get("done"):
         return _done(payload)
     return None
+
+
+def _tool_call(call: Any) -> ToolCallDelta:
+    if not isinstance(call, Mapping):
+        raise _malformed("tool_call is not an object")
+    index = call.get("index", 0)
+    if isinstance(index, bool) or not isinstance(index, int) or index < 0:
+        raise _malformed("tool_call index is not a whole number")
+    texts = [call.get(key, "") for key in ("id", "name", "arguments")]
+    if not all(isinstance(t, str) for t in texts):
+        raise _malformed("tool_call fields are not strings")
+    return ToolCallDelta(index, *texts)
 
 
 def _usage(usage: Any) -> Usage:

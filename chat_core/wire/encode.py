@@ -6,7 +6,11 @@ CR, ``\\n\\ndata: ...``) can split a line or forge an event::
 
     retry: 1000                      first event of a connection only
     id: <stream_id>:<seq>            seq counts from 1, no gaps
-    data: {"chunk": "Hel"}           or reasoning / usage / error / done
+    data: {"chunk": "Hel"}           or reasoning / tool_call / usage / error / done
+
+A tool call streams as ``{"tool_call": {"index": 0, "id": "call_1", "name":
+"get_weather", "arguments": "{\"ci"}}``: ``id`` and ``name`` with a call's first
+piece, then only ``index`` and ``arguments`` (a seed-style client ignores it).
 
 ``decode`` is the other side, for clients.
 """
@@ -16,7 +20,15 @@ from __future__ import annotations
 import json
 from json.encoder import encode_basestring_ascii
 
-from chat_core.events import Done, ReasoningDelta, StreamError, StreamEvent, TextDelta, Usage
+from chat_core.events import (
+    Done,
+    ReasoningDelta,
+    StreamError,
+    StreamEvent,
+    TextDelta,
+    ToolCallDelta,
+    Usage,
+)
 
 STREAM_PATH = "/api/chat/stream"
 RETRY_MS = 1000
@@ -44,6 +56,15 @@ def payload_json(event: StreamEvent) -> str:
             f'{{"usage": {{"prompt_tokens": {int(event.prompt_tokens)}, '
             f'"completion_tokens": {int(event.completion_tokens)}{extra}}}}}'
         )
+    if isinstance(event, ToolCallDelta):
+        call: dict[str, object] = {"index": event.index}
+        if event.id:
+            call["id"] = event.id
+        if event.name:
+            call["name"] = event.name
+        if event.arguments:
+            call["arguments"] = event.arguments
+        return json.dumps({"tool_call": call})
     if isinstance(event, StreamError):
         error = {"code": event.code, "message": event.message, "retryable": event.retryable}
         return json.dumps({"error": error})

@@ -27,6 +27,7 @@ from chat_core.backends.openai_params import (
     is_openai_endpoint,
     responses_request,
 )
+from chat_core.backends.remote_session import wire_body
 from chat_core.messages import Conversation, GenerationParams
 from chat_core.settings import DEFAULT_OPENAI_MODEL, Settings
 
@@ -195,17 +196,7 @@ def _gateway_snippet(
     else:
         endpoint = _Endpoint(None, REMOTE_URL_ENV)
         has_token = bool(settings.gateway_token or visitor.gateway_token)
-    # The remote back end's body (remote_session.RemoteSession._body).
-    body: dict[str, Any] = {
-        "message": conversation.prompt,
-        "history": [m.to_dict() for m in conversation.messages[:-1]],
-        "temperature": params.temperature,
-        "max_tokens": params.max_tokens,
-    }
-    if model := params.model or settings.model:
-        body["model"] = model
-    if params.system:
-        body["system"] = params.system
+    body = wire_body(conversation, params, params.model or settings.model)  # the remote's own
     headers = ["-H 'Content-Type: application/json'"]
     if has_token:
         headers.insert(0, f'-H "Authorization: Bearer ${TOKEN_ENV}"')

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from chat_core.errors import LimitError, ValidationError
 from chat_core.messages import GenerationParams
 from chat_core.settings import BACKEND_CHOICES
+from chat_core.tools.definitions import dump_tools, parse_tools
 
 FORMAT = "streaming-chat-presets"
 VERSION = 1
@@ -34,6 +35,7 @@ class Preset:
     model: str | None = None
     temperature: float = 0.7
     max_tokens: int = 1000
+    tools: str | None = None  # tool definitions, JSON text (chat_core.tools)
 
     def __post_init__(self) -> None:
         name = self.name.strip() if isinstance(self.name, str) else ""
@@ -46,13 +48,16 @@ class Preset:
             )
         # The same checks as a request's (model length, temperature, max tokens, system size).
         GenerationParams(self.model, self.temperature, self.max_tokens, self.system)
+        if self.tools is not None and not isinstance(self.tools, str):
+            raise ValidationError("tools", f"Preset {name!r}: tools must be JSON text.")
+        object.__setattr__(self, "tools", dump_tools(parse_tools(self.tools)))  # checked
 
     @classmethod
     def from_dict(cls, raw: object) -> Preset:
         """A preset from its JSON object; ValidationError naming what is wrong."""
         if not isinstance(raw, Mapping):
             raise ValidationError("preset", "Each preset must be a JSON object.")
-        known = {"name", "system", "backend", "model", "temperature", "max_tokens"}
+        known = {"name", "system", "backend", "model", "temperature", "max_tokens", "tools"}
         try:
             return cls(**{k: v for k, v in raw.items() if k in known})
         except TypeError as exc:
@@ -85,7 +90,8 @@ def deleted(presets: Sequence[Preset], name: str) -> list[Preset]:
 
 def export_presets(presets: Sequence[Preset]) -> str:
     """The presets as a JSON file this app (and only a file in this shape) imports."""
-    body = {"format": FORMAT, "version": VERSION, "presets": [asdict(p) for p in presets]}
+    items = [{k: v for k, v in asdict(p).items() if k != "tools" or v} for p in presets]
+    body = {"format": FORMAT, "version": VERSION, "presets": items}
     return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
 
 

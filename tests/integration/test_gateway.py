@@ -137,7 +137,7 @@ def test_health_and_openapi_docs(gateway: tuple[httpx.Client, CountingBackend]) 
     schema = client.get("/openapi.json").json()
     post = schema["paths"][PATH]["post"]
     body = post["requestBody"]["content"]["application/json"]["schema"]
-    assert body["required"] == ["message"] and "history" in body["properties"]
+    assert {"message", "history", "tools"} <= set(body["properties"])
     assert {"get", "post"} <= set(schema["paths"][PATH])
     assert "delete" in schema["paths"][PATH + "/{stream_id}"]
     assert client.get("/docs").status_code == 200

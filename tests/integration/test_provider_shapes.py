@@ -24,6 +24,7 @@ from chat_core import (
     StreamError,
     StreamEvent,
     TextDelta,
+    ToolCallDelta,
     Usage,
     build_conversation,
     model_options,
@@ -31,7 +32,7 @@ from chat_core import (
 from chat_core.backends.openai import OpenAIBackend
 from chat_core.backends.openai_params import ParamMemory
 from chat_core.openai_stub import create_app
-from chat_core.openai_stub.dialects import REFUSAL, TOOL_NAME
+from chat_core.openai_stub.dialects import REFUSAL, TOOL_ARGUMENTS, TOOL_NAME
 from tests.support.servers import serve_app
 
 pytestmark = pytest.mark.integration
@@ -139,9 +140,14 @@ def test_refusal_is_the_answer_marked_refused(stub_url: str, collect: Collect) -
     assert events == [*text, USAGE, Done("stop", refused=True)]
 
 
-def test_tool_call_only_answer_names_the_tool(stub_url: str, collect: Collect) -> None:
+def test_tool_call_only_answer_streams_the_call_and_names_the_tool(
+    stub_url: str, collect: Collect
+) -> None:
     events = collect(backend(stub_url, "tool-demo"))
-    assert events == [USAGE, Done("tool_calls", tool_names=(TOOL_NAME,))]
+    pieces = [e for e in events if isinstance(e, ToolCallDelta)]
+    assert pieces[0].name == TOOL_NAME and pieces[0].id
+    assert "".join(p.arguments for p in pieces) == TOOL_ARGUMENTS
+    assert events[len(pieces) :] == [USAGE, Done("tool_calls", tool_names=(TOOL_NAME,))]
 
 
 def test_azure_content_filter_shape(stub_url: str, collect: Collect) -> None:
@@ -209,7 +215,10 @@ def test_responses_refusal_and_tool_call(stub_url: str, collect: Collect) -> Non
     assert "".join(e.text for e in refused if isinstance(e, TextDelta)) == REFUSAL
     assert refused[-1] == Done("stop", refused=True)
     tool = collect(backend(stub_url, "tool-demo", api="responses"))
-    assert tool == [USAGE, Done("tool_calls", tool_names=(TOOL_NAME,))]
+    pieces = [e for e in tool if isinstance(e, ToolCallDelta)]
+    assert pieces[0].name == TOOL_NAME
+    assert "".join(p.arguments for p in pieces) == TOOL_ARGUMENTS
+    assert tool[len(pieces) :] == [USAGE, Done("tool_calls", tool_names=(TOOL_NAME,))]
 
 
 def test_responses_failures(stub_url: str, collect: Collect) -> None:

@@ -29,15 +29,16 @@ ALLOWED: dict[str, set[str]] = {
     "foundations": set(),
     "wire": {"events", "errors"},
     "attachments": {"foundations"},
-    "backends": {"foundations", "wire", "attachments"},
+    "tools": {"foundations"},
+    "backends": {"foundations", "wire", "attachments", "tools"},
     "runs": {"foundations", "backends"},
     # Titles skip the offline model's directive lines: the grammar is pure, no back end.
     "storage": {"foundations", "chat_core.backends.directives", "attachments"},
-    "chat": {"foundations", "backends", "runs", "wire", "storage", "attachments"},
-    "gateway": {"foundations", "backends", "runs", "wire", "attachments"},
-    "openai_stub": {"foundations", "backends", "wire", "attachments"},
+    "chat": {"foundations", "backends", "runs", "wire", "storage", "attachments", "tools"},
+    "gateway": {"foundations", "backends", "runs", "wire", "attachments", "tools"},
+    "openai_stub": {"foundations", "backends", "wire", "attachments", "tools"},
     "diagnostics": {"foundations", "backends", "runs", "wire", "chat"},
-    "workbench": {"foundations", "backends"},
+    "workbench": {"foundations", "backends", "tools"},
     "sharing": {"foundations", "storage"},
     "compare": {"foundations", "backends", "runs", "chat", "storage"},
 }
@@ -49,6 +50,7 @@ PUBLIC_SURFACES = {
     "chat_core.attachments",
     "chat_core.sharing",
     "chat_core.compare",
+    "chat_core.tools",
 }
 
 

@@ -11,7 +11,7 @@ from chat_core import Done, ReasoningDelta, StreamError, TextDelta, Usage
 from chat_core.backends.openai_chat import ChatChunkReader
 from chat_core.backends.openai_errors import shorten
 from chat_core.backends.openai_responses import ResponsesEventReader
-from chat_core.events import StreamEvent
+from chat_core.events import StreamEvent, ToolCallDelta
 
 
 def chunk(delta: dict[str, Any] | None, finish: str | None = None, **extra: Any) -> dict[str, Any]:
@@ -105,7 +105,7 @@ def test_refusal_is_the_answer_and_flags_done() -> None:
     assert events == [TextDelta("I can't"), TextDelta(" help."), Done("stop", refused=True)]
 
 
-def test_tool_calls_name_the_tools() -> None:
+def test_tool_calls_stream_as_pieces_and_name_the_tools() -> None:
     first = {"index": 0, "id": "call_1", "type": "function"}
     first["function"] = {"name": "get_weather", "arguments": ""}
     second = {"index": 1, "id": "c2", "function": {"name": "search", "arguments": "{}"}}
@@ -117,7 +117,64 @@ def test_tool_calls_name_the_tools() -> None:
             chunk({}, "tool_calls"),
         ]
     )
-    assert events == [Done("tool_calls", tool_names=("get_weather", "search"))]
+    assert events == [
+        ToolCallDelta(0, "call_1", "get_weather", ""),
+        ToolCallDelta(0, "", "", '{"a": 1}'),
+        ToolCallDelta(1, "c2", "search", "{}"),
+        Done("tool_calls", tool_names=("get_weather", "search")),
+    ]
+
+
+def test_ollama_like_calls_at_index_0_are_told_apart_by_id() -> None:
+    calls = [
+        {"index": 0, "id": f"call_{i}", "function": {"name": "f", "arguments": "{}"}}
+        for i in (1, 2)
+    ]
+    events = read([chunk({"tool_calls": calls}), chunk({}, "stop")])
+    assert events[-1] == Done("tool_calls", tool_names=("f", "f"))
+
+
+def test_responses_function_call_arguments_stream_as_pieces() -> None:
+    item = {"type": "function_call", "name": "get_weather", "call_id": "call_9", "arguments": ""}
+    events, _ = responses(
+        [
+            {"type": "response.output_item.added", "output_index": 1, "item": item},
+            {"type": "response.function_call_arguments.delta", "output_index": 1, "delta": '{"ci'},
+            {
+                "type": "response.function_call_arguments.delta",
+                "output_index": 1,
+                "delta": 'ty": 1}',
+            },
+            {
+                "type": "response.output_item.done",
+                "output_index": 1,
+                "item": item | {"arguments": '{"city": 1}'},
+            },
+            completed(),
+        ]
+    )
+    assert events[:3] == [
+        ToolCallDelta(1, "call_9", "get_weather", ""),
+        ToolCallDelta(1, "", "", '{"ci'),
+        ToolCallDelta(1, "", "", 'ty": 1}'),
+    ]
+    assert events[-1] == Done("tool_calls", tool_names=("get_weather",))
+
+
+def test_responses_arguments_sent_only_whole_at_the_end() -> None:
+    item = {"type": "function_call", "name": "f", "call_id": "c", "arguments": ""}
+    events, _ = responses(
+        [
+            {"type": "response.output_item.added", "output_index": 0, "item": item},
+            {
+                "type": "response.output_item.done",
+                "output_index": 0,
+                "item": item | {"arguments": "{}"},
+            },
+            completed(),
+        ]
+    )
+    assert ToolCallDelta(0, "", "", "{}") in events
 
 
 def test_azure_filter_chunks_and_content_filter_finish() -> None:
@@ -216,6 +273,7 @@ def test_responses_incomplete_refusal_tools_and_failures() -> None:
     item = {"type": "function_call", "name": "get_weather", "arguments": ""}
     tools, _ = responses([{"type": "response.output_item.added", "item": item}, completed()])
     assert tools[-1] == Done("tool_calls", tool_names=("get_weather",))
+    assert tools[0] == ToolCallDelta(0, "", "get_weather", "")
     error = {"code": "server_error", "message": "The model failed."}
     failed, done = responses(
         [{"type": "response.failed", "response": {"status": "failed", "error": error}}]

@@ -98,3 +98,15 @@ def test_presets_are_stored_per_owner() -> None:
         assert load_presets(store, "bob") == []
         store.set_pref("bob", "workbench.presets", [{"name": "ok"}, {"name": ""}, "junk"])
         assert [p.name for p in load_presets(store, "bob")] == ["ok"]
+
+
+def test_a_preset_keeps_its_tools_checked_and_exports_them() -> None:
+    from chat_core.tools import EXAMPLE_TOOLS, dump_tools
+
+    tools = dump_tools([EXAMPLE_TOOLS["get_weather"]])
+    preset = Preset("Agent", tools=tools)
+    [again] = import_presets(export_presets([preset]))
+    assert again == preset and again.tools == tools
+    assert "tools" not in export_presets([Preset("Plain")])  # older files look the same
+    with pytest.raises(ValidationError):
+        Preset("Bad", tools='[{"name": "f", "parameters": {"type": "nope"}}]')
