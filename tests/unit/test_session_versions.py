@@ -98,7 +98,7 @@ def test_switching_mid_answer_leaves_it_streaming_and_coming_back_reattaches(
 ) -> None:
     session.submit("/lorem 3", FAST, PARAMS)
     first = finish(session)
-    run = session.retry(OfflineBackend(40), PARAMS)  # slow: still streaming below
+    run = session.retry(OfflineBackend(4), PARAMS)  # slow (seconds): still streaming below
     streaming_id = session.live.message_id
     session.switch_version(first.message_id)
     assert session.live is None and not run.finished  # not cancelled: it goes on in its branch
