@@ -194,7 +194,7 @@ def report(samples: list[Sample], runs: int, model_s: float, load: tuple[float, 
     say(goals)
     body = "\n\n".join(
         [
-            "## 9. Compare: 4 lanes of `/lorem 4000` at 240 tok/s in headless Chromium",
+            "## 10. Compare: 4 lanes of `/lorem 4000` at 240 tok/s in headless Chromium",
             f"Each lane's model takes {model_s:.1f} s; the four run at once. Medians of {runs} "
             "run(s) per app, alternating in one run. The plain page draws its columns one after "
             "another (`st.write_stream` blocks), so its lanes 2-4 end late by design; its "

@@ -196,3 +196,18 @@ class ChatPage:
     def streaming_text(self) -> str | None:
         """The streaming answer's text now, or None when no answer is streaming."""
         return self.page.evaluate("s => document.querySelector(s)?.innerText ?? null", STREAMING)
+
+
+@contextlib.contextmanager
+def profile(browser: Browser) -> Iterator[Page]:
+    """A separate browser profile (cookies, storage) with one tab; page errors fail the test."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(WAIT_MS)
+    errors: list[str] = []
+    page = context.new_page()
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        yield page
+    finally:
+        context.close()
+    assert not errors, errors

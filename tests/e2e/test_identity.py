@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -19,26 +17,11 @@ from playwright.sync_api import Browser, Page, expect
 
 from app_pages.identity import cookie_script
 from chat_core import new_browser_token
-from tests.e2e.harness import WAIT_MS, ChatPage, Server, openai_stub, streamlit_app
+from tests.e2e.harness import WAIT_MS, ChatPage, Server, openai_stub, profile, streamlit_app
 
 pytestmark = pytest.mark.e2e
 
 SIDEBAR_CHATS = '[data-testid="stSidebar"] [class*="st-key-conv-"]'
-
-
-@contextmanager
-def profile(browser: Browser) -> Iterator[Page]:
-    """A separate browser profile (cookies, storage) with one tab."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(WAIT_MS)
-    errors: list[str] = []
-    page = context.new_page()
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    try:
-        yield page
-    finally:
-        context.close()
-    assert not errors, errors
 
 
 def identity_cookie(page: Page) -> str:

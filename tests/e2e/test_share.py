@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -20,7 +19,7 @@ from starlette.routing import Route
 
 from chat_core import ChatStore
 from chat_core.sharing import NOT_AVAILABLE, ShareOptions, share_chat
-from tests.e2e.harness import WAIT_MS, ChatPage, Server
+from tests.e2e.harness import WAIT_MS, ChatPage, Server, profile
 from tests.support.recorder import Recorder, recording
 
 pytestmark = pytest.mark.e2e
@@ -29,21 +28,6 @@ SIDEBAR_CHATS = '[data-testid="stSidebar"] [class*="st-key-conv-"]'
 GIF = bytes.fromhex(
     "47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b"
 )
-
-
-@contextmanager
-def profile(browser: Browser) -> Iterator[Page]:
-    """A separate browser profile (cookies, storage) with one tab; page errors fail the test."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(WAIT_MS)
-    errors: list[str] = []
-    page = context.new_page()
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    try:
-        yield page
-    finally:
-        context.close()
-    assert not errors, errors
 
 
 @pytest.fixture
