@@ -9,20 +9,9 @@ from __future__ import annotations
 import argparse
 import time
 
-from bench.report import say
+from bench.report import SECTIONS, say
 
-BENCHMARKS = (
-    "render",
-    "gateway",
-    "overhead",
-    "memory",
-    "redis",
-    "versions",
-    "app",
-    "rerun",
-    "share",
-    "compare",
-)
+BENCHMARKS = SECTIONS  # each benchmark rewrites its own section of docs/benchmarks.md
 
 
 def run_one(name: str, runs: int | None, quick: bool) -> None:
