@@ -19,7 +19,7 @@ import uvicorn
 from chat_core.errors import ConfigError
 from chat_core.gateway.app import create_app
 from chat_core.gateway.config import GatewayConfig
-from chat_core.gateway.deadline import deadline_protocol
+from chat_core.gateway.deadline import deadline_protocol, default_parser
 from chat_core.gateway.logs import log_config
 from chat_core.settings import is_loopback_address, load_settings
 
@@ -83,15 +83,18 @@ def main(argv: list[str] | None = None) -> None:
         "log_config": log_config(args.log_level),
         "timeout_graceful_shutdown": 5,
     }
+    # httptools (uvicorn's C parser) when installed: pure-Python h11 cost a third of the
+    # gateway's CPU under a burst of streams (docs/benchmarks.md); both keep the deadline.
+    protocol = deadline_protocol(config.request_timeout_s, default_parser())
     if args.workers == 1:
-        uvicorn.run(app, http=deadline_protocol(config.request_timeout_s), **common)
+        uvicorn.run(app, http=protocol, **common)
     else:  # each worker builds its own app (and Redis connections) from the same settings;
         # the protocol goes by name (a class made at run time does not pickle to a worker)
         uvicorn.run(
             "chat_core.gateway.app:create_app",
             factory=True,
             workers=args.workers,
-            http="chat_core.gateway.deadline:DeadlineH11Protocol",
+            http=f"chat_core.gateway.deadline:{protocol.__name__}",
             **common,
         )
 

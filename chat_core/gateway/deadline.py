@@ -1,13 +1,17 @@
 """A deadline for receiving each request, headers and body: slow or silent clients are cut.
 
-uvicorn's h11 protocol has a keep-alive timeout between requests but none while a
-request is arriving, so a client that sends one byte every few seconds, or
+uvicorn's HTTP protocols have a keep-alive timeout between requests but none while
+a request is arriving, so a client that sends one byte every few seconds, or
 nothing at all after connecting, holds its connection (and a file descriptor)
-forever. ``DeadlineH11Protocol`` starts a timer when a connection opens and when
-the first byte of each later request arrives, stops it once h11 has the whole
-request (``their_state`` DONE), and closes the connection when it fires (with a
-408 when no response has begun). Streaming the response is not limited: the
-request is complete by then.
+forever. The protocols here start a timer when a connection opens and when the
+first byte of each later request arrives, stop it once the whole request is in,
+and close the connection when it fires (with a 408 when no response has begun).
+Streaming the response is not limited: the request is complete by then.
+
+Two flavours of the same deadline: ``DeadlineHttpToolsProtocol`` over uvicorn's
+httptools protocol (the C parser; the default when httptools is installed: under a
+burst of 1,000 streams, pure-Python h11 was a third of the gateway's CPU, see
+docs/benchmarks.md) and ``DeadlineH11Protocol`` over its h11 protocol.
 """
 
 from __future__ import annotations
@@ -22,6 +26,13 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 log = logging.getLogger("chat_core.gateway")
 
+__all__ = [
+    "DeadlineH11Protocol",
+    "DeadlineHttpToolsProtocol",
+    "deadline_protocol",
+    "default_parser",
+]
+
 _TIMEOUT_BODY = json.dumps(
     {"error": {"code": "request_timeout", "field": None, "message": "The request took too long."}}
 ).encode()
@@ -34,14 +45,45 @@ _TIMEOUT_RESPONSE = (
 _RECEIVED = (h11.DONE, h11.MUST_CLOSE, h11.CLOSED, h11.ERROR)
 
 
-class DeadlineH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol plus a deadline for receiving each request."""
+class _Deadline:
+    """The timer both protocols share; each says when a request starts and is complete."""
 
     request_timeout_s: float = 10.0
+    loop: asyncio.AbstractEventLoop
+    transport: asyncio.Transport
+    cycle: Any
+
+    def _arm(self) -> None:
+        self._disarm()
+        self._deadline: asyncio.TimerHandle | None = self.loop.call_later(
+            self.request_timeout_s, self._expired
+        )
+
+    def _disarm(self) -> None:
+        deadline: asyncio.TimerHandle | None = getattr(self, "_deadline", None)
+        if deadline is not None:
+            deadline.cancel()
+            self._deadline = None
+
+    def _request_received(self) -> bool:
+        raise NotImplementedError
+
+    def _expired(self) -> None:
+        self._deadline = None
+        if self._request_received() or self.transport.is_closing():
+            return
+        log.info("request not received within %.0f s: connection closed", self.request_timeout_s)
+        if self.cycle is None or not self.cycle.response_started:
+            self.transport.write(_TIMEOUT_RESPONSE)
+        self.transport.close()
+
+
+class DeadlineH11Protocol(_Deadline, H11Protocol):
+    """uvicorn's h11 protocol plus a deadline for receiving each request."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self._deadline: asyncio.TimerHandle | None = None
+        self._deadline = None
         self._arm()
 
     def data_received(self, data: bytes) -> None:
@@ -55,28 +97,68 @@ class DeadlineH11Protocol(H11Protocol):
         self._disarm()
         super().connection_lost(exc)
 
-    def _arm(self) -> None:
-        self._disarm()
-        self._deadline = self.loop.call_later(self.request_timeout_s, self._expired)
+    def _request_received(self) -> bool:
+        return self.conn.their_state in _RECEIVED
 
-    def _disarm(self) -> None:
-        deadline: asyncio.TimerHandle | None = getattr(self, "_deadline", None)
-        if deadline is not None:
-            deadline.cancel()
+
+try:  # httptools is optional: uvicorn's httptools module does not import without it
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    HAVE_HTTPTOOLS = True
+except ImportError:  # pragma: no cover - installed wherever the tests run
+    HAVE_HTTPTOOLS = False
+
+if HAVE_HTTPTOOLS:
+
+    class DeadlineHttpToolsProtocol(_Deadline, HttpToolsProtocol):
+        """uvicorn's httptools protocol plus a deadline for receiving each request.
+
+        The parser's own callbacks mark the request's edges: ``on_message_begin`` (its
+        first byte) arms the timer when none runs, ``on_message_complete`` stops it.
+        """
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
             self._deadline = None
+            self._receiving = True  # a connection that sends nothing is cut too
+            self._arm()
 
-    def _expired(self) -> None:
-        self._deadline = None
-        if self.conn.their_state in _RECEIVED or self.transport.is_closing():
-            return
-        log.info("request not received within %.0f s: connection closed", self.request_timeout_s)
-        if self.cycle is None or not self.cycle.response_started:
-            self.transport.write(_TIMEOUT_RESPONSE)
-        self.transport.close()
+        def on_message_begin(self) -> None:
+            self._receiving = True
+            if self._deadline is None:
+                self._arm()  # the first byte of a next request on a kept-alive connection
+            super().on_message_begin()
+
+        def on_message_complete(self) -> None:
+            self._receiving = False
+            self._disarm()
+            super().on_message_complete()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            super().connection_lost(exc)
+
+        def _request_received(self) -> bool:
+            return not self._receiving
 
 
-def deadline_protocol(request_timeout_s: float) -> type[Any]:
-    """A ``DeadlineH11Protocol`` class with this deadline, for ``uvicorn.Config(http=...)``."""
-    return type(
-        "DeadlineH11Protocol", (DeadlineH11Protocol,), {"request_timeout_s": request_timeout_s}
-    )
+def default_parser() -> str:
+    """``"httptools"`` (uvicorn's C parser) when installed, else ``"h11"``."""
+    return "httptools" if HAVE_HTTPTOOLS else "h11"
+
+
+def deadline_protocol(request_timeout_s: float, parser: str | None = None) -> type[Any]:
+    """A deadline protocol class with this deadline, for ``uvicorn.Config(http=...)``.
+
+    ``parser``: ``"httptools"`` or ``"h11"``; by default httptools when installed.
+    """
+    parser = parser or default_parser()
+    if parser == "httptools":
+        if not HAVE_HTTPTOOLS:
+            raise ValueError("the httptools parser is not installed (pip install httptools)")
+        base: type[Any] = DeadlineHttpToolsProtocol
+    elif parser == "h11":
+        base = DeadlineH11Protocol
+    else:
+        raise ValueError(f"unknown HTTP parser {parser!r} (httptools or h11)")
+    return type(base.__name__, (base,), {"request_timeout_s": request_timeout_s})

@@ -21,7 +21,7 @@ import pytest
 
 from chat_core.backends.offline import OfflineBackend
 from chat_core.gateway import GatewayConfig, create_app
-from chat_core.gateway.deadline import deadline_protocol
+from chat_core.gateway.deadline import deadline_protocol, default_parser
 from chat_core.settings_sources import SETTING_NAMES
 from tests.support.servers import run_server, serve_app
 
@@ -36,12 +36,14 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def gateway(request_timeout_s: float = 10.0, **config: object) -> Iterator[str]:
+def gateway(
+    request_timeout_s: float = 10.0, parser: str | None = None, **config: object
+) -> Iterator[str]:
     app = create_app(
         backend=OfflineBackend(tokens_per_second=2000),
         config=GatewayConfig(request_timeout_s=request_timeout_s, **config),  # type: ignore[arg-type]
     )
-    with serve_app(app, http=deadline_protocol(request_timeout_s)) as url:
+    with serve_app(app, http=deadline_protocol(request_timeout_s, parser)) as url:
         yield url
 
 
@@ -86,6 +88,11 @@ def test_insecure_no_auth_warns_loudly_then_binds(tmp_path: Path) -> None:
 
 
 # -- the request deadline --------------------------------------------------------------
+# The same deadline over both of uvicorn's parsers: httptools (C, the default when
+# installed) and h11 (pure Python).
+PARSERS = pytest.mark.parametrize("parser", ["httptools", "h11"])
+
+
 def cut(sock: socket.socket, trickle: bytes, every_s: float) -> tuple[bool, bytes, int]:
     """Send ``trickle`` one byte at a time; (closed by the server, what it said, bytes sent)."""
     sock.settimeout(every_s)
@@ -112,28 +119,40 @@ def cut(sock: socket.socket, trickle: bytes, every_s: float) -> tuple[bool, byte
     return False, received, sent
 
 
-def test_a_silent_client_is_cut_with_a_408() -> None:
-    with gateway(request_timeout_s=1.0) as url, socket.create_connection(address(url)) as sock:
+@PARSERS
+def test_a_silent_client_is_cut_with_a_408(parser: str) -> None:
+    with (
+        gateway(request_timeout_s=1.0, parser=parser) as url,
+        socket.create_connection(address(url)) as sock,
+    ):
         closed, said, _ = cut(sock, b"", 0.2)
     assert closed, "a client that sends nothing kept its connection"
     assert said.startswith(b"HTTP/1.1 408")
 
 
-def test_a_client_trickling_its_headers_is_cut() -> None:
+@PARSERS
+def test_a_client_trickling_its_headers_is_cut(parser: str) -> None:
     request = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Padding: " + b"a" * 200 + b"\r\n\r\n"
-    with gateway(request_timeout_s=1.0) as url, socket.create_connection(address(url)) as sock:
+    with (
+        gateway(request_timeout_s=1.0, parser=parser) as url,
+        socket.create_connection(address(url)) as sock,
+    ):
         closed, said, sent = cut(sock, request, 0.3)
     assert closed, "a trickling client kept its connection"
     assert sent < len(request) and b"200 OK" not in said
 
 
-def test_a_client_trickling_its_body_is_cut_before_any_stream_starts() -> None:
+@PARSERS
+def test_a_client_trickling_its_body_is_cut_before_any_stream_starts(parser: str) -> None:
     body = json.dumps({"message": "/lorem 5"}).encode() + b" " * 100
     head = (
         b"POST /api/chat/stream HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
         + f"Content-Length: {len(body)}\r\n\r\n".encode()
     )
-    with gateway(request_timeout_s=1.0) as url, socket.create_connection(address(url)) as sock:
+    with (
+        gateway(request_timeout_s=1.0, parser=parser) as url,
+        socket.create_connection(address(url)) as sock,
+    ):
         sock.sendall(head)
         closed, said, sent = cut(sock, body, 0.3)
         health = httpx.get(url + "/healthz").json()
@@ -141,10 +160,11 @@ def test_a_client_trickling_its_body_is_cut_before_any_stream_starts() -> None:
     assert b"text/event-stream" not in said and health["active_streams"] == 0
 
 
-def test_a_prompt_client_and_a_kept_alive_connection_are_not_cut() -> None:
+@PARSERS
+def test_a_prompt_client_and_a_kept_alive_connection_are_not_cut(parser: str) -> None:
     """The deadline is per request: a long stream and a later request on the same
     connection are fine."""
-    with gateway(request_timeout_s=1.0) as url, httpx.Client(base_url=url) as client:
+    with gateway(request_timeout_s=1.0, parser=parser) as url, httpx.Client(base_url=url) as client:
         assert client.get("/healthz").status_code == 200
         streamed = client.post("/api/chat/stream", json={"message": "/stall 1.5\n/lorem 3"})
         assert b'"done": true' in streamed.content
@@ -160,6 +180,17 @@ def test_the_cli_gateway_applies_its_configured_deadline(tmp_path: Path) -> None
     ):
         closed, said, _ = cut(sock, b"GET /healthz HTTP/1.1\r\n", 0.3)
     assert closed and said.startswith(b"HTTP/1.1 408")
+
+
+def test_the_cli_gateway_parses_with_httptools_when_installed() -> None:
+    """The default entry point takes uvicorn's C parser (a third of the CPU under a burst
+    was pure-Python h11), still with the deadline."""
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    protocol = deadline_protocol(1.0, default_parser())
+    assert default_parser() == "httptools" and issubclass(protocol, HttpToolsProtocol)
+    with pytest.raises(ValueError, match="parser"):
+        deadline_protocol(1.0, "picohttp")
 
 
 # -- per-client limits -----------------------------------------------------------------
