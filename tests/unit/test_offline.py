@@ -204,3 +204,18 @@ def test_continue_goes_on_with_the_planned_answer_without_quoting_the_instructio
     assert "one two three" + rest == whole
     assert "Continue" not in rest
     assert evs[-1] == Done("stop")
+
+
+def test_a_repeated_request_is_planned_once_and_each_caller_gets_its_own_list() -> None:
+    backend = OfflineBackend(tokens_per_second=10)
+    first = plan_for("/lorem 12", backend)
+    first.clear()  # a caller that changes its plan changes nobody else's
+    again = plan_for("/lorem 12", backend)
+    assert again == plan_for("/lorem 12", OfflineBackend(tokens_per_second=10))
+    assert len(again) == 14 and plan_for("/lorem 12", backend, system="/think 1") != again
+
+
+def test_an_error_directive_in_the_system_prompt_still_counts_its_tries() -> None:
+    backend = OfflineBackend(tokens_per_second=10)
+    ends = [events(plan_for("hi", backend, system="/error server times 1"))[-1] for _ in range(3)]
+    assert ends == [Done("error"), Done("stop"), Done("stop")]
