@@ -139,6 +139,8 @@ def test_health_and_openapi_docs(gateway: tuple[httpx.Client, CountingBackend]) 
     body = post["requestBody"]["content"]["application/json"]["schema"]
     assert {"message", "history", "tools"} <= set(body["properties"])
     assert {"get", "post"} <= set(schema["paths"][PATH])
+    documented = {p["name"] for p in schema["paths"][PATH]["get"]["parameters"]}
+    assert {"message", "history", "ticket", "Last-Event-ID"} <= documented
     assert "delete" in schema["paths"][PATH + "/{stream_id}"]
     assert client.get("/docs").status_code == 200
 
