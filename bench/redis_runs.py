@@ -457,7 +457,10 @@ def report(
             "Added per-event latency (receive time minus the time the model produced the event), "
             "40 events a stream at 20/s: *owner reads* from the owning process's mirror (visible "
             "once Redis confirmed the write; for memory, once appended), *other instance* from a "
-            "second process following the run (the model starts once both have attached).",
+            "second process following the run (the model starts once both have attached). "
+            "CPU per event is the process's (or redis-server's, from /proc) CPU seconds while the "
+            "runs streamed over the events written; the loop lag is how late the owner's 10 ms "
+            "timer fired.",
             lat_table,
             f"Redis memory per finished stream of {TOKENS} events: {redis_bytes / 1024:.1f} KiB "
             f"(`used_memory` growth over {n:,}).",
