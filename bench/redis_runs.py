@@ -337,7 +337,10 @@ def latency_rows(url: str, n: int) -> list[list[str]]:
                     ms(got.other, 50),
                     ms(got.other, 99),
                     f"{1e6 * got.owner_cpu_s / events:.0f} µs",
-                    f"{1e6 * got.redis_cpu_s / events:.1f} µs" if kind == "redis" else "-",
+                    # /proc counts in clock ticks (10 ms): too few ticks say nothing per event
+                    f"{1e6 * got.redis_cpu_s / events:.1f} µs"
+                    if kind == "redis" and got.redis_cpu_s >= 0.1
+                    else "-",
                     ms(got.owner_lag, 99),
                 ]
             )
