@@ -197,17 +197,34 @@ async def _owner(
     lat: list[float] = []
     readers = [asyncio.create_task(_read(run, 0, lat)) for run in runs]
     await asyncio.to_thread(ready.wait, 120)
+    lag = asyncio.create_task(_loop_lag())
+    cpu = time.process_time()
     go.set()
     await asyncio.gather(*readers)
+    cpu = time.process_time() - cpu
+    lag.cancel()
     await store.close()
-    results.put(lat)
+    results.put((lat, cpu, await lag))
+
+
+async def _loop_lag(tick_s: float = 0.01) -> list[float]:
+    """How late a 10 ms timer fires, until cancelled: the owner's event-loop lag."""
+    loop = asyncio.get_running_loop()
+    late: list[float] = []
+    try:
+        while True:
+            due = loop.time() + tick_s
+            await asyncio.sleep(tick_s)
+            late.append(loop.time() - due)
+    except asyncio.CancelledError:
+        return late
 
 
 def _owner_process(*args: object) -> None:
     asyncio.run(_owner(*args))  # type: ignore[arg-type]
 
 
-async def _follow(url: str, ids: mp.Queue, ready: Any) -> list[float]:  # type: ignore[type-arg]
+async def _follow(url: str, ids: mp.Queue, ready: Any) -> tuple[list[float], float]:  # type: ignore[type-arg]
     from chat_core.runs.redis_store import RedisRunStore
 
     store = RedisRunStore(url)
@@ -218,28 +235,61 @@ async def _follow(url: str, ids: mp.Queue, ready: Any) -> list[float]:  # type: 
         run = await store.attach(run_id)
         assert run is not None
         tasks.append(asyncio.create_task(_read(run, run.last_seq, lat)))
+    cpu = time.process_time()
     ready.set()
     await asyncio.gather(*tasks)
+    cpu = time.process_time() - cpu
     await store.close()
-    return lat
+    return lat, cpu
 
 
-def latency(store_kind: str, url: str, n: int) -> tuple[list[float], list[float]]:
-    """(owner-side, other-instance) latencies in seconds, for ``n`` runs."""
+@dataclass
+class Latency:
+    """One latency measurement: per-event delays (s), and CPU seconds while the runs streamed."""
+
+    owner: list[float]
+    other: list[float]
+    owner_cpu_s: float
+    other_cpu_s: float
+    redis_cpu_s: float
+    owner_lag: list[float]  # how late the owner's 10 ms timer fired (its event loop's lag)
+
+
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _redis_pid(url: str) -> int | None:
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        return int(client.info("server")["process_id"])
+    finally:
+        client.close()
+
+
+def latency(store_kind: str, url: str, n: int) -> Latency:
+    """Owner-side and other-instance latencies for ``n`` runs, with the CPU each side spent."""
     ctx = mp.get_context("spawn")
     ids, results, ready = ctx.Queue(), ctx.Queue(), ctx.Event()
     owner = ctx.Process(target=_owner_process, args=(store_kind, url, n, ids, results, ready))
     owner.start()
+    redis_pid = _redis_pid(url)
+    redis_before = _cpu_s(redis_pid) if redis_pid else 0.0
     if store_kind == "redis":
-        remote = asyncio.run(_follow(url, ids, ready))
+        remote, remote_cpu = asyncio.run(_follow(url, ids, ready))
     else:
         while ids.get(True, 30) is not None:
             pass
         ready.set()
-        remote = []
-    local = results.get(True, 120)
+        remote, remote_cpu = [], 0.0
+    local, local_cpu, lag = results.get(True, 120)
+    redis_cpu = (_cpu_s(redis_pid) - redis_before) if redis_pid else 0.0
     owner.join(20)
-    return local, remote
+    return Latency(local, remote, local_cpu, remote_cpu, redis_cpu, lag)
 
 
 def redis_bytes_per_stream(url: str, n: int) -> float:
@@ -258,6 +308,46 @@ def ms(values: list[float], q: float) -> str:
     return f"{1000 * percentile(values, q):.1f} ms" if values else "-"
 
 
+LATENCY_HEADERS = [
+    "store",
+    "streams",
+    "owner reads p50",
+    "owner p99",
+    "other instance p50",
+    "other instance p99",
+    "owner CPU per event",
+    "redis-server CPU per event",
+    "owner loop lag p99",
+]
+
+
+def latency_rows(url: str, n: int) -> list[list[str]]:
+    """Part 2 for the memory store and Redis, at 1 stream and at ``n``."""
+    rows = []
+    for kind in ("memory", "redis"):
+        for count in (1, n):
+            got = latency(kind, url, count)
+            events = count * (TOKENS + 1)
+            rows.append(
+                [
+                    kind,
+                    f"{count:,}",
+                    ms(got.owner, 50),
+                    ms(got.owner, 99),
+                    ms(got.other, 50),
+                    ms(got.other, 99),
+                    f"{1e6 * got.owner_cpu_s / events:.0f} µs",
+                    # /proc counts in clock ticks (10 ms): too few ticks say nothing per event
+                    f"{1e6 * got.redis_cpu_s / events:.1f} µs"
+                    if kind == "redis" and got.redis_cpu_s >= 0.1
+                    else "-",
+                    ms(got.owner_lag, 99),
+                ]
+            )
+            say(f"  latency {kind} N={count}: {rows[-1][2:]}, load {os.getloadavg()[0]:.2f}")
+    return rows
+
+
 def run(runs: int = 2, n: int = 1000) -> None:
     load = os.getloadavg()
     rows: list[Row] = []
@@ -271,21 +361,7 @@ def run(runs: int = 2, n: int = 1000) -> None:
                         f"  run {r + 1} {server} [{flavour}] N={n}: {row.completed}/{n},"
                         f" p99 {row.p99_ratio:.2f}x, +{row.rss_per_stream_kb:.0f} kB/stream"
                     )
-        lat_rows = []
-        for kind in ("memory", "redis"):
-            for count in (1, n):
-                local, remote = latency(kind, url, count)
-                lat_rows.append(
-                    [
-                        kind,
-                        f"{count:,}",
-                        ms(local, 50),
-                        ms(local, 99),
-                        ms(remote, 50),
-                        ms(remote, 99),
-                    ]
-                )
-                say(f"  latency {kind} N={count}: {lat_rows[-1][2:]}")
+        lat_rows = latency_rows(url, n)
         per_stream = redis_bytes_per_stream(url, n)
     report(rows, lat_rows, per_stream, runs, n, load)
 
@@ -331,17 +407,7 @@ def report(
         ],
         cost,
     )
-    lat_table = table(
-        [
-            "store",
-            "streams",
-            "owner reads p50",
-            "owner p99",
-            "other instance p50",
-            "other instance p99",
-        ],
-        lat_rows,
-    )
+    lat_table = table(LATENCY_HEADERS, lat_rows)
     mem_one = {f: best("ours, memory", f) for f in FLAVOURS}
     red_two = {f: best("ours, Redis, 2 workers", f) for f in FLAVOURS}
     floor = {f: best("minimal async", f) for f in FLAVOURS}
@@ -394,7 +460,10 @@ def report(
             "Added per-event latency (receive time minus the time the model produced the event), "
             "40 events a stream at 20/s: *owner reads* from the owning process's mirror (visible "
             "once Redis confirmed the write; for memory, once appended), *other instance* from a "
-            "second process following the run (the model starts once both have attached).",
+            "second process following the run (the model starts once both have attached). "
+            "CPU per event is the process's (or redis-server's, from /proc) CPU seconds while the "
+            "runs streamed over the events written; the loop lag is how late the owner's 10 ms "
+            "timer fired.",
             lat_table,
             f"Redis memory per finished stream of {TOKENS} events: {redis_bytes / 1024:.1f} KiB "
             f"(`used_memory` growth over {n:,}).",
@@ -413,3 +482,26 @@ def _redis_version() -> str:
         return next((p.split("=")[1] for p in out.stdout.split() if p.startswith("v=")), "-")
     except OSError:
         return "-"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m bench.redis_runs --latency [--n N]``: part 2 only, printed (no docs written)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m bench.redis_runs", description=__doc__)
+    parser.add_argument("--latency", action="store_true", help="only part 2 (latency), printed")
+    parser.add_argument("--n", type=int, default=1000, help="streams (default 1000)")
+    parser.add_argument("--runs", type=int, default=2, help="runs per part-1 row")
+    args = parser.parse_args(argv)
+    if not args.latency:
+        run(runs=args.runs, n=args.n)
+        return
+    load = os.getloadavg()
+    with redis_server() as url:
+        rows = latency_rows(url, args.n)
+    say(table(LATENCY_HEADERS, rows))
+    say(f"load average at the start {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}")
+
+
+if __name__ == "__main__":
+    main()

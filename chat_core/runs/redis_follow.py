@@ -61,6 +61,7 @@ class Follower:
         self._give_up_s = give_up_s  # Redis unreachable this long: end the mirrors here
         self._block_ms = block_ms
         self._runs: dict[str, Run] = {}
+        self._keys: dict[str, str] = {}  # run id -> its events key, built once, not every XREAD
         self._task: asyncio.Task[None] | None = None
 
     def follow(self, run: Run) -> None:
@@ -68,12 +69,14 @@ class Follower:
         if run.finished:
             return
         self._runs[run.id] = run
+        self._keys[run.id] = RunKeys.of(run.id).events
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._loop())
 
     def unfollow(self, run_id: str) -> None:
         """Stop following (nobody reads it here any more)."""
         self._runs.pop(run_id, None)
+        self._keys.pop(run_id, None)
 
     async def close(self) -> None:
         """Stop the tailing task."""
@@ -88,9 +91,8 @@ class Follower:
         down_since: float | None = None
         while self._runs:
             runs = dict(self._runs)
-            streams: dict[Any, Any] = {
-                RunKeys.of(rid).events: f"{run.last_seq}-0" for rid, run in runs.items()
-            }
+            keys = self._keys
+            streams: dict[Any, Any] = {keys[rid]: f"{run.last_seq}-0" for rid, run in runs.items()}
             try:
                 reply = await self._redis.xread(streams, count=1000, block=self._block_ms)
                 if time.monotonic() >= next_reap:
@@ -110,6 +112,7 @@ class Follower:
                 self._deliver(reply, runs)
             for rid in [rid for rid, run in self._runs.items() if run.finished]:
                 del self._runs[rid]
+                self._keys.pop(rid, None)
 
     def _deliver(self, reply: Any, runs: dict[str, Run]) -> None:
         # RESP2 gives [[key, entries], ...]; RESP3 a {key: entries} mapping.

@@ -38,28 +38,53 @@ class RunKeys:
         )
 
 
-# KEYS: events, lease, ended. ARGV: owner, maxlen, ttl_ms, done ("1"/"0"), then seq, event pairs.
-# Returns 1 when written, 0 when the lease is not the writer's (fenced: nothing written).
+# Every dirty run's appends of one flush in one call: per event, one XADD in Redis and no
+# command of its own on the wire (one EVALSHA per flush instead of one per run cut the
+# owner's CPU per event by about half at 1,000 streams; docs/benchmarks.md, section 5).
+# KEYS: events, lease, ended of each run, in order. ARGV: owner, maxlen, ttl_ms, then per
+# run: done ("1"/"0"), the number of events, then that many seq, event pairs.
+# Returns one number per run: 1 written, 0 when the lease is not the writer's (fenced:
+# nothing of that run written). Keys of many runs in one script: one Redis node, not Cluster.
 APPEND = """
-if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
-for i = 5, #ARGV, 2 do
-  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], ARGV[i] .. '-0', 'e', ARGV[i + 1])
+local owner, maxlen, ttl = ARGV[1], ARGV[2], ARGV[3]
+local written = {}
+local a = 4
+for k = 1, #KEYS, 3 do
+  local done, count = ARGV[a], tonumber(ARGV[a + 1])
+  local first = a + 2
+  a = first + 2 * count
+  if redis.call('GET', KEYS[k + 1]) ~= owner then
+    written[#written + 1] = 0
+  else
+    for i = first, a - 1, 2 do
+      redis.call('XADD', KEYS[k], 'MAXLEN', '~', maxlen, ARGV[i] .. '-0', 'e', ARGV[i + 1])
+    end
+    redis.call('PEXPIRE', KEYS[k], ttl)
+    if done == '1' then
+      redis.call('DEL', KEYS[k + 1])
+      redis.call('SET', KEYS[k + 2], '1', 'PX', ttl)
+    end
+    written[#written + 1] = 1
+  end
 end
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
-if ARGV[4] == '1' then
-  redis.call('DEL', KEYS[2])
-  redis.call('SET', KEYS[3], '1', 'PX', ARGV[3])
-end
-return 1
+return written
 """
 
-# KEYS: lease, cancel. ARGV: owner, lease_ms.
-# Returns 1 renewed, 0 lost (another owner or none: stop pulling), 2 renewed but cancelled.
+# Every owned run's renewal in one call (as APPEND: one command however many runs).
+# KEYS: lease, cancel of each run, in order. ARGV: owner, lease_ms.
+# Returns one number per run: 1 renewed, 0 lost (another owner or none: stop pulling),
+# 2 renewed but cancelled.
 RENEW = """
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-if redis.call('EXISTS', KEYS[2]) == 1 then return 2 end
-return 1
+local renewed = {}
+for k = 1, #KEYS, 2 do
+  if redis.call('GET', KEYS[k]) ~= ARGV[1] then
+    renewed[#renewed + 1] = 0
+  else
+    redis.call('PEXPIRE', KEYS[k], ARGV[2])
+    renewed[#renewed + 1] = redis.call('EXISTS', KEYS[k + 1]) == 1 and 2 or 1
+  end
+end
+return renewed
 """
 
 # KEYS: events, lease, ended. ARGV: ttl_ms, error event, done event, the caller's last seq.

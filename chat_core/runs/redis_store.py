@@ -2,8 +2,9 @@
 
 The instance that took the request owns the run: it pulls the model, holds the
 run's lease (``SET NX PX``, renewed every quarter of its life) and writes events
-through one pipeline per loop tick for all its runs, each append a Lua script
-that first checks the lease (fencing, ``redis_scripts``). Readers everywhere read
+through one script call per flush for all its runs (one loop tick's worth), which
+writes each run's events only while its lease is this instance's (fencing,
+``redis_scripts``). Readers everywhere read
 a local ``Run`` mirror filled only with what Redis confirmed, so an event is
 visible to a client only once Redis has it, and the seq is the stream entry id,
 so ``Last-Event-ID`` is the cursor on any instance. A cancel sets a durable flag

@@ -1,8 +1,9 @@
 """The owning side of Redis runs: batched, fenced appends and lease renewal.
 
 Events a run's producer appends wait in its ``pending`` list; one flush task per
-process sends every dirty run's events in one pipeline (one loop tick's worth),
-each as the ``APPEND`` script, which writes only while the lease is the writer's.
+process sends every dirty run's events (one loop tick's worth, or what gathered
+while the previous flush was in flight) in one call of the ``APPEND`` script,
+which writes each run's events only while that run's lease is the writer's.
 A refused append (fenced) or a refused renewal stops the producer, which closes
 its upstream response, and hands the run to the follower, which reads what Redis
 has. Only what Redis confirmed reaches the run's local mirror, so readers never
@@ -96,20 +97,17 @@ class Writer:
             while self._dirty:
                 batch = [(owned, owned.pending) for owned in self._dirty.values()]
                 self._dirty = {}
-                pipe = self.redis.pipeline(transaction=False)
+                keys: list[str] = []
+                args: list[str | int | bytes] = [self.owner, self.max_events, self.ttl_ms]
                 for owned, events in batch:
                     owned.pending = []
                     owned.writing = True
-                    done = "1" if isinstance(events[-1][1], Done) else "0"
-                    args: list[str | int | bytes] = [self.owner, self.max_events, self.ttl_ms, done]
+                    keys += [owned.keys.events, owned.keys.lease, owned.keys.ended]
+                    args += ["1" if isinstance(events[-1][1], Done) else "0", len(events)]
                     for seq, event in events:
                         args += [seq, dump_event(event)]
-                    keys = owned.keys
-                    await self._append(
-                        keys=[keys.events, keys.lease, keys.ended], args=args, client=pipe
-                    )
                 try:
-                    results = await pipe.execute(raise_on_error=False)
+                    results = await self._append(keys=keys, args=args)
                 except RedisError as exc:
                     for owned, events in batch:  # keep them, in order, for the next try
                         owned.writing = False
@@ -161,12 +159,9 @@ class Writer:
             owned = list(self.owned.values())
             if not owned:
                 continue
-            pipe = self.redis.pipeline(transaction=False)
-            for item in owned:
-                keys = [item.keys.lease, item.keys.cancel]
-                await self._renew(keys=keys, args=[self.owner, lease_ms], client=pipe)
+            keys = [key for item in owned for key in (item.keys.lease, item.keys.cancel)]
             try:
-                results = await pipe.execute(raise_on_error=False)
+                results = await self._renew(keys=keys, args=[self.owner, lease_ms])
             except RedisError as exc:
                 self._store_failed(exc)
                 continue

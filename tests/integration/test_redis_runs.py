@@ -1,5 +1,6 @@
-"""What only the Redis run store does: reaping a lapsed lease once, fencing a stale owner,
-and a cancel that reaches the owner through the durable flag alone."""
+"""What only the Redis run store does: reaping a lapsed lease once, fencing a stale owner
+(alone among the runs written in one flush), and a cancel that reaches the owner through
+the durable flag alone."""
 
 from __future__ import annotations
 
@@ -61,6 +62,43 @@ def test_a_lapsed_lease_is_reaped_once_and_the_stale_owner_is_refused(
                 await store.close()
         stored = [load_event(f[b"e"]) for _id, f in plain.xrange(RunKeys.of(started.id).events)]
         assert stored == ends[0]  # one error, one Done, nothing from the stale owner
+
+    asyncio.run(asyncio.wait_for(scenario(), 20))
+
+
+def test_one_flush_for_many_runs_fences_only_the_run_whose_lease_was_lost(
+    server: Redis, plain: redis_sync.Redis
+) -> None:
+    # All of an owner's runs are written by one script call per flush: a lost lease must
+    # refuse that run's events alone, in the same call that writes the others'.
+    async def scenario() -> None:
+        owner = RedisRunStore(server.url)
+        await owner.open()
+        try:
+            sources = [FakeSource([TextDelta(f"first {i}")]) for i in range(3)]
+            runs = [await owner.start(source.stream) for source in sources]
+            for run in runs:
+                while run.last_seq < 1:
+                    await run.aread(0, 5)
+            plain.set(RunKeys.of(runs[1].id).lease, "another instance")
+            for i, source in enumerate(sources):  # the three appends go out in one flush
+                source.queue.put_nowait(TextDelta(f"second {i}"))
+                source.queue.put_nowait(Done("stop"))
+            await asyncio.wait_for(sources[1].closed.wait(), 5)  # refused: upstream closed
+            for i in (0, 2):
+                events = [e async for _s, e in aiter_run(runs[i])]
+                assert events == [TextDelta(f"first {i}"), TextDelta(f"second {i}"), Done("stop")]
+        finally:
+            await owner.close()
+        for i, run in enumerate(runs):
+            keys = RunKeys.of(run.id)
+            stored = [load_event(f[b"e"]) for _id, f in plain.xrange(keys.events)]
+            if i == 1:
+                assert stored == [TextDelta("first 1")]  # nothing after the lease was lost
+                assert plain.get(keys.lease) == b"another instance"
+            else:
+                assert stored == [TextDelta(f"first {i}"), TextDelta(f"second {i}"), Done("stop")]
+                assert plain.exists(keys.lease) == 0 and plain.exists(keys.ended) == 1
 
     asyncio.run(asyncio.wait_for(scenario(), 20))
 
