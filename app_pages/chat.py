@@ -19,7 +19,7 @@ from app_pages.identity import (
     current_identity,
     keep_browser_token,
 )
-from app_pages.live_answer import keep_prompt, prompt_input, stream_answer
+from app_pages.live_answer import keep_prompt, prompt_input, stop_button, stream_answer
 from app_pages.login import login_gate, login_notices, sidebar_account
 from app_pages.settings_panel import sidebar_settings
 from app_pages.store_errors import store_trouble
@@ -106,8 +106,7 @@ with store_trouble("This chat may be out of date"):  # the database away: chat o
 install_behaviour()
 with st.sidebar:
     sidebar_account(store, identity)
-    with store_trouble("The chat list is unavailable"):
-        sidebar_chats(store, session)
+    chat_list = st.container()  # drawn once the prompt is stored: a new chat is listed
 settings, backend, params, problem = sidebar_settings(base)
 backend = budgeted(backend, base, settings, store, identity)
 backend = without_refused_images(backend)  # the model said it cannot read images
@@ -125,25 +124,22 @@ if (schema_problem or tools_problem) is not None:  # nothing is sent until they 
     backend, problem = None, schema_problem or tools_problem
 show_model_notice(settings, problem)
 login_notices(store, identity)  # a refused login; this browser's chats offered to the account
-write_url(session)
 
 if error := st.session_state.pop("edit_error", None):
     st.error(error, icon=":material/block:")
+# The prompt is taken before the messages are drawn, into places made for it below them:
+# the answer then streams in the run that stored the prompt, with no whole-page rerun first.
 chat_area = st.container()  # the messages: positions in it are counted, see stream_answer
-drawn = st.session_state.get("messages_drawn", 0)
-with chat_area:
-    kind = settings.resolved_backend if settings is not None else "unset"  # no directives
-    view = ChatView(session, backend, params, prices, settings, backend_kind=kind)
-    shown = show_history(view)
-st.session_state["messages_drawn"] = max(shown, 1)
-go_on_after_tools(session, backend, params)  # every call answered: the model goes on
-if session.live is None and (notice := session.unsaved_notice()):
-    st.warning(notice, icon=":material/database_off:")
+notes_area = st.container()  # tool steps' and the database's notes
+prompt_area = st.container()  # a template's fields, a budget's refusal
+kind = settings.resolved_backend if settings is not None else "unset"  # no directives
+view = ChatView(session, backend, params, prices, settings, backend_kind=kind)
 
-prompt = prompt_input(session, can_answer=backend is not None)
+prompt, input_row = prompt_input(session, can_answer=backend is not None)
 files = sent_files()  # the prompt's files and pasted images, checked below
 typed = prompt
-prompt, params, stored = with_variables(prompt, params)  # {{name}}: fields first, then send
+with prompt_area:
+    prompt, params, stored = with_variables(prompt, params)  # {{name}}: fields, then send
 files = files if prompt is not None or not typed else []  # a held template sends no files
 if ((prompt and prompt.strip()) or files) and backend is not None:  # a blank one: quietly ignored
     try:
@@ -162,11 +158,23 @@ if ((prompt and prompt.strip()) or files) and backend is not None:  # a blank on
         keep_prompt(prompt or "", f"**Not sent:** {exc}{again}", error=True)
         st.rerun()
     if refusal:
-        st.warning(refusal, icon=":material/hourglass_bottom:")
-    else:
-        if sent is None:  # an answer is streaming (maybe another tab's): keep the text
-            keep_prompt(prompt or "")
+        prompt_area.warning(refusal, icon=":material/hourglass_bottom:")
+    elif sent is None:  # an answer is streaming (maybe another tab's): keep the text
+        keep_prompt(prompt or "")
         st.rerun()
+stop_button(input_row, session)
+write_url(session)  # a new chat's id too: a reload mid-answer comes back to it
+with chat_list, store_trouble("The chat list is unavailable"):
+    sidebar_chats(store, session)
+
+drawn = st.session_state.get("messages_drawn", 0)
+with chat_area:
+    shown = show_history(view)
+st.session_state["messages_drawn"] = max(shown, 1)
+with notes_area:
+    go_on_after_tools(session, backend, params)  # every call answered: the model goes on
+    if session.live is None and (notice := session.unsaved_notice()):
+        st.warning(notice, icon=":material/database_off:")
 
 if session.live is not None:
     with chat_area:

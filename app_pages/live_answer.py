@@ -7,6 +7,7 @@ Page-side (Streamlit) code only; the stream is read by ``render_run`` and
 import logging
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from app_pages.attachments_view import INPUT_OPTIONS, keep_sent_files
 from app_pages.tool_steps import LiveToolSteps
@@ -39,8 +40,8 @@ def keep_prompt(prompt: str, why: str = NOT_SENT, *, error: bool = False) -> Non
     st.session_state[KEPT_IS_ERROR] = error
 
 
-def prompt_input(session: ChatSession, can_answer: bool) -> str | None:
-    """The input pinned at the bottom, and Stop beside it while an answer streams.
+def prompt_input(session: ChatSession, can_answer: bool) -> tuple[str | None, DeltaGenerator]:
+    """The input pinned at the bottom, and its row, where ``stop_button`` puts Stop.
 
     The input stays enabled while an answer streams: a disabled textarea loses focus on
     every send, and what the person types next went nowhere. Only sending waits: a
@@ -68,17 +69,21 @@ def prompt_input(session: ChatSession, can_answer: bool) -> str | None:
                 **INPUT_OPTIONS,
             )
         )
-        if session.streaming:
-            st.button(
-                "Stop",
-                icon=":material/stop_circle:",
-                key="stop",
-                type="primary",
-                on_click=session.stop,
-            )
     if prompt is not None:
         st.session_state.pop(KEPT_NOTE, None)
-    return prompt or st.session_state.pop("starter_prompt", None)
+    return prompt or st.session_state.pop("starter_prompt", None), row
+
+
+def stop_button(row: DeltaGenerator, session: ChatSession) -> None:
+    """Stop beside the input while an answer streams (drawn after a prompt is sent: its own)."""
+    if session.streaming:
+        row.button(
+            "Stop",
+            icon=":material/stop_circle:",
+            key="stop",
+            type="primary",
+            on_click=session.stop,
+        )
 
 
 def yield_point() -> None:

@@ -50,7 +50,10 @@ from chat_core.runs import Run
 from chat_core.tools.calls import check_result
 from chat_core.tools.steps import all_answered
 
-PARTIAL_SAVE_S = 0.5
+# The text so far is stored once a second: another tab and a restarted server see it; a
+# reload in this process re-attaches to the live run itself. Every half second was 12% of
+# the server's Python time with 10 visitors streaming (py-spy, docs/benchmarks.md).
+PARTIAL_SAVE_S = 1.0
 
 __all__ = ["CONTINUE_PROMPT", "ChatSession", "Phase", "RunKind"]
 

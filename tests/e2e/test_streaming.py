@@ -91,3 +91,32 @@ def test_long_answer_keeps_its_end_in_view(chat: ChatPage) -> None:
     assert worst["gap"] < worst["height"], f"the page fell a screen behind the answer: {worst}"
     settled = [s for s in long if s["gap"] < 60 and s["answerBottom"] <= s["visibleBottom"] + 40]
     assert settled, f"the end of the answer was never in view while streaming: {long[-5:]}"
+
+
+def test_an_answer_streams_in_the_run_that_takes_its_prompt(page, app_server) -> None:
+    """Two script runs per answer (the prompt's, which streams, and the final redraw), not three;
+    the new chat is listed, and named in the URL, while it streams."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    kinds: list[str | None] = []
+
+    def on_socket(ws) -> None:
+        def got(payload: str | bytes) -> None:
+            if isinstance(payload, bytes):
+                msg = ForwardMsg()
+                msg.ParseFromString(payload)
+                kinds.append(msg.WhichOneof("type"))
+
+        ws.on("framereceived", got)
+
+    page.on("websocket", on_socket)
+    chat = ChatPage(page).open(app_server.url)
+    before = len(kinds)
+    chat.send("/stall 2 after 3\n/echo one two three four five six")
+    chat.wait_streaming()
+    expect(chat.sidebar().locator(".st-key-chat-list")).to_contain_text("/stall 2")
+    assert "c=" in page.url, "a reload mid-answer would not find this chat"
+    chat.wait_idle(answers=1)
+    page.wait_for_timeout(500)  # the final run's last messages
+    runs = kinds[before:].count("new_session")
+    assert runs == 2, f"{runs} script runs for one answer: {kinds[before:]}"
