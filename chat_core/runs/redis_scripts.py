@@ -45,6 +45,9 @@ class RunKeys:
 # run: done ("1"/"0"), the number of events, then that many seq, event pairs.
 # Returns one number per run: 1 written, 0 when the lease is not the writer's (fenced:
 # nothing of that run written). Keys of many runs in one script: one Redis node, not Cluster.
+# An entry Redis already has is skipped, not an error: a flush whose reply was lost (a
+# socket timeout) is sent again whole, and one run's "ID equal or smaller" failing the call
+# would fail every retry, leaving all the flush's runs unfinished.
 APPEND = """
 local owner, maxlen, ttl = ARGV[1], ARGV[2], ARGV[3]
 local written = {}
@@ -57,7 +60,11 @@ for k = 1, #KEYS, 3 do
     written[#written + 1] = 0
   else
     for i = first, a - 1, 2 do
-      redis.call('XADD', KEYS[k], 'MAXLEN', '~', maxlen, ARGV[i] .. '-0', 'e', ARGV[i + 1])
+      local id = ARGV[i] .. '-0'
+      local r = redis.pcall('XADD', KEYS[k], 'MAXLEN', '~', maxlen, id, 'e', ARGV[i + 1])
+      if type(r) == 'table' and r.err and not string.find(r.err, 'equal or smaller', 1, true) then
+        return redis.error_reply(r.err)
+      end
     end
     redis.call('PEXPIRE', KEYS[k], ttl)
     if done == '1' then

@@ -1,6 +1,6 @@
 """What only the Redis run store does: reaping a lapsed lease once, fencing a stale owner
-(alone among the runs written in one flush), and a cancel that reaches the owner through
-the durable flag alone."""
+(alone among the runs written in one flush), a flush sent again after its reply was lost,
+and a cancel that reaches the owner through the durable flag alone."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import redis as redis_sync
 
 from chat_core.errors import RunStoreError
 from chat_core.events import Done, StreamError, TextDelta
-from chat_core.runs.codec import load_event
+from chat_core.runs.codec import dump_event, load_event
 from chat_core.runs.redis_scripts import RunKeys
 from chat_core.runs.redis_store import RedisRunStore
 from tests.support.fake_source import FakeSource
@@ -99,6 +99,39 @@ def test_one_flush_for_many_runs_fences_only_the_run_whose_lease_was_lost(
             else:
                 assert stored == [TextDelta(f"first {i}"), TextDelta(f"second {i}"), Done("stop")]
                 assert plain.exists(keys.lease) == 0 and plain.exists(keys.ended) == 1
+
+    asyncio.run(asyncio.wait_for(scenario(), 20))
+
+
+def test_a_flush_sent_again_after_its_reply_was_lost_finishes_every_run(
+    server: Redis, plain: redis_sync.Redis
+) -> None:
+    # A reply that never came back (a socket timeout on a loaded box) makes the owner send
+    # the same flush again, though Redis wrote it. Entries Redis already has are skipped:
+    # one run's "ID equal or smaller" must not fail the whole call on every retry and
+    # leave every run of the flush unfinished.
+    async def scenario() -> None:
+        owner = RedisRunStore(server.url)
+        await owner.open()
+        try:
+            sources = [FakeSource([TextDelta(f"first {i}")]) for i in range(3)]
+            runs = [await owner.start(source.stream) for source in sources]
+            for run in runs:
+                while run.last_seq < 1:
+                    await run.aread(0, 5)
+            lost = RunKeys.of(runs[1].id).events  # as if run 1's next write went through
+            plain.xadd(lost, {"e": dump_event(TextDelta("second 1"))}, id="2-0")
+            for i, source in enumerate(sources):  # the three appends go out in one flush
+                source.queue.put_nowait(TextDelta(f"second {i}"))
+                source.queue.put_nowait(Done("stop"))
+            for i, run in enumerate(runs):
+                events = [e async for _s, e in aiter_run(run)]
+                assert events == [TextDelta(f"first {i}"), TextDelta(f"second {i}"), Done("stop")]
+        finally:
+            await owner.close()
+        for i, run in enumerate(runs):
+            stored = [load_event(f[b"e"]) for _id, f in plain.xrange(RunKeys.of(run.id).events)]
+            assert stored == [TextDelta(f"first {i}"), TextDelta(f"second {i}"), Done("stop")]
 
     asyncio.run(asyncio.wait_for(scenario(), 20))
 
