@@ -7,7 +7,9 @@ markdown: lists, code, tables); the page opens that chat from its URL, as a
 reload does. Run in-process with Streamlit's AppTest: the page's script thread's
 CPU time (``time.thread_time``, so AppTest's own parsing of the result is not
 counted) and the wall time spent in SQL statements (SQLAlchemy engine events),
-for the first run of a session and for the reruns after it (medians).
+for the first run of a session and for the reruns after it (medians). The page
+runs with the app's own ``.streamlit/config.toml`` options (usage statistics off:
+with them on, Streamlit records every element call, about a tenth of a rerun).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import os
 import statistics
 import tempfile
+import tomllib
 from pathlib import Path
 
 from bench.report import ROOT, machine_line, met, say, table, write_section
@@ -54,9 +57,21 @@ def seed(db_path: Path, owner: str) -> str:
         store.close()
 
 
+def app_config() -> None:
+    """Apply the app's ``.streamlit/config.toml`` (the bench runs from a temporary directory)."""
+    from streamlit import config
+
+    options = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    for section, values in options.items():
+        for name, value in values.items():
+            config.set_option(f"{section}.{name}", value)
+
+
 def run(reruns: int = 7) -> dict[str, float]:
     """Time the first run and ``reruns`` reruns; print and record the table."""
     from streamlit.testing.v1 import AppTest
+
+    app_config()
 
     load = os.getloadavg()
     for name in SETTING_NAMES:
