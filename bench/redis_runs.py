@@ -321,12 +321,18 @@ LATENCY_HEADERS = [
 ]
 
 
-def latency_rows(url: str, n: int) -> list[list[str]]:
-    """Part 2 for the memory store and Redis, at 1 stream and at ``n``."""
+def latency_rows(url: str, n: int) -> tuple[list[list[str]], list[float]]:
+    """Part 2 for the memory store and Redis, at 1 stream and at ``n``.
+
+    Also the Redis owner's per-event delays at ``n`` (seconds), for the goals.
+    """
     rows = []
+    owner_at_n: list[float] = []
     for kind in ("memory", "redis"):
         for count in (1, n):
             got = latency(kind, url, count)
+            if kind == "redis" and count == n:
+                owner_at_n = got.owner
             events = count * (TOKENS + 1)
             rows.append(
                 [
@@ -345,7 +351,7 @@ def latency_rows(url: str, n: int) -> list[list[str]]:
                 ]
             )
             say(f"  latency {kind} N={count}: {rows[-1][2:]}, load {os.getloadavg()[0]:.2f}")
-    return rows
+    return rows, owner_at_n
 
 
 def run(runs: int = 2, n: int = 1000) -> None:
@@ -361,14 +367,15 @@ def run(runs: int = 2, n: int = 1000) -> None:
                         f"  run {r + 1} {server} [{flavour}] N={n}: {row.completed}/{n},"
                         f" p99 {row.p99_ratio:.2f}x, +{row.rss_per_stream_kb:.0f} kB/stream"
                     )
-        lat_rows = latency_rows(url, n)
+        lat_rows, owner_at_n = latency_rows(url, n)
         per_stream = redis_bytes_per_stream(url, n)
-    report(rows, lat_rows, per_stream, runs, n, load)
+    report(rows, lat_rows, owner_at_n, per_stream, runs, n, load)
 
 
 def report(
     rows: list[Row],
     lat_rows: list[list[str]],
+    owner_at_n: list[float],
     redis_bytes: float,
     runs: int,
     n: int,
@@ -411,17 +418,20 @@ def report(
     mem_one = {f: best("ours, memory", f) for f in FLAVOURS}
     red_two = {f: best("ours, Redis, 2 workers", f) for f in FLAVOURS}
     floor = {f: best("minimal async", f) for f in FLAVOURS}
+    # Every flavour must meet a goal: the default entry point uses uvloop and httptools
+    # when installed, and the standard library where they are not.
+    p50, p99 = (percentile(owner_at_n, q) if owner_at_n else float("inf") for q in (50, 99))
     goals = table(
         ["goal", "measured", "met"],
         [
             [
-                f"one process within 5% of the minimal server's p99 ({n:,} at once)",
+                f"one process within 5% of the minimal server's p99 ({n:,} at once), each flavour",
                 ", ".join(
                     f"{f}: {mem_one[f].p99_ratio:.2f}x vs {floor[f].p99_ratio:.2f}x"
                     for f in FLAVOURS
                 ),
                 met(
-                    any(
+                    all(
                         mem_one[f].completed == n
                         and mem_one[f].p99_ratio <= 1.05 * floor[f].p99_ratio
                         for f in FLAVOURS
@@ -429,13 +439,23 @@ def report(
                 ),
             ],
             [
-                f"Redis, 2 workers: p99 ≤ 1.15x ({n:,} at once)",
+                f"Redis, 2 workers: p99 ≤ 1.15x ({n:,} at once), each flavour",
                 ", ".join(f"{f}: {red_two[f].p99_ratio:.2f}x" for f in FLAVOURS),
                 met(
-                    any(
+                    all(
                         red_two[f].completed == n and red_two[f].p99_ratio <= 1.15 for f in FLAVOURS
                     )
                 ),
+            ],
+            [
+                f"Redis added latency, owner, {n:,} streams: p50 ≤ 20 ms",
+                f"{1000 * p50:.1f} ms",
+                met(p50 <= 0.020),
+            ],
+            [
+                f"Redis added latency, owner, {n:,} streams: p99 ≤ 100 ms",
+                f"{1000 * p99:.1f} ms",
+                met(p99 <= 0.100),
             ],
         ],
     )
@@ -498,7 +518,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     load = os.getloadavg()
     with redis_server() as url:
-        rows = latency_rows(url, args.n)
+        rows, _owner = latency_rows(url, args.n)
     say(table(LATENCY_HEADERS, rows))
     say(f"load average at the start {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}")
 
