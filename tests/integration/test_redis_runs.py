@@ -12,6 +12,7 @@ import redis as redis_sync
 
 from chat_core.errors import RunStoreError
 from chat_core.events import Done, StreamError, TextDelta
+from chat_core.runs import Run
 from chat_core.runs.codec import dump_event, load_event
 from chat_core.runs.redis_scripts import RunKeys
 from chat_core.runs.redis_store import RedisRunStore
@@ -66,6 +67,18 @@ def test_a_lapsed_lease_is_reaped_once_and_the_stale_owner_is_refused(
     asyncio.run(asyncio.wait_for(scenario(), 20))
 
 
+async def three_runs_past_their_first_event(
+    owner: RedisRunStore,
+) -> tuple[list[FakeSource], list[Run]]:
+    """Three runs of ``owner``, each with ``first i`` written; their sources wait for more."""
+    sources = [FakeSource([TextDelta(f"first {i}")]) for i in range(3)]
+    runs = [await owner.start(source.stream) for source in sources]
+    for run in runs:
+        while run.last_seq < 1:
+            await run.aread(0, 5)
+    return sources, runs
+
+
 def test_one_flush_for_many_runs_fences_only_the_run_whose_lease_was_lost(
     server: Redis, plain: redis_sync.Redis
 ) -> None:
@@ -75,11 +88,7 @@ def test_one_flush_for_many_runs_fences_only_the_run_whose_lease_was_lost(
         owner = RedisRunStore(server.url)
         await owner.open()
         try:
-            sources = [FakeSource([TextDelta(f"first {i}")]) for i in range(3)]
-            runs = [await owner.start(source.stream) for source in sources]
-            for run in runs:
-                while run.last_seq < 1:
-                    await run.aread(0, 5)
+            sources, runs = await three_runs_past_their_first_event(owner)
             plain.set(RunKeys.of(runs[1].id).lease, "another instance")
             for i, source in enumerate(sources):  # the three appends go out in one flush
                 source.queue.put_nowait(TextDelta(f"second {i}"))
@@ -114,11 +123,7 @@ def test_a_flush_sent_again_after_its_reply_was_lost_finishes_every_run(
         owner = RedisRunStore(server.url)
         await owner.open()
         try:
-            sources = [FakeSource([TextDelta(f"first {i}")]) for i in range(3)]
-            runs = [await owner.start(source.stream) for source in sources]
-            for run in runs:
-                while run.last_seq < 1:
-                    await run.aread(0, 5)
+            sources, runs = await three_runs_past_their_first_event(owner)
             lost = RunKeys.of(runs[1].id).events  # as if run 1's next write went through
             plain.xadd(lost, {"e": dump_event(TextDelta("second 1"))}, id="2-0")
             for i, source in enumerate(sources):  # the three appends go out in one flush
