@@ -21,7 +21,15 @@ from pathlib import Path
 from typing import Any
 
 from bench import procs
-from bench.render_cost import CHROMIUM_ARGS, PROMPT, Frames, _app, _wait_quiet, answer_tail
+from bench.render_cost import (
+    CHROMIUM_ARGS,
+    PROMPT,
+    Frames,
+    _app,
+    _median,
+    _wait_quiet,
+    answer_tail,
+)
 from bench.report import ROOT, chromium_version, machine_line, met, say, table, write_section
 
 LANES = 4
@@ -147,10 +155,6 @@ def run(runs: int = 1) -> list[Sample]:
             browser.close()
     report(samples, runs, model_s, load)
     return samples
-
-
-def _median(samples: list[Sample], attr: str) -> float:
-    return statistics.median(float(getattr(s, attr)) for s in samples)
 
 
 def report(samples: list[Sample], runs: int, model_s: float, load: tuple[float, ...]) -> None:

@@ -6,15 +6,12 @@ in one burst when column 1 ends. Raw text, one write per chunk. Run by
 ``python -m bench compare``, never by users.
 """
 
-from collections.abc import Iterator
-
 import streamlit as st
 
+from bench.run_texts import texts
 from chat_core import (
     GenerationParams,
     OfflineBackend,
-    Run,
-    TextDelta,
     build_conversation,
     load_settings,
     start_run,
@@ -23,14 +20,6 @@ from chat_core import (
 LANES = 4
 backend = OfflineBackend(tokens_per_second=load_settings().offline_tps)
 st.set_page_config(layout="wide")
-
-
-def texts(run: Run) -> Iterator[str]:
-    seq = 0
-    while not (run.finished and seq >= run.last_seq):
-        batch = run.read(seq, 0.1)
-        seq += len(batch)
-        yield from (e.text for e in batch if isinstance(e, TextDelta))
 
 
 if prompt := st.chat_input("Send to every lane"):
