@@ -3,6 +3,8 @@
 Page-side only; storage and the maths are ``chat_core.compare``.
 """
 
+from typing import Any
+
 import streamlit as st
 
 from chat_core import ChatError, ChatStore, relative_age
@@ -62,15 +64,10 @@ def compare_actions(store: ChatStore, owner: str, record: CompareRecord) -> None
         if st.button("Rename", key="compare-rename") and title.strip():
             _guarded(lambda: store.rename(owner, record.conversation_id, title.strip()))
             st.rerun()
-        document = compare_document(
-            record.title,
-            [LaneSpec(**lane) for lane in record.lanes],
-            [lane_turns(store, owner, record, k) for k in range(len(record.lanes))],
-            record.verdicts,
-        )
+        # Made on click (deferred data): building them reads every lane's turns.
         st.download_button(
             "Export JSON",
-            compare_json(document),
+            lambda: compare_json(_document(store, owner, record)),
             file_name=compare_filename(record.title, "json"),
             mime="application/json",
             key="compare-json",
@@ -78,7 +75,7 @@ def compare_actions(store: ChatStore, owner: str, record: CompareRecord) -> None
         )
         st.download_button(
             "Export Markdown",
-            compare_markdown(document),
+            lambda: compare_markdown(_document(store, owner, record)),
             file_name=compare_filename(record.title, "md"),
             mime="text/markdown",
             key="compare-md",
@@ -88,6 +85,16 @@ def compare_actions(store: ChatStore, owner: str, record: CompareRecord) -> None
             _guarded(lambda: store.delete(owner, record.conversation_id))
             open_compare("")
             st.rerun()
+
+
+def _document(store: ChatStore, owner: str, record: CompareRecord) -> dict[str, Any]:
+    """The compare's export document: each lane's settings, turns and the verdicts."""
+    return compare_document(
+        record.title,
+        [LaneSpec(**lane) for lane in record.lanes],
+        [lane_turns(store, owner, record, k) for k in range(len(record.lanes))],
+        record.verdicts,
+    )
 
 
 def vote_row(store: ChatStore, owner: str, record: CompareRecord) -> None:
